@@ -1,0 +1,102 @@
+//! Sources: bytes in, lines out. Each source is a tokio task that tags every line with its
+//! source id, line number and arrival time and sends batches down one channel. Nothing here
+//! knows JSON. Sources report their own state (connected, retrying, at end, error) as
+//! [`SourceEvent::State`] data, never as log lines.
+
+use crate::record::Nanos;
+use std::fmt;
+
+/// Index of a source in the order given on the command line.
+pub type SourceId = u16;
+
+/// What kind of thing a source reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    File,
+    Stdin,
+    WebSocket,
+    Demo,
+    Otlp,
+}
+
+impl SourceKind {
+    /// Lower-case name used in `report --json` (`sources[].kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::File => "file",
+            SourceKind::Stdin => "stdin",
+            SourceKind::WebSocket => "websocket",
+            SourceKind::Demo => "demo",
+            SourceKind::Otlp => "otlp",
+        }
+    }
+}
+
+/// Live state of a source, shown in the TUI header and in `report`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceState {
+    /// Opening a file or dialling a WebSocket.
+    Connecting,
+    /// Reading (a file not yet at its end, an open WebSocket, stdin).
+    Connected,
+    /// Waiting before the next reconnect attempt.
+    Retrying { in_ms: u64, attempt: u32, last_error: String },
+    /// A followed file is at its end and waiting for more.
+    AtEnd,
+    /// The source is finished (a file read to the end without follow, a closed stream).
+    Done,
+    /// The source failed for good.
+    Error(String),
+}
+
+impl fmt::Display for SourceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceState::Connecting => f.write_str("connecting"),
+            SourceState::Connected => f.write_str("connected"),
+            SourceState::Retrying { in_ms, .. } => {
+                write!(f, "retrying in {:.0}s", (*in_ms as f64 / 1000.0).ceil())
+            }
+            SourceState::AtEnd => f.write_str("at end"),
+            SourceState::Done => f.write_str("done"),
+            SourceState::Error(e) => write!(f, "error: {e}"),
+        }
+    }
+}
+
+/// One line (or one WebSocket text message) read by a source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub source: SourceId,
+    /// 1-based line (or message) number within the source, for error messages.
+    pub line_no: u64,
+    /// Wall-clock arrival time: the event time of records that carry none.
+    pub arrival: Nanos,
+    /// The raw bytes, without the trailing newline. Not yet checked for UTF-8.
+    pub bytes: Vec<u8>,
+}
+
+/// Why a source itself dropped a line before decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceDrop {
+    /// Longer than the configured cap (default 1 MiB); skipped to the next newline.
+    Oversize,
+}
+
+/// What a source sends down the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceEvent {
+    /// A batch of complete lines, in order.
+    Lines(Vec<Line>),
+    /// A line the source skipped, with its number and length in bytes.
+    Dropped {
+        source: SourceId,
+        line_no: u64,
+        reason: SourceDrop,
+        len: u64,
+    },
+    /// The source's state changed.
+    State { source: SourceId, state: SourceState },
+    /// Bytes read since the last report (for the bytes counter).
+    Bytes { source: SourceId, n: u64 },
+}
