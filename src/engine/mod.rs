@@ -1,0 +1,576 @@
+//! The engine: pure, synchronous, no I/O and no terminal. [`Engine::ingest`] folds decoded,
+//! enriched records into rolling windows, the bounded store and per-source counters; views
+//! (the TUI and every headless command) only read it, so they agree on every number.
+//! Time is event time, so a replayed log gives the same answers as the live run.
+
+pub mod hist;
+pub mod series;
+pub mod sources;
+pub mod stats;
+pub mod store;
+pub mod window;
+
+use crate::decode::{Reject, RejectReason};
+use crate::record::{Call, Flag, Nanos, Record, Severity};
+use crate::source::{SourceId, SourceKind, SourceState};
+use serde::Serialize;
+use series::{Point, Series};
+use sources::SourceStats;
+use stats::{round6, Stats, StatsSummary};
+use std::collections::BTreeMap;
+use store::{Store, StoreConfig};
+use window::{summarize, Dim, Windows};
+
+/// One second in nanoseconds.
+pub const SECOND: i64 = 1_000_000_000;
+
+/// The rolling windows the TUI offers, shortest first.
+pub const DEFAULT_WINDOWS: [i64; 4] = [60 * SECOND, 300 * SECOND, 900 * SECOND, 3600 * SECOND];
+
+/// How the engine is sized.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Rolling window lengths in ns; records older than the longest are rejected as late.
+    /// Empty means "since start only" (nothing is ever late).
+    pub windows: Vec<i64>,
+    /// Distinct names tracked per dimension (model, provider, user, app) before folding
+    /// the rest into `(other)`.
+    pub group_caps: [usize; 4],
+    pub store: StoreConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            windows: DEFAULT_WINDOWS.to_vec(),
+            group_caps: [200, 50, 1000, 100],
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+/// Which scope a summary covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything since the engine started.
+    SinceStart,
+    /// The rolling window of this length (ns), ending at the newest event time.
+    Window(i64),
+}
+
+/// Detector findings counted by family and severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlagCounts {
+    pub by_detector: BTreeMap<String, BTreeMap<Severity, u64>>,
+    /// Records that carried at least one flag.
+    pub flagged_records: u64,
+}
+
+impl FlagCounts {
+    fn add(&mut self, flags: &[Flag]) {
+        if flags.is_empty() {
+            return;
+        }
+        self.flagged_records += 1;
+        for f in flags {
+            *self
+                .by_detector
+                .entry(f.detector.clone())
+                .or_default()
+                .entry(f.severity)
+                .or_default() += 1;
+        }
+    }
+}
+
+/// The engine state.
+#[derive(Debug)]
+pub struct Engine {
+    cfg: EngineConfig,
+    pub windows: Windows,
+    pub store: Store,
+    pub series: Series,
+    pub sources: Vec<SourceStats>,
+    pub flags: FlagCounts,
+    /// Newest event time seen.
+    pub now: Option<Nanos>,
+    pub records: u64,
+    /// Spans that are not LLM calls (agent, tool, workflow, retrieval).
+    pub spans: u64,
+    pub feedback: u64,
+    pub attachments: u64,
+    pub metric_points: u64,
+    /// Bumped on every change, so views redraw only when something changed.
+    pub generation: u64,
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new(cfg: EngineConfig) -> Self {
+        Engine {
+            windows: Windows::new(&cfg.windows, cfg.group_caps),
+            store: Store::new(cfg.store.clone()),
+            series: Series::default(),
+            sources: Vec::new(),
+            flags: FlagCounts::default(),
+            now: None,
+            records: 0,
+            spans: 0,
+            feedback: 0,
+            attachments: 0,
+            metric_points: 0,
+            generation: 0,
+            cfg,
+        }
+    }
+
+    /// The configuration the engine was built with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// Registers a source; its id is its index.
+    pub fn add_source(&mut self, name: impl Into<String>, kind: SourceKind) -> SourceId {
+        self.sources.push(SourceStats::new(name, kind));
+        SourceId::try_from(self.sources.len() - 1).unwrap_or(SourceId::MAX)
+    }
+
+    fn source(&mut self, id: SourceId) -> Option<&mut SourceStats> {
+        self.sources.get_mut(usize::from(id))
+    }
+
+    /// Notes lines read and rejections found by the decode stage.
+    pub fn note_lines(&mut self, id: SourceId, lines: u64, rejects: Vec<(u64, Reject)>) {
+        self.generation += 1;
+        if let Some(s) = self.source(id) {
+            s.lines += lines;
+            for (line_no, r) in rejects {
+                s.reject(line_no, r);
+            }
+        }
+    }
+
+    /// Notes bytes read by a source.
+    pub fn note_bytes(&mut self, id: SourceId, n: u64) {
+        if let Some(s) = self.source(id) {
+            s.bytes += n;
+        }
+    }
+
+    /// Notes a source's state change.
+    pub fn note_state(&mut self, id: SourceId, state: SourceState) {
+        self.generation += 1;
+        if let Some(s) = self.source(id) {
+            s.state = state;
+        }
+    }
+
+    /// Notes OpenTelemetry metric data points seen (counted, not turned into calls).
+    pub fn note_metric_points(&mut self, n: u64) {
+        self.metric_points += n;
+    }
+
+    /// Folds a batch of records from one source, each with its line number, into the state.
+    pub fn ingest(&mut self, id: SourceId, records: Vec<(u64, Record)>) {
+        if records.is_empty() {
+            return;
+        }
+        self.generation += 1;
+        for (line_no, r) in records {
+            let t = r.time().or(self.now).unwrap_or(0);
+            if let Some(now) = self.now {
+                if self.windows.is_late(t, now) {
+                    if let Some(s) = self.source(id) {
+                        s.reject(
+                            line_no,
+                            Reject::new(
+                                RejectReason::Late,
+                                "older than the longest rolling window before the newest record",
+                            ),
+                        );
+                    }
+                    continue;
+                }
+            }
+            self.now = Some(self.now.map_or(t, |n| n.max(t)));
+            self.records += 1;
+            if let Some(s) = self.source(id) {
+                s.records += 1;
+            }
+            match r {
+                Record::Call(c) => self.ingest_call(*c, t),
+                Record::Feedback(f) => {
+                    self.feedback += 1;
+                    self.store.add_feedback(f);
+                }
+                Record::Attachment(a) => {
+                    self.attachments += 1;
+                    self.flags.add(&a.flags);
+                    self.store.add_attachment(*a);
+                }
+            }
+        }
+    }
+
+    fn ingest_call(&mut self, c: Call, t: Nanos) {
+        self.flags.add(&c.flags);
+        if c.operation.is_llm_call() {
+            self.windows.observe(&c, t);
+            self.series.add(
+                t,
+                Point {
+                    calls: 1,
+                    errors: u64::from(c.status == crate::record::Status::Error),
+                    tokens: c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0),
+                    cost_usd: c.cost_usd.unwrap_or(0.0),
+                },
+            );
+        } else {
+            self.spans += 1;
+        }
+        self.store.add_call(c, t);
+    }
+
+    /// Stats of a scope, merged (global and per group), with its time range.
+    pub fn scope(&self, scope: Scope) -> Option<ScopeView<'_>> {
+        let now = self.now?;
+        match scope {
+            Scope::SinceStart => Some(ScopeView {
+                from: self.windows.total.all.first.unwrap_or(now),
+                to: now,
+                data: ScopeData::Total(&self.windows.total),
+            }),
+            Scope::Window(len) => {
+                let tier = self.windows.tier(len)?;
+                Some(ScopeView {
+                    from: tier.start(now),
+                    to: now,
+                    data: ScopeData::Merged(Box::new(tier.merged(now))),
+                })
+            }
+        }
+    }
+
+    /// The whole summary `report --json` prints; the TUI shows the same numbers.
+    pub fn summary(&self, scope: Scope) -> Summary {
+        let empty = window::Grouped::<u64>::default();
+        let view = self.scope(scope);
+        let (g, from, to) = match &view {
+            Some(v) => (v.grouped(), v.from, v.to),
+            None => (&empty, 0, 0),
+        };
+        let all = summarize(&g.all, from, to);
+        let group = |d: Dim| -> BTreeMap<String, GroupSummary> {
+            g.dim(d)
+                .iter()
+                .map(|(k, s)| (k.to_string(), GroupSummary::new(s)))
+                .collect()
+        };
+        let calls = all.calls;
+        Summary {
+            window: match scope {
+                Scope::SinceStart => "since start".to_string(),
+                Scope::Window(len) => format_duration(len),
+            },
+            from: (view.is_some() && g.all.first.is_some()).then(|| crate::record::format_time(from.max(g.all.first.unwrap_or(from)))),
+            to: view.is_some().then(|| crate::record::format_time(to)),
+            records: self.records,
+            calls,
+            spans: self.spans,
+            feedback: self.feedback,
+            attachments: self.attachments,
+            metric_points: self.metric_points,
+            errors: all.errors,
+            error_rate: all.error_rate,
+            input_tokens: all.input_tokens,
+            output_tokens: all.output_tokens,
+            cost_usd: all.cost_usd,
+            unpriced_calls: all.unpriced_calls,
+            latency_ms: all.latency_ms,
+            ttft_ms: all.ttft_ms,
+            by_model: group(Dim::Model),
+            by_provider: group(Dim::Provider),
+            by_user: group(Dim::User),
+            by_app: group(Dim::App),
+            flags: FlagSummary::new(&self.flags, self.windows.total.all.calls),
+            conversations: self.store.conversations().len() as u64,
+            traces: self.store.traces().len() as u64,
+            evicted: EvictedSummary {
+                calls: self.store.evicted.calls,
+                conversations: self.store.evicted.conversations,
+                traces: self.store.evicted.traces,
+                pending: self.store.evicted.pending,
+                groups_folded: Dim::ALL
+                    .iter()
+                    .map(|d| (d.as_str().to_string(), self.windows.folded[*d as usize]))
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
+            },
+            sources: self
+                .sources
+                .iter()
+                .map(|s| SourceSummary {
+                    id: s.id.clone(),
+                    kind: s.kind.as_str().to_string(),
+                    state: s.state.to_string(),
+                    lines: s.lines,
+                    bytes: s.bytes,
+                    records: s.records,
+                    rejected: s
+                        .rejected
+                        .iter()
+                        .map(|(k, v)| (k.as_str().to_string(), *v))
+                        .collect(),
+                })
+                .collect(),
+            detail: all,
+        }
+    }
+}
+
+/// A scope's merged stats, borrowed (since start) or merged from window slots.
+pub struct ScopeView<'a> {
+    pub from: Nanos,
+    pub to: Nanos,
+    data: ScopeData<'a>,
+}
+
+enum ScopeData<'a> {
+    Total(&'a window::Grouped<u64>),
+    Merged(Box<window::Grouped<u64>>),
+}
+
+impl ScopeView<'_> {
+    /// Global and per-group stats of the scope.
+    pub fn grouped(&self) -> &window::Grouped<u64> {
+        match &self.data {
+            ScopeData::Total(g) => g,
+            ScopeData::Merged(g) => g,
+        }
+    }
+
+    /// Seconds the scope covers (for rates).
+    pub fn span_secs(&self) -> f64 {
+        let from = self.grouped().all.first.map_or(self.from, |f| f.max(self.from));
+        (self.to - from).max(0) as f64 / 1e9
+    }
+}
+
+/// Formats a window length the way users type it (`5m`, `1h`, `90s`).
+pub fn format_duration(ns: i64) -> String {
+    let s = ns / SECOND;
+    if s % 3600 == 0 && s > 0 {
+        format!("{}h", s / 3600)
+    } else if s % 60 == 0 && s > 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Parses `30s`, `5m`, `1h`, `2d` or bare seconds into nanoseconds.
+pub fn parse_duration(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((s, "s"), |i| s.split_at(i));
+    let v: f64 = num.trim().parse().ok()?;
+    let mult = match unit {
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        "d" => 86400e9,
+        _ => return None,
+    };
+    let ns = v * mult;
+    (ns.is_finite() && ns > 0.0 && ns < i64::MAX as f64).then_some(ns as i64)
+}
+
+/// Per-group numbers in `by_model`, `by_user`, ...
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupSummary {
+    pub calls: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub unpriced_calls: u64,
+    pub latency_ms: hist::Percentiles,
+    pub ttft_ms: hist::Percentiles,
+}
+
+impl GroupSummary {
+    /// Summary of one group's stats.
+    pub fn new(s: &Stats<u64>) -> Self {
+        GroupSummary {
+            calls: s.calls,
+            errors: s.errors,
+            error_rate: round6(s.error_rate()),
+            input_tokens: s.input_tokens,
+            output_tokens: s.output_tokens,
+            cost_usd: round6(s.cost_usd),
+            unpriced_calls: s.unpriced_calls,
+            latency_ms: s.hists.get(hist::Metric::Latency).summary(),
+            ttft_ms: s.hists.get(hist::Metric::Ttft).summary(),
+        }
+    }
+}
+
+/// `sources[]` in `report --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceSummary {
+    pub id: String,
+    pub kind: String,
+    pub state: String,
+    pub lines: u64,
+    pub bytes: u64,
+    pub records: u64,
+    pub rejected: BTreeMap<String, u64>,
+}
+
+/// `flags` in `report --json`: counts per detector and severity, and the rate per 1,000 calls.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlagSummary {
+    pub flagged_records: u64,
+    pub by_detector: BTreeMap<String, DetectorFlags>,
+}
+
+/// Findings of one detector family.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DetectorFlags {
+    pub total: u64,
+    pub by_severity: BTreeMap<String, u64>,
+    pub per_1k_calls: f64,
+}
+
+impl FlagSummary {
+    fn new(f: &FlagCounts, calls: u64) -> Self {
+        FlagSummary {
+            flagged_records: f.flagged_records,
+            by_detector: f
+                .by_detector
+                .iter()
+                .map(|(d, sev)| {
+                    let total: u64 = sev.values().sum();
+                    let per_1k = if calls > 0 {
+                        round6(total as f64 * 1000.0 / calls as f64)
+                    } else {
+                        0.0
+                    };
+                    (
+                        d.clone(),
+                        DetectorFlags {
+                            total,
+                            by_severity: sev.iter().map(|(s, n)| (s.as_str().to_string(), *n)).collect(),
+                            per_1k_calls: per_1k,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the store dropped to stay bounded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvictedSummary {
+    pub calls: u64,
+    pub conversations: u64,
+    pub traces: u64,
+    pub pending: u64,
+    /// Calls whose group name was folded into `(other)`, per dimension.
+    pub groups_folded: BTreeMap<String, u64>,
+}
+
+/// The stable object `report --json` prints (documented in the README).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub window: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub records: u64,
+    pub calls: u64,
+    pub spans: u64,
+    pub feedback: u64,
+    pub attachments: u64,
+    pub metric_points: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub unpriced_calls: u64,
+    pub latency_ms: hist::Percentiles,
+    pub ttft_ms: hist::Percentiles,
+    pub by_model: BTreeMap<String, GroupSummary>,
+    pub by_provider: BTreeMap<String, GroupSummary>,
+    pub by_user: BTreeMap<String, GroupSummary>,
+    pub by_app: BTreeMap<String, GroupSummary>,
+    pub flags: FlagSummary,
+    pub conversations: u64,
+    pub traces: u64,
+    pub evicted: EvictedSummary,
+    pub sources: Vec<SourceSummary>,
+    /// Everything else about the scope: token kinds, cost provenance, TPOT, rates.
+    pub detail: StatsSummary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Operation, Status};
+
+    fn call(t_s: i64, model: &str, lat: f64, op: Operation) -> (u64, Record) {
+        (
+            1,
+            Record::Call(Box::new(Call {
+                id: format!("c{t_s}"),
+                end: Some(t_s * SECOND),
+                model: Some(model.into()),
+                latency_ms: Some(lat),
+                operation: op,
+                status: if lat > 1000.0 { Status::Error } else { Status::Ok },
+                ..Call::default()
+            })),
+        )
+    }
+
+    #[test]
+    fn replay_gives_windows_and_totals_in_event_time() {
+        let mut e = Engine::new(EngineConfig::default());
+        let src = e.add_source("x", SourceKind::File);
+        let batch: Vec<_> = (0..600)
+            .map(|i| call(i, if i % 2 == 0 { "a" } else { "b" }, 100.0 + i as f64, Operation::Chat))
+            .chain([call(600, "a", 5.0, Operation::Tool)])
+            .collect();
+        e.ingest(src, batch);
+        let total = e.summary(Scope::SinceStart);
+        assert_eq!(total.calls, 600);
+        assert_eq!(total.spans, 1);
+        assert_eq!(total.by_model["a"].calls, 300);
+        let last_min = e.summary(Scope::Window(60 * SECOND));
+        assert!(last_min.calls <= 60 && last_min.calls >= 50, "{}", last_min.calls);
+        assert_eq!(total.sources[0].records, 601);
+    }
+
+    #[test]
+    fn records_older_than_the_longest_window_are_rejected_as_late() {
+        let mut e = Engine::new(EngineConfig::default());
+        let src = e.add_source("x", SourceKind::File);
+        e.ingest(src, vec![call(10_000, "a", 1.0, Operation::Chat), call(1, "a", 1.0, Operation::Chat)]);
+        let s = e.summary(Scope::SinceStart);
+        assert_eq!(s.calls, 1);
+        assert_eq!(s.sources[0].rejected.get("late"), Some(&1));
+    }
+
+    #[test]
+    fn durations_parse_and_print() {
+        assert_eq!(parse_duration("5m"), Some(300 * SECOND));
+        assert_eq!(parse_duration("90"), Some(90 * SECOND));
+        assert_eq!(parse_duration("1h"), Some(3600 * SECOND));
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(format_duration(300 * SECOND), "5m");
+    }
+}

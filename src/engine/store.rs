@@ -1,0 +1,616 @@
+//! The bounded store behind drill-down: recent calls with their content, conversations and
+//! traces. Every part is a ring or is trimmed by age, with a visible evicted count.
+//! Content that arrives apart from its call (GenAI log events, feedback) is joined here in
+//! whichever order it comes.
+
+use crate::record::{Attachment, Call, Feedback, FeedbackKind, Nanos, Status};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+/// Bounds of the store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Calls (with content) kept for drill-down.
+    pub max_calls: usize,
+    pub max_conversations: usize,
+    pub max_traces: usize,
+    /// Turns remembered per conversation (older ones still count in its totals).
+    pub max_turns: usize,
+    /// Calls with flags listed in the Flagged pane.
+    pub max_flagged: usize,
+    /// Pending attachments and feedback waiting for their call.
+    pub max_pending: usize,
+    /// Without a session id, a user's calls more than this apart start a new conversation.
+    pub session_gap_ns: i64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            max_calls: 50_000,
+            max_conversations: 100_000,
+            max_traces: 10_000,
+            max_turns: 200,
+            max_flagged: 10_000,
+            max_pending: 10_000,
+            session_gap_ns: 30 * 60 * 1_000_000_000,
+        }
+    }
+}
+
+/// Sequence number of a stored call; stable while the call is retained.
+pub type Seq = u64;
+
+/// A call kept for drill-down, with what was joined to it.
+#[derive(Debug, Clone)]
+pub struct StoredCall {
+    pub seq: Seq,
+    pub time: Nanos,
+    pub call: Call,
+    pub feedback: Vec<Feedback>,
+    /// Key of the conversation the call belongs to, if any.
+    pub conversation: Option<Box<str>>,
+}
+
+/// Totals and turn list of one conversation.
+#[derive(Debug, Clone, Default)]
+pub struct Conversation {
+    pub key: Box<str>,
+    /// True when llmmon grouped it by user and inactivity gap (no session id was sent).
+    pub derived: bool,
+    pub user: Option<String>,
+    pub app: Option<String>,
+    pub models: BTreeSet<String>,
+    /// Sequence numbers of the most recent LLM calls (turns), oldest first.
+    pub turns: VecDeque<Seq>,
+    pub calls: u64,
+    pub errors: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub unpriced_calls: u64,
+    pub worst_latency_ms: f64,
+    pub flags: u64,
+    pub flag_detectors: BTreeSet<String>,
+    pub feedback_up: u64,
+    pub feedback_down: u64,
+    pub feedback_other: u64,
+    pub first: Nanos,
+    pub last: Nanos,
+}
+
+/// The spans of one trace (any operation), for the tree and waterfall.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub id: Box<str>,
+    pub spans: Vec<Seq>,
+    pub span_count: u64,
+    pub llm_calls: u64,
+    pub errors: u64,
+    pub cost_usd: f64,
+    pub tokens: u64,
+    pub first: Nanos,
+    pub last: Nanos,
+    /// Conversation id carried by any span, inherited by spans that lack one.
+    pub conversation: Option<Box<str>>,
+    pub user: Option<String>,
+}
+
+/// Counts of what the store had to drop to stay within bounds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evicted {
+    pub calls: u64,
+    pub conversations: u64,
+    pub traces: u64,
+    pub pending: u64,
+}
+
+/// The bounded store.
+#[derive(Debug, Default)]
+pub struct Store {
+    cfg: StoreConfig,
+    calls: VecDeque<StoredCall>,
+    next_seq: Seq,
+    by_id: HashMap<Box<str>, Seq>,
+    by_span: HashMap<(Box<str>, Box<str>), Seq>,
+    conversations: HashMap<Box<str>, Conversation>,
+    derived_sessions: HashMap<(String, String), (Box<str>, Nanos)>,
+    derived_count: u64,
+    traces: HashMap<Box<str>, Trace>,
+    flagged: VecDeque<Seq>,
+    pending_attachments: HashMap<(Box<str>, Box<str>), Vec<Attachment>>,
+    pending_feedback: HashMap<Box<str>, Vec<Feedback>>,
+    pub evicted: Evicted,
+    /// Feedback records whose call was never seen (or already evicted).
+    pub feedback_unjoined: u64,
+    /// Bumped on every change, so views can cache what they derived.
+    pub generation: u64,
+}
+
+impl Store {
+    /// An empty store with the given bounds.
+    pub fn new(cfg: StoreConfig) -> Self {
+        Store {
+            cfg,
+            ..Store::default()
+        }
+    }
+
+    /// A retained call by sequence number.
+    pub fn get(&self, seq: Seq) -> Option<&StoredCall> {
+        let first = self.calls.front()?.seq;
+        let idx = usize::try_from(seq.checked_sub(first)?).ok()?;
+        self.calls.get(idx)
+    }
+
+    /// A retained call by its id.
+    pub fn by_id(&self, id: &str) -> Option<&StoredCall> {
+        self.by_id.get(id).and_then(|&s| self.get(s))
+    }
+
+    /// Retained calls, oldest first.
+    pub fn calls(&self) -> impl DoubleEndedIterator<Item = &StoredCall> + ExactSizeIterator {
+        self.calls.iter()
+    }
+
+    /// Number of retained calls.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// True when no call is retained.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// Sequence numbers of calls that carry flags, oldest first.
+    pub fn flagged(&self) -> impl DoubleEndedIterator<Item = Seq> + ExactSizeIterator + '_ {
+        self.flagged.iter().copied()
+    }
+
+    /// All conversations (unordered; views sort what they show).
+    pub fn conversations(&self) -> &HashMap<Box<str>, Conversation> {
+        &self.conversations
+    }
+
+    /// All traces (unordered).
+    pub fn traces(&self) -> &HashMap<Box<str>, Trace> {
+        &self.traces
+    }
+
+    /// The conversation key a call belongs to, creating a derived session when the call has
+    /// no id of its own but has a user.
+    fn conversation_key(&mut self, c: &Call, t: Nanos) -> Option<(Box<str>, bool)> {
+        if let Some(id) = c.conversation_id.as_deref().filter(|s| !s.is_empty()) {
+            return Some((id.into(), false));
+        }
+        if let Some(conv) = c
+            .trace_id
+            .as_deref()
+            .and_then(|id| self.traces.get(id))
+            .and_then(|tr| tr.conversation.clone())
+        {
+            return Some((conv, false));
+        }
+        let user = c.user.clone()?;
+        let app = c.app.clone().unwrap_or_default();
+        let gap = self.cfg.session_gap_ns;
+        let key = (user, app);
+        match self.derived_sessions.get_mut(&key) {
+            Some((k, last)) if t - *last <= gap && *last - t <= gap => {
+                *last = (*last).max(t);
+                Some((k.clone(), true))
+            }
+            _ => {
+                self.derived_count += 1;
+                let k: Box<str> = format!("{}@{}#{}", key.0, key.1, self.derived_count).into();
+                if self.derived_sessions.len() >= self.cfg.max_conversations {
+                    self.derived_sessions.clear();
+                }
+                self.derived_sessions.insert(key, (k.clone(), t));
+                Some((k, true))
+            }
+        }
+    }
+
+    /// Stores a call (LLM call or span) at event time `t`.
+    pub fn add_call(&mut self, mut call: Call, t: Nanos) {
+        self.generation += 1;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+
+        if let (Some(tr), Some(sp)) = (call.trace_id.as_deref(), call.span_id.as_deref()) {
+            if let Some(atts) = self.pending_attachments.remove(&(tr.into(), sp.into())) {
+                for a in atts {
+                    merge_attachment(&mut call, a);
+                }
+            }
+        }
+        let feedback = self
+            .pending_feedback
+            .remove(call.id.as_str())
+            .unwrap_or_default();
+
+        self.update_trace(&call, seq, t);
+        let conv = if call.operation.is_llm_call() {
+            self.conversation_key(&call, t)
+        } else {
+            None
+        };
+        if let Some((key, derived)) = &conv {
+            self.update_conversation(key, *derived, &call, &feedback, seq, t);
+        }
+        if !call.flags.is_empty() {
+            self.push_flagged(seq);
+        }
+        if !call.id.is_empty() {
+            self.by_id.insert(call.id.as_str().into(), seq);
+        }
+        if let (Some(tr), Some(sp)) = (call.trace_id.as_deref(), call.span_id.as_deref()) {
+            self.by_span.insert((tr.into(), sp.into()), seq);
+        }
+        self.calls.push_back(StoredCall {
+            seq,
+            time: t,
+            call,
+            feedback,
+            conversation: conv.map(|c| c.0),
+        });
+        self.trim();
+    }
+
+    fn push_flagged(&mut self, seq: Seq) {
+        if self.flagged.back() == Some(&seq) {
+            return;
+        }
+        self.flagged.push_back(seq);
+        while self.flagged.len() > self.cfg.max_flagged {
+            self.flagged.pop_front();
+        }
+    }
+
+    fn update_trace(&mut self, c: &Call, seq: Seq, t: Nanos) {
+        let Some(id) = c.trace_id.as_deref().filter(|s| !s.is_empty()) else {
+            return;
+        };
+        let tr = self.traces.entry(id.into()).or_insert_with(|| Trace {
+            id: id.into(),
+            first: t,
+            last: t,
+            ..Trace::default()
+        });
+        tr.spans.push(seq);
+        tr.span_count += 1;
+        if c.operation.is_llm_call() {
+            tr.llm_calls += 1;
+            tr.cost_usd += c.cost_usd.unwrap_or(0.0);
+            tr.tokens += c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0);
+        }
+        if c.status == Status::Error {
+            tr.errors += 1;
+        }
+        let start = c.start.unwrap_or(t);
+        tr.first = tr.first.min(start);
+        tr.last = tr.last.max(t);
+        if tr.conversation.is_none() {
+            tr.conversation = c.conversation_id.as_deref().map(Into::into);
+        }
+        if tr.user.is_none() {
+            tr.user.clone_from(&c.user);
+        }
+    }
+
+    fn update_conversation(
+        &mut self,
+        key: &str,
+        derived: bool,
+        c: &Call,
+        feedback: &[Feedback],
+        seq: Seq,
+        t: Nanos,
+    ) {
+        let max_turns = self.cfg.max_turns;
+        let conv = self
+            .conversations
+            .entry(key.into())
+            .or_insert_with(|| Conversation {
+                key: key.into(),
+                derived,
+                first: t,
+                last: t,
+                ..Conversation::default()
+            });
+        conv.calls += 1;
+        conv.first = conv.first.min(t);
+        conv.last = conv.last.max(t);
+        if conv.user.is_none() {
+            conv.user.clone_from(&c.user);
+        }
+        if conv.app.is_none() {
+            conv.app.clone_from(&c.app);
+        }
+        if let Some(m) = c.model_name() {
+            if !conv.models.contains(m) && conv.models.len() < 8 {
+                conv.models.insert(m.to_string());
+            }
+        }
+        if c.status == Status::Error {
+            conv.errors += 1;
+        }
+        conv.input_tokens += c.tokens.input.unwrap_or(0);
+        conv.output_tokens += c.tokens.output.unwrap_or(0);
+        match c.cost_usd {
+            Some(v) => conv.cost_usd += v,
+            None => conv.unpriced_calls += 1,
+        }
+        if let Some(l) = c.effective_latency_ms() {
+            conv.worst_latency_ms = conv.worst_latency_ms.max(l);
+        }
+        add_flags(conv, c);
+        for f in feedback {
+            count_feedback(conv, f);
+        }
+        conv.turns.push_back(seq);
+        while conv.turns.len() > max_turns {
+            conv.turns.pop_front();
+        }
+    }
+
+    /// Joins content that arrived apart from its span, now or when the span arrives.
+    pub fn add_attachment(&mut self, a: Attachment) {
+        self.generation += 1;
+        let (Some(tr), Some(sp)) = (a.trace_id.clone(), a.span_id.clone()) else {
+            return;
+        };
+        let key: (Box<str>, Box<str>) = (tr.into(), sp.into());
+        let Some(seq) = self.by_span.get(&key).copied() else {
+            if self.pending_attachments.len() >= self.cfg.max_pending {
+                self.pending_attachments.clear();
+                self.evicted.pending += 1;
+            }
+            self.pending_attachments.entry(key).or_default().push(a);
+            return;
+        };
+        let Some(idx) = self.index_of(seq) else { return };
+        let had_flags = self.calls[idx].call.flags.len();
+        let new_flags = a.flags.clone();
+        merge_attachment(&mut self.calls[idx].call, a);
+        if !new_flags.is_empty() {
+            if let Some(conv) = self.calls[idx]
+                .conversation
+                .clone()
+                .and_then(|k| self.conversations.get_mut(&k))
+            {
+                conv.flags += new_flags.len() as u64;
+                for f in &new_flags {
+                    conv.flag_detectors.insert(f.detector.clone());
+                }
+            }
+            if had_flags == 0 {
+                self.flagged.push_back(seq);
+                self.sort_flagged_tail();
+            }
+        }
+    }
+
+    fn sort_flagged_tail(&mut self) {
+        // Attachments may flag an older call; keep the list in sequence order.
+        let n = self.flagged.len();
+        if n >= 2 && self.flagged[n - 2] > self.flagged[n - 1] {
+            self.flagged.make_contiguous().sort_unstable();
+        }
+        while self.flagged.len() > self.cfg.max_flagged {
+            self.flagged.pop_front();
+        }
+    }
+
+    /// Joins feedback to its call, now or when the call arrives.
+    pub fn add_feedback(&mut self, f: Feedback) {
+        self.generation += 1;
+        let Some(seq) = self.by_id.get(f.call_id.as_str()).copied() else {
+            if self.pending_feedback.len() >= self.cfg.max_pending {
+                self.feedback_unjoined += self.pending_feedback.values().map(|v| v.len() as u64).sum::<u64>();
+                self.pending_feedback.clear();
+            }
+            self.pending_feedback
+                .entry(f.call_id.as_str().into())
+                .or_default()
+                .push(f);
+            return;
+        };
+        let Some(idx) = self.index_of(seq) else {
+            self.feedback_unjoined += 1;
+            return;
+        };
+        if let Some(conv) = self.calls[idx]
+            .conversation
+            .clone()
+            .and_then(|k| self.conversations.get_mut(&k))
+        {
+            count_feedback(conv, &f);
+        }
+        self.calls[idx].feedback.push(f);
+    }
+
+    fn index_of(&self, seq: Seq) -> Option<usize> {
+        let first = self.calls.front()?.seq;
+        usize::try_from(seq.checked_sub(first)?)
+            .ok()
+            .filter(|&i| i < self.calls.len())
+    }
+
+    fn trim(&mut self) {
+        while self.calls.len() > self.cfg.max_calls {
+            if let Some(old) = self.calls.pop_front() {
+                self.evicted.calls += 1;
+                if self.by_id.get(old.call.id.as_str()) == Some(&old.seq) {
+                    self.by_id.remove(old.call.id.as_str());
+                }
+                if let (Some(tr), Some(sp)) = (old.call.trace_id, old.call.span_id) {
+                    self.by_span.remove(&(tr.into_boxed_str(), sp.into_boxed_str()));
+                }
+            }
+        }
+        while self.flagged.front().is_some_and(|&s| self.get(s).is_none()) {
+            self.flagged.pop_front();
+        }
+        let cap = self.cfg.max_conversations;
+        if self.conversations.len() > cap + cap / 10 {
+            self.evicted.conversations += evict_oldest(&mut self.conversations, cap, |c| c.last);
+        }
+        let cap = self.cfg.max_traces;
+        if self.traces.len() > cap + cap / 10 {
+            self.evicted.traces += evict_oldest(&mut self.traces, cap, |t| t.last);
+        }
+    }
+}
+
+/// Drops the least recently active entries until `cap` remain; returns how many went.
+fn evict_oldest<V>(map: &mut HashMap<Box<str>, V>, cap: usize, last: impl Fn(&V) -> Nanos) -> u64 {
+    let excess = map.len().saturating_sub(cap);
+    if excess == 0 {
+        return 0;
+    }
+    let mut ages: Vec<(Nanos, Box<str>)> = map.iter().map(|(k, v)| (last(v), k.clone())).collect();
+    ages.select_nth_unstable_by_key(excess - 1, |a| a.0);
+    for (_, k) in ages.into_iter().take(excess) {
+        map.remove(&k);
+    }
+    excess as u64
+}
+
+fn add_flags(conv: &mut Conversation, c: &Call) {
+    conv.flags += c.flags.len() as u64;
+    for f in &c.flags {
+        if !conv.flag_detectors.contains(&f.detector) {
+            conv.flag_detectors.insert(f.detector.clone());
+        }
+    }
+}
+
+fn count_feedback(conv: &mut Conversation, f: &Feedback) {
+    match f.kind {
+        FeedbackKind::ThumbsUp | FeedbackKind::Copy => conv.feedback_up += 1,
+        FeedbackKind::ThumbsDown => conv.feedback_down += 1,
+        FeedbackKind::Score if f.value.is_some_and(|v| v < 0.5) => conv.feedback_down += 1,
+        FeedbackKind::Score => conv.feedback_up += 1,
+        FeedbackKind::Comment | FeedbackKind::Implicit => conv.feedback_other += 1,
+    }
+}
+
+/// Fills what the span lacked from content that arrived separately.
+fn merge_attachment(call: &mut Call, a: Attachment) {
+    if call.system_prompt.is_none() {
+        call.system_prompt = a.system_prompt;
+    }
+    if call.messages.is_empty() {
+        call.messages = a.messages;
+    }
+    if call.output.is_none() {
+        call.output = a.output;
+    }
+    if call.tool_calls.is_empty() {
+        call.tool_calls = a.tool_calls;
+    }
+    if call.finish_reason.is_none() {
+        call.finish_reason = a.finish_reason;
+    }
+    call.flags.extend(a.flags);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Message, Operation};
+
+    fn call(id: &str, user: &str, t: Nanos) -> Call {
+        Call {
+            id: id.into(),
+            user: Some(user.into()),
+            start: Some(t),
+            end: Some(t),
+            ..Call::default()
+        }
+    }
+
+    #[test]
+    fn sessions_are_derived_from_user_and_gap() {
+        let mut s = Store::new(StoreConfig {
+            session_gap_ns: 10,
+            ..StoreConfig::default()
+        });
+        s.add_call(call("a", "u", 0), 0);
+        s.add_call(call("b", "u", 5), 5);
+        s.add_call(call("c", "u", 100), 100);
+        assert_eq!(s.conversations().len(), 2);
+        assert!(s.conversations().values().all(|c| c.derived));
+    }
+
+    #[test]
+    fn feedback_joins_before_and_after_its_call() {
+        let mut s = Store::new(StoreConfig::default());
+        let fb = |id: &str, kind| Feedback {
+            call_id: id.into(),
+            time: None,
+            kind,
+            value: None,
+            comment: None,
+            user: None,
+        };
+        s.add_feedback(fb("x", FeedbackKind::ThumbsDown));
+        s.add_call(call("x", "u", 0), 0);
+        s.add_feedback(fb("x", FeedbackKind::ThumbsUp));
+        let c = s.by_id("x").unwrap();
+        assert_eq!(c.feedback.len(), 2);
+        let conv = s.conversations().values().next().unwrap();
+        assert_eq!((conv.feedback_up, conv.feedback_down), (1, 1));
+    }
+
+    #[test]
+    fn attachments_merge_in_either_order() {
+        let mut s = Store::new(StoreConfig::default());
+        let att = |sp: &str| Attachment {
+            trace_id: Some("t".into()),
+            span_id: Some(sp.into()),
+            output: Some("hello".into()),
+            messages: vec![Message {
+                role: "user".into(),
+                content: "hi".into(),
+            }],
+            ..Attachment::default()
+        };
+        s.add_attachment(att("s1"));
+        let mut c = call("1", "u", 0);
+        c.trace_id = Some("t".into());
+        c.span_id = Some("s1".into());
+        s.add_call(c.clone(), 0);
+        c.id = "2".into();
+        c.span_id = Some("s2".into());
+        s.add_call(c, 1);
+        s.add_attachment(att("s2"));
+        for id in ["1", "2"] {
+            assert_eq!(s.by_id(id).unwrap().call.output.as_deref(), Some("hello"));
+        }
+    }
+
+    #[test]
+    fn bounds_hold_with_evicted_counts() {
+        let mut s = Store::new(StoreConfig {
+            max_calls: 10,
+            max_conversations: 5,
+            max_traces: 5,
+            ..StoreConfig::default()
+        });
+        for i in 0..100 {
+            let mut c = call(&i.to_string(), &format!("u{i}"), i);
+            c.trace_id = Some(format!("t{i}"));
+            c.operation = Operation::Chat;
+            s.add_call(c, i);
+        }
+        assert_eq!(s.len(), 10);
+        assert_eq!(s.evicted.calls, 90);
+        assert!(s.conversations().len() <= 6);
+        assert!(s.traces().len() <= 6);
+        assert!(s.evicted.conversations >= 94);
+        assert!(s.get(95).is_some() && s.get(5).is_none());
+    }
+}
