@@ -3,8 +3,13 @@
 //! The flow is one-way (see `DESIGN.md` in the shared docs): [`source`] → [`decode`] →
 //! enrich → engine → views. The engine is pure and synchronous; views only read it.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod enrich;
+pub mod pipeline;
+pub mod report;
 pub mod record;
 pub mod source;

@@ -1,0 +1,149 @@
+//! The command line (clap derive). `llmmon SOURCE...` is `llmmon watch SOURCE...`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// A live terminal monitor for LLM applications.
+#[derive(Debug, Parser)]
+#[command(
+    name = "llmmon",
+    version,
+    about = "A live terminal monitor for LLM applications",
+    long_about = "llmmon tails what your LLM application already writes (JSONL logs, LiteLLM logs, \
+OpenTelemetry Collector exports, a WebSocket feed, stdin) and shows latency, TTFT, tokens, cost, \
+errors and flagged exchanges live.\n\nTry it: llmmon demo",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Configuration file (default: $LLMMON_CONFIG, then the platform config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Sources to watch (same as `llmmon watch SOURCE...`).
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the live TUI on sources: file paths, `-` (stdin), ws:// or wss:// URLs, `demo`.
+    Watch(WatchArgs),
+    /// Open the live TUI on the built-in demo stream (a scripted incident in two minutes).
+    Demo(DemoArgs),
+    /// Read sources to the end and print a summary (or a stable JSON object with --json).
+    Report(ReportArgs),
+    /// Run the safety detectors over records or plain text; exit 1 on findings at --fail-on.
+    Scan(ScanArgs),
+    /// Write generated demo traffic as native JSONL to stdout.
+    Gen(GenArgs),
+}
+
+/// Options shared by commands that read sources.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WatchArgs {
+    /// File paths (followed like `tail -F`), `-` for stdin, ws:// or wss:// URLs, or `demo`.
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Read followed files from their beginning instead of their end.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Colour theme: dark, light or mono (NO_COLOR forces mono).
+    #[arg(long)]
+    pub theme: Option<String>,
+}
+
+/// Which generated traffic to produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ScenarioArg {
+    /// Ordinary traffic.
+    Steady,
+    /// Ordinary traffic plus the scripted incident timeline.
+    #[default]
+    Incident,
+}
+
+/// `llmmon demo`.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Event-time speed-up: 2 plays the incident in one minute.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value_t = ScenarioArg::Incident)]
+    pub scenario: ScenarioArg,
+    /// Colour theme: dark, light or mono.
+    #[arg(long)]
+    pub theme: Option<String>,
+}
+
+/// `llmmon report`.
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// File paths, `-` for stdin, ws:// or wss:// URLs, or `demo` (with --duration).
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// Print the stable JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Summarise only the last window (e.g. 5m) before the newest record, not everything.
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+    /// Stop reading after this long (for WebSockets, stdin and demo), e.g. 30s.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Groups listed per table in the text output.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+/// Severity names accepted by `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// `llmmon scan`.
+#[derive(Debug, Args, Clone)]
+pub struct ScanArgs {
+    /// A file of records (any format llmmon reads) or of text lines; `-` or nothing for stdin.
+    #[arg(value_name = "FILE")]
+    pub input: Option<String>,
+    /// Treat every input line as plain text instead of a record.
+    #[arg(long)]
+    pub text: bool,
+    /// One JSON line per input with its flags (the default prints only flagged inputs).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when anything at or above this severity was found.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<LevelArg>,
+}
+
+/// `llmmon gen`.
+#[derive(Debug, Args, Clone)]
+pub struct GenArgs {
+    /// Number of records (lines) to write.
+    #[arg(long, default_value_t = 1000)]
+    pub records: u64,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value_t = ScenarioArg::Steady)]
+    pub scenario: ScenarioArg,
+    /// Event time of the first record (RFC 3339 or epoch); default 2026-01-01T00:00:00Z so
+    /// output is reproducible.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Mean LLM calls per second of event time.
+    #[arg(long)]
+    pub rate: Option<f64>,
+}

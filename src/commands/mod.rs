@@ -1,0 +1,44 @@
+//! The binary's edge: each subcommand wires config, sources, pipeline, engine and a view
+//! together and returns the process exit code. Errors here are `anyhow` with context.
+
+pub mod report;
+
+use crate::config::Config;
+use crate::enrich::pricing::{PriceTable, Pricer};
+use crate::enrich::Enricher;
+use crate::source::{SourceOptions, SourceSpec};
+use anyhow::{Context, Result};
+use std::sync::Arc;
+
+/// Parses source strings, failing on the first bad one with its reason.
+pub fn parse_specs(sources: &[String]) -> Result<Vec<SourceSpec>> {
+    sources
+        .iter()
+        .map(|s| s.parse::<SourceSpec>().map_err(anyhow::Error::from))
+        .collect()
+}
+
+/// Source options from config and the environment (tokens never come from argv).
+pub fn source_options(cfg: &Config, follow: bool, from_start: bool) -> SourceOptions {
+    SourceOptions {
+        follow,
+        from_start,
+        reconnect: follow,
+        max_line_bytes: cfg.sources.max_line_bytes,
+        poll_interval: std::time::Duration::from_millis(cfg.sources.poll_ms.max(10)),
+        ws_headers: cfg
+            .websocket
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ws_token: cfg.ws_token(),
+        ..SourceOptions::default()
+    }
+}
+
+/// The enrich stage as configured: price table (built-in or replaced, with overrides).
+pub fn enricher(cfg: &Config) -> Result<(Enricher, Arc<PriceTable>)> {
+    let table = Arc::new(cfg.price_table().context("loading the price table")?);
+    Ok((Enricher::new(Pricer::new(table.clone())), table))
+}

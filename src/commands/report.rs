@@ -1,0 +1,78 @@
+//! `llmmon report SOURCE... [--json] [--window 5m] [--duration 30s]`.
+
+use super::{enricher, parse_specs, source_options};
+use crate::cli::ReportArgs;
+use crate::config::Config;
+use crate::engine::{parse_duration, Engine, Scope};
+use crate::pipeline::Pipeline;
+use crate::source::{SourceSpec, SourceState};
+use anyhow::{bail, Result};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Content kept for drill-down is not needed by a one-shot summary.
+const REPORT_MAX_CALLS: usize = 1000;
+
+/// Reads every source to its end (or `--duration`) and prints the summary. Exit code 0, or
+/// 1 when a source could not be read.
+pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
+    let specs = parse_specs(&args.sources)?;
+    for spec in &specs {
+        if let SourceSpec::File(p) = spec {
+            if let Err(e) = std::fs::File::open(p) {
+                bail!("cannot read {}: {e}", p.display());
+            }
+        }
+    }
+    let window = match &args.window {
+        Some(w) => Some(parse_duration(w).ok_or_else(|| anyhow::anyhow!("--window {w:?} is not a duration like 5m"))?),
+        None => None,
+    };
+    let deadline = match &args.duration {
+        Some(d) => {
+            let ns = parse_duration(d).ok_or_else(|| anyhow::anyhow!("--duration {d:?} is not a duration like 30s"))?;
+            Some(Instant::now() + Duration::from_nanos(ns.unsigned_abs()))
+        }
+        None => None,
+    };
+    if deadline.is_none() && specs.iter().any(|s| matches!(s, SourceSpec::Demo)) {
+        bail!("the demo source never ends: give --duration (e.g. --duration 10s)");
+    }
+    let mut engine_cfg = cfg.engine_config()?;
+    engine_cfg.windows = window.into_iter().collect();
+    engine_cfg.store.max_calls = REPORT_MAX_CALLS;
+    let mut engine = Engine::new(engine_cfg);
+    let (enricher, table) = enricher(cfg)?;
+    let opts = source_options(cfg, false, true);
+    let mut pipeline = Pipeline::start(&specs, &opts, enricher, &mut engine, super::demo_spawner(7))?;
+    pipeline.drain_into(&mut engine, deadline);
+    pipeline.shutdown();
+
+    let scope = window.map_or(Scope::SinceStart, Scope::Window);
+    let summary = engine.summary(scope);
+    let failures: Vec<String> = engine
+        .sources
+        .iter()
+        .filter_map(|s| match &s.state {
+            SourceState::Error(e) => Some(format!("llmmon: {}: {e}", s.id)),
+            _ => None,
+        })
+        .collect();
+    if failures.len() < engine.sources.len() {
+        let text = if args.json {
+            crate::report::to_json(&summary, true)? + "\n"
+        } else {
+            crate::report::to_text(&engine, &summary, args.top, &table.date)
+        };
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(e.into());
+            }
+        }
+    }
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    Ok(i32::from(!failures.is_empty()))
+}

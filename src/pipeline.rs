@@ -1,0 +1,266 @@
+//! Glue between the stages: source tasks on a tokio runtime send lines to a decode thread,
+//! which decodes and enriches them and hands [`Update`]s to whoever owns the engine (the
+//! `report` loop or the TUI). Bounded channels everywhere: a slow consumer slows the
+//! sources down instead of growing memory.
+
+use crate::decode::{Decoder, Reject, RejectReason};
+use crate::engine::Engine;
+use crate::enrich::Enricher;
+use crate::record::Record;
+use crate::source::{
+    spawn_file, spawn_stdin, spawn_websocket, SourceDrop, SourceEvent, SourceId, SourceOptions,
+    SourceSpec, SourceState,
+};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant};
+
+/// Capacity of the source → decode channel, in batches.
+const SOURCE_QUEUE: usize = 64;
+/// Capacity of the decode → engine channel, in batches.
+const UPDATE_QUEUE: usize = 64;
+
+/// What the engine owner applies, in order.
+#[derive(Debug)]
+pub enum Update {
+    /// Decoded and enriched records of one source batch, with the rejections found.
+    Batch {
+        source: SourceId,
+        lines: u64,
+        records: Vec<(u64, Record)>,
+        rejects: Vec<(u64, Reject)>,
+        metric_points: u64,
+    },
+    /// A source's state changed.
+    State { source: SourceId, state: SourceState },
+    /// Bytes read by a source.
+    Bytes { source: SourceId, n: u64 },
+}
+
+impl Update {
+    /// Applies the update to the engine.
+    pub fn apply(self, engine: &mut Engine) {
+        match self {
+            Update::Batch {
+                source,
+                lines,
+                records,
+                rejects,
+                metric_points,
+            } => {
+                engine.note_lines(source, lines, rejects);
+                engine.note_metric_points(metric_points);
+                engine.ingest(source, records);
+            }
+            Update::State { source, state } => engine.note_state(source, state),
+            Update::Bytes { source, n } => engine.note_bytes(source, n),
+        }
+    }
+
+    /// True when this update says its source has finished for good.
+    pub fn is_terminal(&self) -> Option<SourceId> {
+        match self {
+            Update::State {
+                source,
+                state: SourceState::Done | SourceState::Error(_),
+            } => Some(*source),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the sources. Dropping it stops them.
+pub struct Pipeline {
+    rx: Receiver<Update>,
+    runtime: tokio::runtime::Runtime,
+    sources: usize,
+    finished: Vec<bool>,
+}
+
+/// Something that can start extra sources (the demo generator) on the pipeline's runtime.
+pub type ExtraSpawner =
+    Box<dyn FnOnce(SourceId, tokio::sync::mpsc::Sender<SourceEvent>) -> tokio::task::JoinHandle<()>>;
+
+impl Pipeline {
+    /// Registers every source with the engine and starts reading. `demo` starts the
+    /// built-in generator for [`SourceSpec::Demo`] entries.
+    pub fn start(
+        specs: &[SourceSpec],
+        opts: &SourceOptions,
+        enricher: Enricher,
+        engine: &mut Engine,
+        mut demo: impl FnMut() -> ExtraSpawner,
+    ) -> std::io::Result<Pipeline> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("llmmon-source")
+            .enable_all()
+            .build()?;
+        let (src_tx, src_rx) = tokio::sync::mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
+        let (tx, rx) = sync_channel::<Update>(UPDATE_QUEUE);
+        let _guard = runtime.enter();
+        for spec in specs {
+            let id = engine.add_source(spec.to_string(), spec.kind());
+            let t = src_tx.clone();
+            let o = opts.clone();
+            match spec {
+                SourceSpec::File(p) => drop(spawn_file(id, p.clone(), o, t)),
+                SourceSpec::Stdin => drop(spawn_stdin(id, o, t)),
+                SourceSpec::WebSocket(url) => drop(spawn_websocket(id, url.clone(), o, t)),
+                SourceSpec::Demo => drop(demo()(id, t)),
+                SourceSpec::Otlp { .. } => {
+                    engine.note_state(
+                        id,
+                        SourceState::Error("OTLP receiving is not built yet; use the Collector's file exporter".into()),
+                    );
+                }
+            }
+        }
+        drop(src_tx);
+        let n = specs.len();
+        std::thread::Builder::new()
+            .name("llmmon-decode".into())
+            .spawn(move || decode_loop(src_rx, tx, enricher, n))?;
+        let mut finished = vec![false; n];
+        for (i, s) in engine.sources.iter().enumerate() {
+            if matches!(s.state, SourceState::Error(_)) {
+                finished[i] = true;
+            }
+        }
+        Ok(Pipeline {
+            rx,
+            runtime,
+            sources: n,
+            finished,
+        })
+    }
+
+    /// Waits up to `timeout` for the next update; `None` on timeout or when all sources
+    /// have ended and everything was delivered.
+    pub fn next(&mut self, timeout: Duration) -> Option<Update> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(u) => {
+                if let Some(id) = u.is_terminal() {
+                    if let Some(f) = self.finished.get_mut(usize::from(id)) {
+                        *f = true;
+                    }
+                }
+                Some(u)
+            }
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    /// An update if one is ready now.
+    pub fn try_next(&mut self) -> Option<Update> {
+        self.next(Duration::ZERO)
+    }
+
+    /// True when every source has ended (done or failed).
+    pub fn all_finished(&self) -> bool {
+        self.sources == 0 || self.finished.iter().all(|&f| f)
+    }
+
+    /// Feeds everything into `engine` until every source ends or `deadline` passes.
+    pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
+        loop {
+            if self.all_finished() {
+                while let Some(u) = self.try_next() {
+                    u.apply(engine);
+                }
+                return;
+            }
+            let wait = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) => left.min(Duration::from_millis(100)),
+                    None => return,
+                },
+                None => Duration::from_millis(100),
+            };
+            if let Some(u) = self.next(wait) {
+                u.apply(engine);
+            } else if self.rx_closed() {
+                return;
+            }
+        }
+    }
+
+    fn rx_closed(&self) -> bool {
+        matches!(
+            self.rx.try_recv(),
+            Err(std::sync::mpsc::TryRecvError::Disconnected)
+        )
+    }
+
+    /// Stops the sources without waiting for them.
+    pub fn shutdown(self) {
+        self.runtime.shutdown_background();
+    }
+}
+
+/// The decode thread: one [`Decoder`] per source, enrichment, batching to the engine.
+fn decode_loop(
+    mut rx: tokio::sync::mpsc::Receiver<SourceEvent>,
+    tx: SyncSender<Update>,
+    mut enricher: Enricher,
+    n_sources: usize,
+) {
+    let mut decoders: Vec<Decoder> = (0..n_sources).map(|_| Decoder::new()).collect();
+    while let Some(ev) = rx.blocking_recv() {
+        let update = match ev {
+            SourceEvent::Lines(lines) => {
+                let Some(first) = lines.first() else { continue };
+                let source = first.source;
+                let Some(dec) = decoders.get_mut(usize::from(source)) else {
+                    continue;
+                };
+                let before = dec.metric_points();
+                let mut records = Vec::with_capacity(lines.len());
+                let mut rejects = Vec::new();
+                let mut scratch = Vec::new();
+                let n = lines.len() as u64;
+                for line in lines {
+                    scratch.clear();
+                    match dec.decode(&line.bytes, line.arrival, &mut scratch) {
+                        Ok(()) => {
+                            for mut r in scratch.drain(..) {
+                                enricher.enrich(&mut r);
+                                records.push((line.line_no, r));
+                            }
+                        }
+                        Err(e) => rejects.push((line.line_no, e)),
+                    }
+                }
+                Update::Batch {
+                    source,
+                    lines: n,
+                    records,
+                    rejects,
+                    metric_points: dec.metric_points() - before,
+                }
+            }
+            SourceEvent::Dropped {
+                source,
+                line_no,
+                reason: SourceDrop::Oversize,
+                len,
+            } => Update::Batch {
+                source,
+                lines: 1,
+                records: Vec::new(),
+                rejects: vec![(
+                    line_no,
+                    Reject::new(
+                        RejectReason::Oversize,
+                        format!("line of {len} bytes is over the configured cap"),
+                    ),
+                )],
+                metric_points: 0,
+            },
+            SourceEvent::State { source, state } => Update::State { source, state },
+            SourceEvent::Bytes { source, n } => Update::Bytes { source, n },
+        };
+        if tx.send(update).is_err() {
+            return;
+        }
+    }
+}
