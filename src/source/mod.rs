@@ -3,6 +3,18 @@
 //! knows JSON. Sources report their own state (connected, retrying, at end, error) as
 //! [`SourceEvent::State`] data, never as log lines.
 
+mod file;
+mod lines;
+mod outbox;
+mod spec;
+mod stdin;
+mod websocket;
+
+pub use file::spawn_file;
+pub use spec::{SourceOptions, SourceSpec, SpecError};
+pub use stdin::{spawn_reader, spawn_stdin};
+pub use websocket::spawn_websocket;
+
 use crate::record::Nanos;
 use std::fmt;
 
@@ -40,7 +52,11 @@ pub enum SourceState {
     /// Reading (a file not yet at its end, an open WebSocket, stdin).
     Connected,
     /// Waiting before the next reconnect attempt.
-    Retrying { in_ms: u64, attempt: u32, last_error: String },
+    Retrying {
+        in_ms: u64,
+        attempt: u32,
+        last_error: String,
+    },
     /// A followed file is at its end and waiting for more.
     AtEnd,
     /// The source is finished (a file read to the end without follow, a closed stream).
@@ -96,7 +112,17 @@ pub enum SourceEvent {
         len: u64,
     },
     /// The source's state changed.
-    State { source: SourceId, state: SourceState },
+    State {
+        source: SourceId,
+        state: SourceState,
+    },
     /// Bytes read since the last report (for the bytes counter).
     Bytes { source: SourceId, n: u64 },
+}
+
+/// Wall-clock now as unix nanoseconds: the arrival time stamped on lines.
+pub(crate) fn now_nanos() -> Nanos {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
