@@ -53,3 +53,172 @@ impl Reject {
         }
     }
 }
+
+mod fields;
+mod litellm;
+mod native;
+mod otlp;
+mod provider;
+
+use serde_json::Value;
+
+/// Per-source decoder: sniffs each line's format and maps it into [`Record`]s. Holds the
+/// only cross-line state decoding needs (a count of OTLP metric points); trace assembly is
+/// left to the engine's store, so spans are emitted as soon as they are read.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    metric_points: u64,
+}
+
+impl Decoder {
+    /// A decoder with no state, one per source.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes one line (no trailing newline). `arrival` (unix ns) is used as the event time
+    /// (`Call.ts` / `Feedback.time` / `Attachment.time`) of records that carry no time at all.
+    ///
+    /// On `Ok` the records are appended to `out`; on `Err` nothing is appended. Blank lines
+    /// are `Ok` with no records.
+    pub fn decode(
+        &mut self,
+        line: &[u8],
+        arrival: Nanos,
+        out: &mut Vec<Record>,
+    ) -> Result<(), Reject> {
+        let text = std::str::from_utf8(line).map_err(|e| {
+            Reject::new(
+                RejectReason::InvalidUtf8,
+                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+            )
+        })?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        if !text.starts_with('{') {
+            return Err(classify_non_object(text));
+        }
+        let mark = out.len();
+        let result = self.decode_object(text, arrival, out);
+        if result.is_err() {
+            out.truncate(mark);
+        }
+        result
+    }
+
+    /// OTLP metric data points seen so far (resourceMetrics lines are counted, not turned
+    /// into calls).
+    pub fn metric_points(&self) -> u64 {
+        self.metric_points
+    }
+
+    fn decode_object(
+        &mut self,
+        text: &str,
+        arrival: Nanos,
+        out: &mut Vec<Record>,
+    ) -> Result<(), Reject> {
+        // Fast path: most lines in a busy native log are native records. The borrowed wire
+        // struct also notices the keys that mark every other format, and hands those lines
+        // (and any line it cannot read) to the generic path below.
+        let native_err = match native::parse(text) {
+            Ok(native::Parsed::Native(wire)) => return native::convert(*wire, text, arrival, out),
+            Ok(native::Parsed::Foreign) => None,
+            Err(e) => Some(e),
+        };
+        let value: Value = serde_json::from_str(text).map_err(json_error)?;
+        let Value::Object(obj) = &value else {
+            return Err(Reject::new(RejectReason::UnknownShape, "not a JSON object"));
+        };
+        match sniff(obj) {
+            Format::Otlp => {
+                self.metric_points += otlp::count_metric_points(&value);
+                otlp::decode(&value, arrival, out)
+            }
+            Format::LiteLlm => litellm::decode(&value, arrival, out),
+            Format::OpenAiChat => provider::openai_chat(&value, arrival, out),
+            Format::OpenAiResponses => provider::openai_responses(&value, arrival, out),
+            Format::Anthropic => provider::anthropic(&value, arrival, out),
+            Format::Native => Err(match native_err {
+                Some(e) => native::reject_from(&e),
+                None => Reject::new(RejectReason::UnknownShape, "object of no known format"),
+            }),
+        }
+    }
+}
+
+/// The input formats a line can be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Native,
+    LiteLlm,
+    Otlp,
+    OpenAiChat,
+    OpenAiResponses,
+    Anthropic,
+}
+
+/// Picks a format from the top-level keys of a JSON object.
+fn sniff(obj: &serde_json::Map<String, Value>) -> Format {
+    if ["resourceSpans", "resourceLogs", "resourceMetrics"]
+        .iter()
+        .any(|k| obj.contains_key(*k))
+    {
+        return Format::Otlp;
+    }
+    if obj.contains_key("call_type")
+        && ["litellm_call_id", "response_cost", "hidden_params", "model_parameters"]
+            .iter()
+            .any(|k| obj.contains_key(*k))
+    {
+        return Format::LiteLlm;
+    }
+    match obj.get("object").and_then(Value::as_str) {
+        Some("chat.completion" | "text_completion") => return Format::OpenAiChat,
+        Some("response") => return Format::OpenAiResponses,
+        _ => {}
+    }
+    if obj.get("type").and_then(Value::as_str) == Some("message")
+        && obj.get("role").and_then(Value::as_str) == Some("assistant")
+    {
+        return Format::Anthropic;
+    }
+    Format::Native
+}
+
+/// Explains why a line that does not start with `{` was rejected.
+fn classify_non_object(text: &str) -> Reject {
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Ok(_) => {
+            let kind = match text.as_bytes().first() {
+                Some(b'[') => "a JSON array",
+                Some(b'"') => "a JSON string",
+                Some(b'n') => "JSON null",
+                Some(b't' | b'f') => "a JSON boolean",
+                _ => "a JSON number",
+            };
+            Reject::new(
+                RejectReason::UnknownShape,
+                format!("{kind}, expected an object"),
+            )
+        }
+        Err(e) => json_error(e),
+    }
+}
+
+/// Maps a serde_json syntax error to a rejection (a too-deep document is JSON, just not ours).
+fn json_error(e: serde_json::Error) -> Reject {
+    let msg = e.to_string();
+    if msg.starts_with("recursion limit exceeded") {
+        return Reject::new(
+            RejectReason::UnknownShape,
+            format!("JSON nested too deeply ({msg})"),
+        );
+    }
+    if e.is_data() {
+        return Reject::new(RejectReason::UnknownShape, msg);
+    }
+    Reject::new(RejectReason::NotJson, msg)
+}

@@ -1,0 +1,454 @@
+//! llmmon's native JSONL: the serde form of [`Record`] plus the flat aliases other loggers
+//! use (`prompt_tokens`, `duration_ms`, `session_id`, ...). This is the hot path, so lines are
+//! read into a borrowed wire struct (strings without escapes are not copied) and converted
+//! once; the wire struct also spots the keys of every other format so those lines can be
+//! handed to the generic path without a second guess.
+
+use super::fields::line_id;
+use super::{Reject, RejectReason};
+use crate::record::{
+    epoch_to_nanos, parse_time_str, Attachment, Call, CostProvenance, Feedback, FeedbackKind,
+    Message, Nanos, Operation, Record, Status, ToolCall, Tokens,
+};
+use serde::de::{self, IgnoredAny};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A string borrowed from the line when it has no escapes.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub(super) struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl Str<'_> {
+    fn own(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+/// Owned, non-empty.
+fn own(s: Option<Str<'_>>) -> Option<String> {
+    s.map(Str::own).filter(|s| !s.is_empty())
+}
+
+#[derive(Deserialize)]
+struct WireMessage<'a> {
+    #[serde(borrow)]
+    role: Str<'a>,
+    #[serde(default, borrow)]
+    content: Option<Str<'a>>,
+}
+
+#[derive(Deserialize)]
+struct WireToolCall<'a> {
+    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Str<'a>,
+    #[serde(default, borrow)]
+    arguments: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
+}
+
+/// Every field of call, feedback and attachment, each alias that may meet another in the
+/// same line as its own field (first one present wins), and the marker keys of the other
+/// formats.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct Wire<'a> {
+    #[serde(rename = "type", borrow)]
+    record_type: Option<Str<'a>>,
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(deserialize_with = "time", alias = "start_time", alias = "startTime")]
+    start: Option<Nanos>,
+    #[serde(deserialize_with = "time", alias = "end_time", alias = "endTime")]
+    end: Option<Nanos>,
+    #[serde(deserialize_with = "time", alias = "timestamp", alias = "time")]
+    ts: Option<Nanos>,
+    #[serde(borrow)]
+    conversation_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    session_id: Option<Str<'a>>,
+    #[serde(borrow, alias = "session")]
+    conversation: Option<Str<'a>>,
+    turn: Option<u32>,
+    #[serde(borrow)]
+    user: Option<Str<'a>>,
+    #[serde(borrow)]
+    user_id: Option<Str<'a>>,
+    #[serde(borrow, alias = "service", alias = "service_name")]
+    app: Option<Str<'a>>,
+    #[serde(borrow, alias = "environment")]
+    env: Option<Str<'a>>,
+    #[serde(borrow)]
+    tags: Vec<Str<'a>>,
+    #[serde(borrow)]
+    model: Option<Str<'a>>,
+    #[serde(borrow)]
+    request_model: Option<Str<'a>>,
+    #[serde(borrow)]
+    response_model: Option<Str<'a>>,
+    #[serde(borrow, alias = "system")]
+    provider: Option<Str<'a>>,
+    #[serde(borrow)]
+    operation: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    error_type: Option<Str<'a>>,
+    #[serde(borrow)]
+    error_message: Option<Str<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Str<'a>>,
+    latency_ms: Option<f64>,
+    duration_ms: Option<f64>,
+    #[serde(alias = "time_to_first_token_ms")]
+    ttft_ms: Option<f64>,
+    stream: Option<bool>,
+    tokens: Option<Tokens>,
+    input_tokens: Option<u64>,
+    prompt_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+    cached_tokens: Option<u64>,
+    cache_read_tokens: Option<u64>,
+    cache_write_tokens: Option<u64>,
+    reasoning_tokens: Option<u64>,
+    #[serde(alias = "cost")]
+    cost_usd: Option<f64>,
+    #[serde(borrow)]
+    system_prompt: Option<Str<'a>>,
+    #[serde(borrow, alias = "input_messages")]
+    messages: Vec<WireMessage<'a>>,
+    #[serde(borrow, alias = "output_text", alias = "response")]
+    output: Option<Str<'a>>,
+    #[serde(borrow)]
+    tool_calls: Vec<WireToolCall<'a>>,
+    #[serde(borrow, alias = "retrieved_context")]
+    context: Vec<Str<'a>>,
+    #[serde(borrow)]
+    trace_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    span_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    parent_span_id: Option<Str<'a>>,
+    scores: BTreeMap<String, f64>,
+    metadata: BTreeMap<String, Value>,
+    #[serde(borrow, alias = "target_id", alias = "call")]
+    call_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(alias = "score")]
+    value: Option<f64>,
+    #[serde(borrow)]
+    comment: Option<Str<'a>>,
+    // Keys that mark the other formats.
+    #[serde(rename = "resourceSpans")]
+    resource_spans: Option<IgnoredAny>,
+    #[serde(rename = "resourceLogs")]
+    resource_logs: Option<IgnoredAny>,
+    #[serde(rename = "resourceMetrics")]
+    resource_metrics: Option<IgnoredAny>,
+    call_type: Option<IgnoredAny>,
+    object: Option<IgnoredAny>,
+    choices: Option<IgnoredAny>,
+}
+
+/// Result of the fast native read.
+pub(super) enum Parsed<'a> {
+    /// A native record, ready to convert.
+    Native(Box<Wire<'a>>),
+    /// A line with another format's keys: decode it generically.
+    Foreign,
+}
+
+/// Reads a line as native JSONL, or notices it is another format.
+pub(super) fn parse(text: &str) -> Result<Parsed<'_>, serde_json::Error> {
+    let wire: Wire<'_> = serde_json::from_str(text)?;
+    let foreign = wire.resource_spans.is_some()
+        || wire.resource_logs.is_some()
+        || wire.resource_metrics.is_some()
+        || wire.call_type.is_some()
+        || wire.object.is_some()
+        || wire.choices.is_some()
+        || matches!(&wire.record_type, Some(t) if !matches!(&*t.0, "call" | "feedback" | "attachment"));
+    Ok(if foreign {
+        Parsed::Foreign
+    } else {
+        Parsed::Native(Box::new(wire))
+    })
+}
+
+/// Explains why a line that looked native could not be read.
+pub(super) fn reject_from(e: &serde_json::Error) -> Reject {
+    let msg = e.to_string();
+    let reason = if msg.starts_with("missing field") {
+        RejectReason::MissingField
+    } else {
+        RejectReason::UnknownShape
+    };
+    Reject::new(reason, format!("native record: {msg}"))
+}
+
+/// Turns a native wire record into a [`Record`].
+pub(super) fn convert(
+    w: Wire<'_>,
+    text: &str,
+    arrival: Nanos,
+    out: &mut Vec<Record>,
+) -> Result<(), Reject> {
+    let record_type = w.record_type.as_ref().map(|t| t.0.clone());
+    let record = match record_type.as_deref() {
+        Some("feedback") => feedback(w, arrival)?,
+        Some("attachment") => attachment(w, arrival)?,
+        Some(_) => call(w, text, arrival, true)?,
+        None if w.call_id.is_some() && w.kind.is_some() => feedback(w, arrival)?,
+        None => call(w, text, arrival, false)?,
+    };
+    out.push(record);
+    Ok(())
+}
+
+fn missing(detail: &str) -> Reject {
+    Reject::new(RejectReason::MissingField, detail.to_owned())
+}
+
+fn feedback(w: Wire<'_>, arrival: Nanos) -> Result<Record, Reject> {
+    let call_id = own(w.call_id).ok_or_else(|| missing("feedback needs `call_id`"))?;
+    let kind = match w.kind.as_ref().map(|k| k.0.as_ref()) {
+        Some(k) => feedback_kind(k),
+        None if w.value.is_some() => FeedbackKind::Score,
+        None if w.comment.is_some() => FeedbackKind::Comment,
+        None => return Err(missing("feedback needs `kind` (or a `value` or `comment`)")),
+    };
+    Ok(Record::Feedback(Feedback {
+        call_id,
+        time: Some(w.ts.or(w.end).or(w.start).unwrap_or(arrival)),
+        kind,
+        value: w.value.filter(|v| v.is_finite()),
+        comment: own(w.comment),
+        user: own(w.user).or_else(|| own(w.user_id)),
+    }))
+}
+
+fn feedback_kind(k: &str) -> FeedbackKind {
+    match k.to_ascii_lowercase().as_str() {
+        "thumbs_up" | "thumbs-up" | "up" | "like" | "positive" => FeedbackKind::ThumbsUp,
+        "thumbs_down" | "thumbs-down" | "down" | "dislike" | "negative" => {
+            FeedbackKind::ThumbsDown
+        }
+        "score" | "rating" => FeedbackKind::Score,
+        "comment" => FeedbackKind::Comment,
+        "copy" => FeedbackKind::Copy,
+        _ => FeedbackKind::Implicit,
+    }
+}
+
+fn attachment(w: Wire<'_>, arrival: Nanos) -> Result<Record, Reject> {
+    let span_id = own(w.span_id).ok_or_else(|| missing("attachment needs `span_id`"))?;
+    Ok(Record::Attachment(Box::new(Attachment {
+        trace_id: own(w.trace_id),
+        span_id: Some(span_id),
+        time: Some(w.ts.or(w.end).or(w.start).unwrap_or(arrival)),
+        system_prompt: own(w.system_prompt),
+        messages: messages(w.messages),
+        output: w.output.map(Str::own),
+        tool_calls: tool_calls(w.tool_calls),
+        finish_reason: own(w.finish_reason),
+        flags: Vec::new(),
+    })))
+}
+
+fn call(w: Wire<'_>, text: &str, arrival: Nanos, typed: bool) -> Result<Record, Reject> {
+    let tokens = tokens(&w);
+    let has_content = w.id.is_some()
+        || w.span_id.is_some()
+        || w.model.is_some()
+        || w.request_model.is_some()
+        || w.response_model.is_some()
+        || tokens != Tokens::default()
+        || w.latency_ms.is_some()
+        || w.duration_ms.is_some()
+        || !w.messages.is_empty()
+        || w.output.is_some()
+        || w.operation.is_some();
+    if !has_content {
+        return Err(if typed {
+            missing("call needs at least one of `id`, `model`, tokens, `latency_ms`, `messages`, `output`")
+        } else {
+            Reject::new(
+                RejectReason::UnknownShape,
+                "object has none of the native call fields (`id`, `model`, tokens, `latency_ms`, `messages`, `output`)",
+            )
+        });
+    }
+    let span_id = own(w.span_id);
+    let id = own(w.id)
+        .or_else(|| span_id.clone())
+        .unwrap_or_else(|| line_id(text));
+    let error_type = own(w.error_type);
+    let error_message = own(w.error_message);
+    let status = match w.status.as_ref().map(|s| s.0.as_ref()) {
+        Some(s) => status(s, error_type.is_some() || error_message.is_some()),
+        None if error_type.is_some() || error_message.is_some() => Status::Error,
+        None => Status::Ok,
+    };
+    let cost_usd = w.cost_usd.filter(|c| c.is_finite());
+    let time_given = w.start.is_some() || w.end.is_some() || w.ts.is_some();
+    Ok(Record::Call(Box::new(Call {
+        id,
+        start: w.start,
+        end: w.end,
+        ts: if time_given { w.ts } else { Some(arrival) },
+        conversation_id: own(w.conversation_id)
+            .or_else(|| own(w.session_id))
+            .or_else(|| own(w.conversation)),
+        turn: w.turn,
+        user: own(w.user).or_else(|| own(w.user_id)),
+        app: own(w.app),
+        env: own(w.env),
+        tags: w.tags.into_iter().map(Str::own).collect(),
+        model: own(w.model).or_else(|| own(w.request_model)),
+        response_model: own(w.response_model),
+        provider: own(w.provider),
+        operation: w
+            .operation
+            .as_ref()
+            .map_or(Operation::Chat, |o| operation(&o.0)),
+        name: own(w.name),
+        status,
+        error_type,
+        error_message,
+        finish_reason: own(w.finish_reason),
+        latency_ms: w.latency_ms.or(w.duration_ms).filter(|v| v.is_finite() && *v >= 0.0),
+        ttft_ms: w.ttft_ms.filter(|v| v.is_finite() && *v >= 0.0),
+        stream: w.stream,
+        tokens,
+        cost_source: cost_usd.map(|_| CostProvenance::Reported),
+        cost_usd,
+        system_prompt: own(w.system_prompt),
+        messages: messages(w.messages),
+        output: w.output.map(Str::own),
+        tool_calls: tool_calls(w.tool_calls),
+        context: w.context.into_iter().map(Str::own).collect(),
+        trace_id: own(w.trace_id),
+        span_id,
+        parent_span_id: own(w.parent_span_id),
+        scores: w.scores.into_iter().filter(|(_, v)| v.is_finite()).collect(),
+        metadata: w.metadata,
+        flags: Vec::new(),
+    })))
+}
+
+/// Nested `tokens` object first, then the flat aliases.
+fn tokens(w: &Wire<'_>) -> Tokens {
+    let t = w.tokens.unwrap_or_default();
+    Tokens {
+        input: t.input.or(w.input_tokens).or(w.prompt_tokens),
+        output: t.output.or(w.output_tokens).or(w.completion_tokens),
+        cache_read: t.cache_read.or(w.cached_tokens).or(w.cache_read_tokens),
+        cache_write: t.cache_write.or(w.cache_write_tokens),
+        reasoning: t.reasoning.or(w.reasoning_tokens),
+    }
+}
+
+/// Maps a status word; unknown words count as errors only when an error is described.
+fn status(s: &str, has_error: bool) -> Status {
+    match s.to_ascii_lowercase().as_str() {
+        "ok" | "success" | "succeeded" | "status_code_ok" | "unset" | "completed" => Status::Ok,
+        "error" | "failure" | "failed" | "status_code_error" | "fail" => Status::Error,
+        _ if has_error => Status::Error,
+        _ => Status::Ok,
+    }
+}
+
+/// Maps an operation name with the aliases the model accepts; unknown names are `Other`.
+pub(super) fn operation(s: &str) -> Operation {
+    match s.to_ascii_lowercase().as_str() {
+        "chat" | "chat_completion" | "generate_content" => Operation::Chat,
+        "completion" | "text_completion" => Operation::Completion,
+        "embeddings" | "embedding" | "embed" => Operation::Embeddings,
+        "tool" | "execute_tool" | "tool_call" => Operation::Tool,
+        "agent" | "invoke_agent" | "create_agent" => Operation::Agent,
+        "workflow" | "invoke_workflow" | "chain" => Operation::Workflow,
+        "retrieval" | "retriever" => Operation::Retrieval,
+        _ => Operation::Other,
+    }
+}
+
+fn messages(ms: Vec<WireMessage<'_>>) -> Vec<Message> {
+    ms.into_iter()
+        .map(|m| Message {
+            role: m.role.own(),
+            content: m.content.map(Str::own).unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn tool_calls(ts: Vec<WireToolCall<'_>>) -> Vec<ToolCall> {
+    ts.into_iter()
+        .map(|t| ToolCall {
+            id: own(t.id),
+            name: t.name.own(),
+            arguments: t.arguments.and_then(raw_text).unwrap_or_default(),
+            result: t.result.and_then(raw_text),
+        })
+        .collect()
+}
+
+/// A raw JSON value as text: a string's contents, or the JSON itself for anything else.
+fn raw_text(raw: &RawValue) -> Option<String> {
+    let s = raw.get();
+    match s.as_bytes().first() {
+        Some(b'"') => serde_json::from_str(s).ok(),
+        Some(b'n') => None,
+        _ => Some(s.to_owned()),
+    }
+}
+
+/// Reads a time as RFC 3339 text or epoch seconds/milliseconds/micro/nanoseconds.
+fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Nanos>, D::Error> {
+    d.deserialize_any(TimeVisitor)
+}
+
+struct TimeVisitor;
+
+impl<'de> de::Visitor<'de> for TimeVisitor {
+    type Value = Option<Nanos>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an RFC 3339 timestamp or epoch seconds/milliseconds")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(TimeVisitor)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        parse_time_str(v)
+            .map(Some)
+            .ok_or_else(|| E::custom(format!("unreadable timestamp {v:?}")))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.visit_f64(v as f64)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.visit_f64(v as f64)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        epoch_to_nanos(v)
+            .map(Some)
+            .ok_or_else(|| E::custom(format!("timestamp out of range: {v}")))
+    }
+}

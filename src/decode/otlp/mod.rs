@@ -1,0 +1,99 @@
+//! OTLP/JSON lines as the OpenTelemetry Collector's file exporter writes them: one
+//! `Export{Trace,Logs,Metrics}ServiceRequest` per line. Spans become calls (GenAI current and
+//! legacy conventions, OpenInference), GenAI log events become attachments, metric points
+//! are only counted. Spans are emitted as read; the engine joins them into traces.
+
+mod attrs;
+mod genai;
+mod logs;
+mod openinference;
+mod spans;
+
+use super::fields::{as_u64, get};
+use super::Reject;
+use crate::record::{Nanos, Record};
+use attrs::Attrs;
+use serde_json::Value;
+
+/// What every item of one `resource*` entry shares.
+struct Resource {
+    app: Option<String>,
+    env: Option<String>,
+}
+
+impl Resource {
+    fn read(resource: Option<&Value>) -> Self {
+        let attrs = Attrs::of(resource);
+        Resource {
+            app: attrs.string("service.name"),
+            env: attrs
+                .string("deployment.environment.name")
+                .or_else(|| attrs.string("deployment.environment")),
+        }
+    }
+}
+
+/// Decodes the spans and log records of one export request.
+pub(super) fn decode(v: &Value, arrival: Nanos, out: &mut Vec<Record>) -> Result<(), Reject> {
+    for (ri, rs) in array(v, "resourceSpans").iter().enumerate() {
+        let resource = Resource::read(rs.get("resource"));
+        for (si, ss) in array(rs, "scopeSpans").iter().enumerate() {
+            for (i, span) in array(ss, "spans").iter().enumerate() {
+                let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{i}]");
+                out.push(spans::decode(span, &resource, arrival, path)?);
+            }
+        }
+    }
+    for (ri, rl) in array(v, "resourceLogs").iter().enumerate() {
+        for (si, sl) in array(rl, "scopeLogs").iter().enumerate() {
+            for (i, log) in array(sl, "logRecords").iter().enumerate() {
+                let path = || format!("resourceLogs[{ri}].scopeLogs[{si}].logRecords[{i}]");
+                if let Some(a) = logs::decode(log, arrival, path)? {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Number of metric data points in a metrics export request (0 for anything else).
+pub(super) fn count_metric_points(v: &Value) -> u64 {
+    let mut n = 0u64;
+    for rm in array(v, "resourceMetrics") {
+        for sm in array(rm, "scopeMetrics") {
+            for m in array(sm, "metrics") {
+                for kind in ["sum", "gauge", "histogram", "exponentialHistogram", "summary"] {
+                    if let Some(points) = get(m, &[kind, "dataPoints"]).and_then(Value::as_array) {
+                        n = n.saturating_add(points.len() as u64);
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
+/// The array under `key`, or an empty slice.
+fn array<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// A `*UnixNano` value (decimal string or number); zero means unset.
+fn unix_nano(v: Option<&Value>) -> Option<Nanos> {
+    let n = as_u64(v?)?;
+    if n == 0 {
+        return None;
+    }
+    Nanos::try_from(n).ok()
+}
+
+/// A string field of an OTLP object (ids, names, messages); empty means absent.
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
