@@ -44,7 +44,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     let mut engine = Engine::new(engine_cfg);
     let (enricher, table) = enricher(cfg)?;
     let opts = source_options(cfg, false, true);
-    let mut pipeline = Pipeline::start(&specs, &opts, enricher, &mut engine, super::demo_spawner(7))?;
+    let mut pipeline = Pipeline::start(&specs, &opts, enricher, &mut engine, || -> crate::pipeline::ExtraSpawner { Box::new(|_, _| tokio::spawn(async {})) })?;
     pipeline.drain_into(&mut engine, deadline);
     pipeline.shutdown();
 

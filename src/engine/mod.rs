@@ -410,7 +410,7 @@ impl GroupSummary {
             error_rate: round6(s.error_rate()),
             input_tokens: s.input_tokens,
             output_tokens: s.output_tokens,
-            cost_usd: round6(s.cost_usd),
+            cost_usd: stats::round_usd(s.cost_usd),
             unpriced_calls: s.unpriced_calls,
             latency_ms: s.hists.get(hist::Metric::Latency).summary(),
             ttft_ms: s.hists.get(hist::Metric::Ttft).summary(),

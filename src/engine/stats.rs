@@ -165,9 +165,9 @@ impl<C: Counter> Stats<C> {
             cache_read_tokens: self.cache_read_tokens,
             cache_write_tokens: self.cache_write_tokens,
             reasoning_tokens: self.reasoning_tokens,
-            cost_usd: round6(self.cost_usd),
-            cost_reported_usd: round6(self.cost_reported_usd),
-            cost_computed_usd: round6(self.cost_computed_usd),
+            cost_usd: round_usd(self.cost_usd),
+            cost_reported_usd: round_usd(self.cost_reported_usd),
+            cost_computed_usd: round_usd(self.cost_computed_usd),
             unpriced_calls: self.unpriced_calls,
             latency_ms: self.hists.get(Metric::Latency).summary(),
             ttft_ms: self.hists.get(Metric::Ttft).summary(),
@@ -196,6 +196,12 @@ fn bump_bounded(map: &mut BTreeMap<String, u64>, key: &str) {
 /// Rounds to 6 decimals so printed sums do not show float noise.
 pub fn round6(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
+}
+
+/// Rounds dollars to 1e-10 (a ten-thousandth of a micro-dollar): exact for people, free of
+/// float noise for machines.
+pub fn round_usd(v: f64) -> f64 {
+    (v * 1e10).round() / 1e10
 }
 
 /// What `report --json` and the TUI print for one scope.

@@ -239,6 +239,17 @@ impl Pricer {
         }
     }
 
+    fn lookup(&mut self, model: &str) -> Option<usize> {
+        if let Some(hit) = self.cache.get(model) {
+            return *hit;
+        }
+        let found = self.table.lookup(model);
+        if self.cache.len() < 10_000 {
+            self.cache.insert(model.to_string(), found);
+        }
+        found
+    }
+
     /// Sets `cost_usd` and `cost_source` on a call.
     pub fn price(&mut self, c: &mut Call) {
         if c.cost_usd.is_some() {
@@ -247,19 +258,11 @@ impl Pricer {
             }
             return;
         }
-        let idx = match c.model_name() {
-            None => None,
-            Some(m) => match self.cache.get(m) {
-                Some(hit) => *hit,
-                None => {
-                    let found = self.table.lookup(m);
-                    if self.cache.len() < 10_000 {
-                        self.cache.insert(m.to_string(), found);
-                    }
-                    found
-                }
-            },
-        };
+        // The model that answered is the one billed; the requested name is the fallback.
+        let idx = [c.response_model.as_deref(), c.model.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|m| self.lookup(m));
         match idx.and_then(|i| self.table.price(i)) {
             Some(p) if c.operation.is_llm_call() => {
                 c.cost_usd = Some(p.cost(c));
