@@ -10,6 +10,6 @@ pub mod decode;
 pub mod engine;
 pub mod enrich;
 pub mod pipeline;
-pub mod report;
 pub mod record;
+pub mod report;
 pub mod source;

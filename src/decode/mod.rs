@@ -169,9 +169,14 @@ fn sniff(obj: &serde_json::Map<String, Value>) -> Format {
         return Format::Otlp;
     }
     if obj.contains_key("call_type")
-        && ["litellm_call_id", "response_cost", "hidden_params", "model_parameters"]
-            .iter()
-            .any(|k| obj.contains_key(*k))
+        && [
+            "litellm_call_id",
+            "response_cost",
+            "hidden_params",
+            "model_parameters",
+        ]
+        .iter()
+        .any(|k| obj.contains_key(*k))
     {
         return Format::LiteLlm;
     }

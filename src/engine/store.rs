@@ -370,7 +370,9 @@ impl Store {
             self.pending_attachments.entry(key).or_default().push(a);
             return;
         };
-        let Some(idx) = self.index_of(seq) else { return };
+        let Some(idx) = self.index_of(seq) else {
+            return;
+        };
         let had_flags = self.calls[idx].call.flags.len();
         let new_flags = a.flags.clone();
         merge_attachment(&mut self.calls[idx].call, a);
@@ -408,7 +410,11 @@ impl Store {
         self.generation += 1;
         let Some(seq) = self.by_id.get(f.call_id.as_str()).copied() else {
             if self.pending_feedback.len() >= self.cfg.max_pending {
-                self.feedback_unjoined += self.pending_feedback.values().map(|v| v.len() as u64).sum::<u64>();
+                self.feedback_unjoined += self
+                    .pending_feedback
+                    .values()
+                    .map(|v| v.len() as u64)
+                    .sum::<u64>();
                 self.pending_feedback.clear();
             }
             self.pending_feedback
@@ -446,7 +452,8 @@ impl Store {
                     self.by_id.remove(old.call.id.as_str());
                 }
                 if let (Some(tr), Some(sp)) = (old.call.trace_id, old.call.span_id) {
-                    self.by_span.remove(&(tr.into_boxed_str(), sp.into_boxed_str()));
+                    self.by_span
+                        .remove(&(tr.into_boxed_str(), sp.into_boxed_str()));
                 }
             }
         }
