@@ -33,7 +33,12 @@ fn invalid_utf8_says_where() {
 
 #[test]
 fn truncated_and_garbage_json_is_not_json() {
-    for line in [&br#"{"id":"a","model":"gpt"#[..], b"hello world", b"{not json}", b"{\"a\":1}}"] {
+    for line in [
+        &br#"{"id":"a","model":"gpt"#[..],
+        b"hello world",
+        b"{not json}",
+        b"{\"a\":1}}",
+    ] {
         let e = reject(line);
         assert_eq!(e.reason, RejectReason::NotJson, "{}", e.detail);
         assert!(!e.detail.is_empty());
@@ -42,7 +47,12 @@ fn truncated_and_garbage_json_is_not_json() {
 
 #[test]
 fn json_that_is_not_an_object_is_unknown_shape() {
-    for (line, word) in [("[1,2]", "array"), ("42", "number"), ("\"x\"", "string"), ("null", "null")] {
+    for (line, word) in [
+        ("[1,2]", "array"),
+        ("42", "number"),
+        ("\"x\"", "string"),
+        ("null", "null"),
+    ] {
         let e = reject(line.as_bytes());
         assert_eq!(e.reason, RejectReason::UnknownShape);
         assert!(e.detail.contains(word), "{}", e.detail);
@@ -157,7 +167,8 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         "[ -~]{0,12}".prop_map(Value::String),
         Just(Value::String("stringValue".into())),
     ];
