@@ -40,11 +40,7 @@ pub enum SourceState {
     /// Reading (a file not yet at its end, an open WebSocket, stdin).
     Connected,
     /// Waiting before the next reconnect attempt.
-    Retrying {
-        in_ms: u64,
-        attempt: u32,
-        last_error: String,
-    },
+    Retrying { in_ms: u64, attempt: u32, last_error: String },
     /// A followed file is at its end and waiting for more.
     AtEnd,
     /// The source is finished (a file read to the end without follow, a closed stream).
@@ -100,10 +96,7 @@ pub enum SourceEvent {
         len: u64,
     },
     /// The source's state changed.
-    State {
-        source: SourceId,
-        state: SourceState,
-    },
+    State { source: SourceId, state: SourceState },
     /// Bytes read since the last report (for the bytes counter).
     Bytes { source: SourceId, n: u64 },
 }
