@@ -70,7 +70,7 @@ impl Probe {
     }
 
     /// Receives everything until the source ends.
-    async fn to_end(&mut self) {
+    async fn drain_to_end(&mut self) {
         while let Ok(Some(ev)) = tokio::time::timeout(WAIT, self.rx.recv()).await {
             self.take(ev);
         }
@@ -333,7 +333,7 @@ async fn without_follow_the_file_is_read_to_eof_including_an_unterminated_line()
     let (tx, rx) = mpsc::channel(4);
     let task = spawn_file(7, path.clone(), opts, tx);
     let mut p = Probe::new(rx);
-    p.to_end().await;
+    p.drain_to_end().await;
     task.await.unwrap();
     let mut want = lines;
     want.push("last-no-newline".into());
@@ -355,7 +355,7 @@ async fn an_unreadable_path_is_an_error_with_the_os_cause() {
         let (tx, rx) = mpsc::channel(4);
         let task = spawn_file(7, path.clone(), follow_opts(false), tx);
         let mut p = Probe::new(rx);
-        p.to_end().await;
+        p.drain_to_end().await;
         task.await.unwrap();
         let Some(SourceState::Error(msg)) = p.states.last() else {
             panic!("no error state: {:?}", p.states)
@@ -374,7 +374,7 @@ async fn a_stream_is_split_into_lines_and_ends_done() {
     let input: &'static [u8] = b"a\r\nb\n\nc";
     spawn_reader(7, input, SourceOptions::default(), tx);
     let mut p = Probe::new(rx);
-    p.to_end().await;
+    p.drain_to_end().await;
     assert_eq!(p.texts(), ["a", "b", "", "c"]);
     assert_eq!(p.states.last(), Some(&SourceState::Done));
 }

@@ -128,8 +128,7 @@ struct FlatMessage {
 /// Rebuilds `prefix{i}.message.*` attributes into messages ordered by index.
 fn flat_messages(a: &Attrs<'_>, prefix: &'static str) -> Vec<(String, FlatMessage)> {
     let mut by_index: BTreeMap<usize, FlatMessage> = BTreeMap::new();
-    let mut calls: BTreeMap<(usize, usize), (Option<String>, Option<String>, String)> =
-        BTreeMap::new();
+    let mut calls: BTreeMap<(usize, usize), ToolCall> = BTreeMap::new();
     let mut parts: BTreeMap<(usize, usize), String> = BTreeMap::new();
     for key in a.keys_with(prefix) {
         let rest = &key[prefix.len()..];
@@ -149,10 +148,10 @@ fn flat_messages(a: &Attrs<'_>, prefix: &'static str) -> Vec<(String, FlatMessag
                     let Ok(j) = j.parse::<usize>() else { continue };
                     let slot = calls.entry((i, j)).or_default();
                     match f {
-                        "tool_call.id" => slot.0 = a.string(key),
-                        "tool_call.function.name" => slot.1 = a.string(key),
+                        "tool_call.id" => slot.id = a.string(key),
+                        "tool_call.function.name" => slot.name = a.string(key).unwrap_or_default(),
                         "tool_call.function.arguments" => {
-                            slot.2 = a.string(key).unwrap_or_default()
+                            slot.arguments = a.string(key).unwrap_or_default()
                         }
                         _ => {}
                     }
@@ -178,14 +177,9 @@ fn flat_messages(a: &Attrs<'_>, prefix: &'static str) -> Vec<(String, FlatMessag
             m.text.push_str(&text);
         }
     }
-    for ((i, _), (id, name, arguments)) in calls {
-        if let (Some(m), Some(name)) = (by_index.get_mut(&i), name) {
-            m.tool_calls.push(ToolCall {
-                id,
-                name,
-                arguments,
-                result: None,
-            });
+    for ((i, _), tc) in calls {
+        if let (Some(m), false) = (by_index.get_mut(&i), tc.name.is_empty()) {
+            m.tool_calls.push(tc);
         }
     }
     by_index

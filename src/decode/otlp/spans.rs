@@ -82,7 +82,6 @@ fn fill_genai(a: &Attrs<'_>, span_name: Option<String>, call: &mut Call) {
         Operation::Tool => a.string("gen_ai.tool.name"),
         Operation::Agent => a.string("gen_ai.agent.name"),
         Operation::Workflow => a.string("gen_ai.workflow.name"),
-        op if op.is_llm_call() => None,
         _ => None,
     }
     .or_else(|| {
