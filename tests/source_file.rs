@@ -378,3 +378,49 @@ async fn a_stream_is_split_into_lines_and_ends_done() {
     assert_eq!(p.texts(), ["a", "b", "", "c"]);
     assert_eq!(p.states.last(), Some(&SourceState::Done));
 }
+
+/// Throughput of a one-shot read of a warm file, consumer included. Run with
+/// `cargo test --release --test source_file -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, not a check; run in release"]
+async fn measure_one_shot_read_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jsonl");
+    let line = format!(
+        r#"{{"type":"call","id":"c-{{}}","model":"gpt-4o","tokens":{{"input":1200,"output":300}},"output":"{}"}}"#,
+        "lorem ipsum ".repeat(25)
+    );
+    let mut f = std::io::BufWriter::new(File::create(&path).unwrap());
+    let mut size = 0u64;
+    let mut written = 0u64;
+    while size < 256 << 20 {
+        writeln!(f, "{line}").unwrap();
+        size += line.len() as u64 + 1;
+        written += 1;
+    }
+    drop(f);
+    for pass in ["cold-ish", "warm", "warm"] {
+        let opts = SourceOptions {
+            follow: false,
+            ..SourceOptions::default()
+        };
+        let (tx, mut rx) = mpsc::channel(64);
+        let started = std::time::Instant::now();
+        spawn_file(7, path.clone(), opts, tx);
+        let mut lines = 0u64;
+        while let Some(ev) = rx.recv().await {
+            if let SourceEvent::Lines(batch) = ev {
+                lines += batch.len() as u64;
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        assert_eq!(lines, written);
+        println!(
+            "{pass}: {} MiB, {lines} lines of {} bytes in {secs:.3}s = {:.0} MB/s, {:.2} M lines/s",
+            size >> 20,
+            line.len() + 1,
+            size as f64 / 1e6 / secs,
+            lines as f64 / 1e6 / secs
+        );
+    }
+}
