@@ -272,12 +272,20 @@ impl Store {
         let Some(id) = c.trace_id.as_deref().filter(|s| !s.is_empty()) else {
             return;
         };
-        let tr = self.traces.entry(id.into()).or_insert_with(|| Trace {
-            id: id.into(),
-            first: t,
-            last: t,
-            ..Trace::default()
-        });
+        if !self.traces.contains_key(id) {
+            self.traces.insert(
+                id.into(),
+                Trace {
+                    id: id.into(),
+                    first: t,
+                    last: t,
+                    ..Trace::default()
+                },
+            );
+        }
+        let Some(tr) = self.traces.get_mut(id) else {
+            return;
+        };
         tr.spans.push(seq);
         tr.span_count += 1;
         if c.operation.is_llm_call() {
@@ -309,16 +317,21 @@ impl Store {
         t: Nanos,
     ) {
         let max_turns = self.cfg.max_turns;
-        let conv = self
-            .conversations
-            .entry(key.into())
-            .or_insert_with(|| Conversation {
-                key: key.into(),
-                derived,
-                first: t,
-                last: t,
-                ..Conversation::default()
-            });
+        if !self.conversations.contains_key(key) {
+            self.conversations.insert(
+                key.into(),
+                Conversation {
+                    key: key.into(),
+                    derived,
+                    first: t,
+                    last: t,
+                    ..Conversation::default()
+                },
+            );
+        }
+        let Some(conv) = self.conversations.get_mut(key) else {
+            return;
+        };
         conv.calls += 1;
         conv.first = conv.first.min(t);
         conv.last = conv.last.max(t);
