@@ -4,5 +4,7 @@
 //! enrich → engine → views. The engine is pure and synchronous; views only read it.
 
 pub mod decode;
+pub mod query;
 pub mod record;
 pub mod source;
+pub mod tui;
