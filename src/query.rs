@@ -1054,7 +1054,7 @@ impl fmt::Display for Query {
 // ---- Calls -------------------------------------------------------------------------------
 
 fn offer(v: Option<&str>, pred: &mut dyn FnMut(&str) -> bool) -> bool {
-    v.is_some_and(|v| pred(v))
+    v.is_some_and(pred)
 }
 
 /// A call's fields as the query language sees them. Full text covers the system prompt,
@@ -1096,7 +1096,7 @@ impl Filterable for Call {
     }
 
     fn any_num(&self, field: &Field, pred: &mut dyn FnMut(f64) -> bool) -> bool {
-        let one = |v: Option<f64>, pred: &mut dyn FnMut(f64) -> bool| v.is_some_and(|v| pred(v));
+        let one = |v: Option<f64>, pred: &mut dyn FnMut(f64) -> bool| v.is_some_and(pred);
         match field {
             Field::Latency => one(self.effective_latency_ms(), pred),
             Field::Ttft => one(self.ttft_ms, pred),
