@@ -1,7 +1,8 @@
 //! llmmon: a live terminal monitor for LLM applications.
 //!
 //! The flow is one-way (see `DESIGN.md` in the shared docs): [`source`] → [`decode`] →
-//! enrich → engine → views. The engine is pure and synchronous; views only read it.
+//! [`enrich`] → [`engine`] → views ([`tui`], [`report`]). The engine is pure and
+//! synchronous; views only read it.
 
 pub mod cli;
 pub mod commands;
@@ -10,6 +11,8 @@ pub mod decode;
 pub mod engine;
 pub mod enrich;
 pub mod pipeline;
+pub mod query;
 pub mod record;
 pub mod report;
 pub mod source;
+pub mod tui;
