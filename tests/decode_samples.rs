@@ -496,3 +496,39 @@ fn metrics_are_counted_not_recorded() {
         assert!(d.metric_points > 0, "{file}");
     }
 }
+
+#[test]
+fn schema_doc_examples_decode() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md")).unwrap();
+    let mut dec = Decoder::new();
+    let mut out = Vec::new();
+    let mut in_block = false;
+    let mut lines = 0;
+    for line in doc.lines() {
+        match line {
+            "```json" => in_block = true,
+            "```" => in_block = false,
+            l if in_block => {
+                dec.decode(l.as_bytes(), 1, &mut out)
+                    .unwrap_or_else(|e| panic!("{l}: {e}"));
+                lines += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(out.len(), lines);
+    assert!(lines >= 9);
+    assert_eq!(
+        out.iter()
+            .filter(|r| matches!(r, Record::Feedback(_)))
+            .count(),
+        2
+    );
+    assert_eq!(
+        out.iter()
+            .filter(|r| matches!(r, Record::Attachment(_)))
+            .count(),
+        1
+    );
+}

@@ -124,8 +124,8 @@ impl Decoder {
         // struct also notices the keys that mark every other format, and hands those lines
         // (and any line it cannot read) to the generic path below.
         let native_err = match native::parse(text) {
-            Ok(native::Parsed::Native(wire)) => return native::convert(*wire, text, arrival, out),
-            Ok(native::Parsed::Foreign) => None,
+            Ok(Some(wire)) => return native::convert(wire, text, arrival, out),
+            Ok(None) => None,
             Err(e) => Some(e),
         };
         let value: Value = serde_json::from_str(text).map_err(json_error)?;

@@ -161,16 +161,8 @@ pub(super) struct Wire<'a> {
     choices: Option<IgnoredAny>,
 }
 
-/// Result of the fast native read.
-pub(super) enum Parsed<'a> {
-    /// A native record, ready to convert.
-    Native(Box<Wire<'a>>),
-    /// A line with another format's keys: decode it generically.
-    Foreign,
-}
-
-/// Reads a line as native JSONL, or notices it is another format.
-pub(super) fn parse(text: &str) -> Result<Parsed<'_>, serde_json::Error> {
+/// Reads a line as native JSONL; `None` when it carries another format's keys.
+pub(super) fn parse(text: &str) -> Result<Option<Wire<'_>>, serde_json::Error> {
     let wire: Wire<'_> = serde_json::from_str(text)?;
     let foreign = wire.resource_spans.is_some()
         || wire.resource_logs.is_some()
@@ -179,11 +171,7 @@ pub(super) fn parse(text: &str) -> Result<Parsed<'_>, serde_json::Error> {
         || wire.object.is_some()
         || wire.choices.is_some()
         || matches!(&wire.record_type, Some(t) if !matches!(&*t.0, "call" | "feedback" | "attachment"));
-    Ok(if foreign {
-        Parsed::Foreign
-    } else {
-        Parsed::Native(Box::new(wire))
-    })
+    Ok((!foreign).then_some(wire))
 }
 
 /// Explains why a line that looked native could not be read.
