@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod decode;
+pub mod demo;
 pub mod engine;
 pub mod enrich;
 pub mod pipeline;

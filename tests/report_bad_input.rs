@@ -35,15 +35,37 @@ fn bad_file() -> tempfile::NamedTempFile {
 #[test]
 fn every_rejection_reason_is_counted_and_good_lines_survive() {
     let f = bad_file();
-    let out = llmmon().args(["report", "--json"]).arg(f.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = llmmon()
+        .args(["report", "--json"])
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["calls"], 2, "both good lines are kept");
     let rejected = &r["sources"][0]["rejected"];
-    for reason in ["not_json", "unknown_shape", "missing_field", "invalid_utf8", "oversize"] {
-        assert!(rejected[reason].as_u64().unwrap_or(0) >= 1, "{reason} missing in {rejected}");
+    for reason in [
+        "not_json",
+        "unknown_shape",
+        "missing_field",
+        "invalid_utf8",
+        "oversize",
+    ] {
+        assert!(
+            rejected[reason].as_u64().unwrap_or(0) >= 1,
+            "{reason} missing in {rejected}"
+        );
     }
-    let total: u64 = rejected.as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let total: u64 = rejected
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(total, 7);
     assert_eq!(r["sources"][0]["lines"], 9);
 }
@@ -64,11 +86,23 @@ fn late_records_are_rejected_only_for_windows() {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     writeln!(f, "{}", GOOD.replace("10:00:00", "12:00:00")).unwrap();
     writeln!(f, "{GOOD}").unwrap();
-    let since_start: Value =
-        serde_json::from_slice(&llmmon().args(["report", "--json"]).arg(f.path()).output().unwrap().stdout).unwrap();
+    let since_start: Value = serde_json::from_slice(
+        &llmmon()
+            .args(["report", "--json"])
+            .arg(f.path())
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     assert_eq!(since_start["calls"], 2);
     let windowed: Value = serde_json::from_slice(
-        &llmmon().args(["report", "--json", "--window", "5m"]).arg(f.path()).output().unwrap().stdout,
+        &llmmon()
+            .args(["report", "--json", "--window", "5m"])
+            .arg(f.path())
+            .output()
+            .unwrap()
+            .stdout,
     )
     .unwrap();
     assert_eq!(windowed["calls"], 1);
@@ -77,11 +111,17 @@ fn late_records_are_rejected_only_for_windows() {
 
 #[test]
 fn unreadable_path_is_one_line_and_non_zero() {
-    let out = llmmon().args(["report", "/nonexistent/llmmon/x.jsonl"]).output().unwrap();
+    let out = llmmon()
+        .args(["report", "/nonexistent/llmmon/x.jsonl"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("/nonexistent/llmmon/x.jsonl") && err.contains("No such file"), "{err}");
+    assert!(
+        err.contains("/nonexistent/llmmon/x.jsonl") && err.contains("No such file"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -118,6 +158,9 @@ fn bad_source_and_bad_window_are_usage_errors() {
     let out = llmmon().args(["report", "gopher://x"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("gopher"));
-    let out = llmmon().args(["report", "--window", "soon", "x"]).output().unwrap();
+    let out = llmmon()
+        .args(["report", "--window", "soon", "x"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }
