@@ -6,6 +6,9 @@ use llmmon::commands;
 use llmmon::config::Config;
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -21,7 +24,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let cfg = Config::load(cli.config.as_deref())?;
     match cli.command {
         Some(Command::Report(args)) => commands::report::run(&cfg, &args),
-        _ => anyhow::bail!("TEMP"),
+        Some(Command::Gen(args)) => commands::gen::run(&args),
+        Some(_) => anyhow::bail!("TEMP"),
         None if cli.watch.sources.is_empty() => {
             let mut cmd = Cli::command();
             println!("{}", cmd.render_usage());
@@ -33,5 +37,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("More: llmmon --help");
             Ok(0)
         }
+        None => anyhow::bail!("TEMP"),
     }
 }

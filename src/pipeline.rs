@@ -15,9 +15,9 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
 /// Capacity of the source → decode channel, in batches.
-const SOURCE_QUEUE: usize = 64;
+const SOURCE_QUEUE: usize = 8;
 /// Capacity of the decode → engine channel, in batches.
-const UPDATE_QUEUE: usize = 64;
+const UPDATE_QUEUE: usize = 4;
 
 /// What the engine owner applies, in order.
 #[derive(Debug)]

@@ -4,7 +4,8 @@
 //! whichever order it comes.
 
 use crate::record::{Attachment, Call, Feedback, FeedbackKind, Nanos, Status};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Bounds of the store.
 #[derive(Debug, Clone)]
