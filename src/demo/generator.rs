@@ -38,6 +38,8 @@ const TOPIC_SHARE: f64 = 0.78;
 const RUNAWAY_RATE_FACTOR: f64 = 1.5;
 /// During the injection burst, share of episodes that are extra attacks by mallory.
 const ATTACK_SHARE: f64 = 0.03;
+/// Median time a user takes to read an answer and type the next message.
+const THINK_MEDIAN_MS: f64 = 12_000.0;
 /// During the rate-limit burst, share of the provider's calls answered with 429.
 const BURST_429_SHARE: f64 = 0.7;
 
@@ -76,7 +78,7 @@ struct Conversation {
     turn: u32,
     max_turns: u32,
     history_tokens: u64,
-    /// No new turn before the previous answer is in.
+    /// No new turn before the previous answer is in and the user has read it and typed.
     busy_until: Nanos,
 }
 
@@ -285,11 +287,13 @@ impl Generator {
         self.convs.len() - 1
     }
 
-    /// Closes out a turn of conversation `i`, removing it once its last turn is played.
-    fn finish_turn(&mut self, i: usize, added_tokens: u64, busy_until: Nanos) {
+    /// Closes out a turn of conversation `i` answered at `answered`, removing the
+    /// conversation once its last turn is played.
+    fn finish_turn(&mut self, i: usize, added_tokens: u64, answered: Nanos) {
+        let think_ms = THINK_MEDIAN_MS * self.lognormal(0.6);
         let c = &mut self.convs[i];
         c.history_tokens += added_tokens;
-        c.busy_until = busy_until;
+        c.busy_until = answered + (think_ms as Nanos) * MS;
         if c.turn >= c.max_turns {
             self.convs.swap_remove(i);
         }

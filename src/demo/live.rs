@@ -21,7 +21,9 @@ pub struct DemoOptions {
     /// Event seconds per wall-clock second. `f64::INFINITY` sends as fast as the channel
     /// takes lines (load tests); zero, negative or NaN means 1.
     pub speed: f64,
+    /// Seed of the generator.
     pub seed: u64,
+    /// Steady traffic, or steady plus the scripted incident.
     pub scenario: Scenario,
     /// Mean LLM calls per second of event time.
     pub rate_per_sec: f64,

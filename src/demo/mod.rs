@@ -46,7 +46,9 @@ pub const DEFAULT_START: Nanos = 1_795_687_200_000_000_000;
 /// What the generator plays: the same config always gives the same records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenConfig {
+    /// Seed of the PCG generator: same seed, same bytes.
     pub seed: u64,
+    /// Steady traffic, or steady plus the scripted incident.
     pub scenario: Scenario,
     /// Event time of the start of traffic (rounded down to the millisecond).
     pub start: Nanos,
@@ -65,7 +67,9 @@ impl Default for GenConfig {
     }
 }
 
-/// Writes the first `n_records` generated records as native JSONL (one record per line).
+/// Writes the first `n_records` generated records as native JSONL: exactly `n_records`
+/// lines, each `serde_json` of a [`crate::record::Record`] and a newline. This is what
+/// `llmmon gen` prints.
 pub fn write_jsonl<W: Write>(w: W, n_records: u64, cfg: &GenConfig) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, w);
     let mut records = Generator::new(cfg.clone());
