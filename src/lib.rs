@@ -4,5 +4,6 @@
 //! enrich → engine → views. The engine is pure and synchronous; views only read it.
 
 pub mod decode;
+pub mod enrich;
 pub mod record;
 pub mod source;
