@@ -6,4 +6,5 @@
 pub mod decode;
 pub mod enrich;
 pub mod record;
+pub mod scan;
 pub mod source;

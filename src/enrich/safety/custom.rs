@@ -15,7 +15,10 @@ pub(crate) struct Custom {
 }
 
 impl Custom {
-    pub(crate) fn new(rules: &[CustomRule], pb: &mut PrefilterBuilder) -> Result<Self, SafetyError> {
+    pub(crate) fn new(
+        rules: &[CustomRule],
+        pb: &mut PrefilterBuilder,
+    ) -> Result<Self, SafetyError> {
         let mut literals = Vec::new();
         let mut regexes = Vec::new();
         for r in rules {
@@ -26,7 +29,10 @@ impl Custom {
                 })?;
                 regexes.push((r.name.clone(), r.severity, re));
             } else {
-                pb.add(&r.pattern, Target::Custom(u16::try_from(literals.len()).unwrap_or(u16::MAX)));
+                pb.add(
+                    &r.pattern,
+                    Target::Custom(u16::try_from(literals.len()).unwrap_or(u16::MAX)),
+                );
                 literals.push((r.name.clone(), r.severity));
             }
         }
@@ -71,10 +77,19 @@ mod tests {
         .unwrap();
         let d = Detectors::new(&cfg).unwrap();
         let mut out = Vec::new();
-        d.scan_text("about project falcon, see INC-123456; not projectfalcons", TextField::Output, &mut out);
-        let names: Vec<&str> = out.iter().filter(|f| f.detector == "custom").map(|f| f.rule.as_str()).collect();
+        d.scan_text(
+            "about project falcon, see INC-123456; not projectfalcons",
+            TextField::Output,
+            &mut out,
+        );
+        let names: Vec<&str> = out
+            .iter()
+            .filter(|f| f.detector == "custom")
+            .map(|f| f.rule.as_str())
+            .collect();
         assert_eq!(names, ["codename", "ticket"]);
-        let bad: SafetyConfig = toml::from_str("[[custom]]\nname = \"x\"\npattern = \"(\"\nregex = true").unwrap();
+        let bad: SafetyConfig =
+            toml::from_str("[[custom]]\nname = \"x\"\npattern = \"(\"\nregex = true").unwrap();
         assert!(Detectors::new(&bad).is_err());
     }
 }

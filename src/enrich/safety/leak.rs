@@ -34,13 +34,23 @@ impl Leak {
     pub(crate) fn new(cfg: &LeakConfig) -> Self {
         Self {
             min_run: cfg.min_run_words.max(K),
-            canaries: cfg.canaries.iter().filter(|c| c.len() >= 6).cloned().collect(),
+            canaries: cfg
+                .canaries
+                .iter()
+                .filter(|c| c.len() >= 6)
+                .cloned()
+                .collect(),
             severity: cfg.severity,
         }
     }
 
     pub(crate) fn detect(&self, output: &str, prompts: &[&str], sink: &mut Sink<'_>) {
-        for c in self.canaries.iter().map(String::as_str).chain(prompts.iter().filter_map(|p| canary_in(p))) {
+        for c in self
+            .canaries
+            .iter()
+            .map(String::as_str)
+            .chain(prompts.iter().filter_map(|p| canary_in(p)))
+        {
             if let Some(i) = output.find(c) {
                 let sev = self.severity.unwrap_or(Severity::Critical);
                 sink.push("leak", "canary", sev, 1.0, i, i + c.len());
@@ -72,7 +82,12 @@ impl Leak {
         }
     }
 
-    fn base64_leak(&self, output: &str, shingles: &HashSet<u64>, need: usize) -> Option<(usize, usize)> {
+    fn base64_leak(
+        &self,
+        output: &str,
+        shingles: &HashSet<u64>,
+        need: usize,
+    ) -> Option<(usize, usize)> {
         let b = output.as_bytes();
         let mut i = 0;
         while i < b.len() {
@@ -111,7 +126,9 @@ fn is_b64(c: u8) -> bool {
 fn canary_in(prompt: &str) -> Option<&str> {
     let i = prompt.find("canary:")? + "canary:".len();
     let tok = prompt[i..].trim_start();
-    let n = tok.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(tok.len());
+    let n = tok
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(tok.len());
     (n >= 6).then_some(&tok[..n])
 }
 
@@ -120,7 +137,10 @@ fn words(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start = None;
     let mut h = DefaultHasher::new();
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         if c.is_alphanumeric() {
             if start.is_none() {
                 start = Some(i);
@@ -185,25 +205,41 @@ mod tests {
             ..LeakConfig::default()
         });
         let mut out = Vec::new();
-        let mut sink = Sink { field: TextField::Output, text: output, out: &mut out };
+        let mut sink = Sink {
+            field: TextField::Output,
+            text: output,
+            out: &mut out,
+        };
         leak.detect(output, &[prompt], &mut sink);
         out
     }
 
     #[test]
     fn verbatim_and_reformatted_leaks_are_found() {
-        assert_eq!(run(&format!("My instructions: {SYS}"), SYS, &[])[0].rule, "verbatim");
+        assert_eq!(
+            run(&format!("My instructions: {SYS}"), SYS, &[])[0].rule,
+            "verbatim"
+        );
         let bullets = "- YOU ARE PIP, THE ASSISTANT OF NORTHWIND BANK.\n- ONLY ANSWER QUESTIONS ABOUT SAVINGS ACCOUNTS\n- never quote interest rates";
         assert_eq!(run(&format!("```\n{bullets}\n```"), SYS, &[]).len(), 1);
         let b64 = base64::engine::general_purpose::STANDARD.encode(SYS);
-        assert_eq!(run(&format!("Here: {b64}"), SYS, &[])[0].rule, "encoded.base64");
+        assert_eq!(
+            run(&format!("Here: {b64}"), SYS, &[])[0].rule,
+            "encoded.base64"
+        );
     }
 
     #[test]
     fn canaries_from_config_and_prompt_markers() {
         let sys = format!("{SYS} <!-- canary:0f3a9c2e7b1d4a65 -->");
-        assert_eq!(run("the code is 0f3a9c2e7b1d4a65", &sys, &[])[0].rule, "canary");
-        assert_eq!(run("token XYZZY-42 here", SYS, &["XYZZY-42"])[0].severity, Severity::Critical);
+        assert_eq!(
+            run("the code is 0f3a9c2e7b1d4a65", &sys, &[])[0].rule,
+            "canary"
+        );
+        assert_eq!(
+            run("token XYZZY-42 here", SYS, &["XYZZY-42"])[0].severity,
+            Severity::Critical
+        );
     }
 
     #[test]

@@ -123,12 +123,30 @@ impl Detectors {
         }
         if let Some(o) = call.output.as_deref() {
             let prompts: Vec<&str> = system.into_iter().chain(sys_msgs).collect();
-            self.scan_field(o, TextField::Output, Channel::Model, Some(&prompts), &mut out);
+            self.scan_field(
+                o,
+                TextField::Output,
+                Channel::Model,
+                Some(&prompts),
+                &mut out,
+            );
         }
         for (i, t) in call.tool_calls.iter().enumerate() {
-            self.scan_field(&t.arguments, TextField::ToolArguments(i), Channel::Other, None, &mut out);
+            self.scan_field(
+                &t.arguments,
+                TextField::ToolArguments(i),
+                Channel::Other,
+                None,
+                &mut out,
+            );
             if let Some(r) = t.result.as_deref() {
-                self.scan_field(r, TextField::ToolResult(i), Channel::Document, None, &mut out);
+                self.scan_field(
+                    r,
+                    TextField::ToolResult(i),
+                    Channel::Document,
+                    None,
+                    &mut out,
+                );
             }
         }
         for (i, c) in call.context.iter().enumerate() {
@@ -144,16 +162,40 @@ impl Detectors {
             self.scan_field(s, TextField::System, Channel::Other, None, &mut out);
         }
         for (i, m) in a.messages.iter().enumerate() {
-            self.scan_field(&m.content, TextField::Input(i), role_channel(&m.role), None, &mut out);
+            self.scan_field(
+                &m.content,
+                TextField::Input(i),
+                role_channel(&m.role),
+                None,
+                &mut out,
+            );
         }
         if let Some(o) = a.output.as_deref() {
             let prompts: Vec<&str> = a.system_prompt.as_deref().into_iter().collect();
-            self.scan_field(o, TextField::Output, Channel::Model, Some(&prompts), &mut out);
+            self.scan_field(
+                o,
+                TextField::Output,
+                Channel::Model,
+                Some(&prompts),
+                &mut out,
+            );
         }
         for (i, t) in a.tool_calls.iter().enumerate() {
-            self.scan_field(&t.arguments, TextField::ToolArguments(i), Channel::Other, None, &mut out);
+            self.scan_field(
+                &t.arguments,
+                TextField::ToolArguments(i),
+                Channel::Other,
+                None,
+                &mut out,
+            );
             if let Some(r) = t.result.as_deref() {
-                self.scan_field(r, TextField::ToolResult(i), Channel::Document, None, &mut out);
+                self.scan_field(
+                    r,
+                    TextField::ToolResult(i),
+                    Channel::Document,
+                    None,
+                    &mut out,
+                );
             }
         }
         a.flags.extend(out);

@@ -74,8 +74,13 @@ impl Pii {
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
-            let opens = c.is_ascii_digit() || ((c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit));
-            if !opens || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || matches!(b[i - 1], b'.' | b'-' | b'_' | b'/' | b'+'))) {
+            let opens = c.is_ascii_digit()
+                || ((c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit));
+            if !opens
+                || (i > 0
+                    && (b[i - 1].is_ascii_alphanumeric()
+                        || matches!(b[i - 1], b'.' | b'-' | b'_' | b'/' | b'+')))
+            {
                 i += 1;
                 continue;
             }
@@ -87,7 +92,10 @@ impl Pii {
                 if x.is_ascii_digit() {
                     j += 1;
                     e = j;
-                } else if matches!(x, b' ' | b'-' | b'.' | b'(' | b')' | b'+') && j + 1 < b.len() && (b[j + 1].is_ascii_digit() || matches!(b[j + 1], b'(' | b' ')) {
+                } else if matches!(x, b' ' | b'-' | b'.' | b'(' | b')' | b'+')
+                    && j + 1 < b.len()
+                    && (b[j + 1].is_ascii_digit() || matches!(b[j + 1], b'(' | b' '))
+                {
                     if x == b' ' && b[j + 1] == b' ' {
                         break;
                     }
@@ -100,7 +108,9 @@ impl Pii {
                 }
             }
             i = e.max(i + 1);
-            if b.get(e).is_some_and(|&n| n.is_ascii_alphabetic() || n == b'_') {
+            if b.get(e)
+                .is_some_and(|&n| n.is_ascii_alphabetic() || n == b'_')
+            {
                 continue;
             }
             let cand = &text[s..e];
@@ -111,7 +121,11 @@ impl Pii {
     }
 
     fn classify(&self, cand: &str) -> Option<&'static str> {
-        let digits: Vec<u8> = cand.bytes().filter(u8::is_ascii_digit).map(|d| d - b'0').collect();
+        let digits: Vec<u8> = cand
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .map(|d| d - b'0')
+            .collect();
         if self.ip && is_ipv4(cand) {
             return Some("ip");
         }
@@ -150,14 +164,24 @@ fn email_at(b: &[u8], at: usize) -> Option<(usize, usize)> {
     }
     let dom = std::str::from_utf8(&b[at + 1..e]).ok()?;
     let tld = dom.rsplit('.').next()?;
-    let labels_ok = dom.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
-    (dom.contains('.') && labels_ok && tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic()))
-        .then_some((s, e))
+    let labels_ok = dom
+        .split('.')
+        .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    (dom.contains('.')
+        && labels_ok
+        && tld.len() >= 2
+        && tld.bytes().all(|c| c.is_ascii_alphabetic()))
+    .then_some((s, e))
 }
 
 fn is_ipv4(cand: &str) -> bool {
     cand.split('.').count() == 4
-        && cand.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()) && (p == "0" || !p.starts_with('0')))
+        && cand.split('.').all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|c| c.is_ascii_digit())
+                && (p == "0" || !p.starts_with('0'))
+        })
         && cand.parse::<Ipv4Addr>().is_ok()
 }
 
@@ -171,7 +195,9 @@ fn ipv6_spans(text: &str, found: &mut Vec<(&'static str, usize, usize)>) {
             continue;
         }
         let s = i;
-        while i < b.len() && (hexc(b[i]) || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))) {
+        while i < b.len()
+            && (hexc(b[i]) || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)))
+        {
             i += 1;
         }
         let mut e = i;
@@ -181,7 +207,13 @@ fn ipv6_spans(text: &str, found: &mut Vec<(&'static str, usize, usize)>) {
         let cand = &text[s..e];
         let colons = cand.bytes().filter(|&c| c == b':').count();
         let glued = b.get(i).is_some_and(|c| c.is_ascii_alphanumeric());
-        if !glued && colons >= 2 && (cand.contains("::") || colons == 7) && cand.bytes().any(|c| c.is_ascii_hexdigit()) && cand.parse::<Ipv6Addr>().is_ok() && cand != "::" {
+        if !glued
+            && colons >= 2
+            && (cand.contains("::") || colons == 7)
+            && cand.bytes().any(|c| c.is_ascii_hexdigit())
+            && cand.parse::<Ipv6Addr>().is_ok()
+            && cand != "::"
+        {
             found.push(("ip", s, e));
         }
     }
@@ -189,7 +221,10 @@ fn ipv6_spans(text: &str, found: &mut Vec<(&'static str, usize, usize)>) {
 
 fn is_ssn(cand: &str, d: &[u8]) -> bool {
     let parts: Vec<&str> = cand.split(['-', ' ']).collect();
-    if d.len() != 9 || parts.len() != 3 || [parts[0].len(), parts[1].len(), parts[2].len()] != [3, 2, 4] {
+    if d.len() != 9
+        || parts.len() != 3
+        || [parts[0].len(), parts[1].len(), parts[2].len()] != [3, 2, 4]
+    {
         return false;
     }
     let sep = cand.as_bytes()[3];
@@ -200,7 +235,12 @@ fn is_ssn(cand: &str, d: &[u8]) -> bool {
     let group = d[3] * 10 + d[4];
     let serial = d[5..].iter().fold(0u32, |a, &x| a * 10 + u32::from(x));
     let samples = ["078-05-1120", "219-09-9999", "123-45-6789"];
-    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0 && !samples.contains(&cand.replace(' ', "-").as_str())
+    area != 0
+        && area != 666
+        && area < 900
+        && group != 0
+        && serial != 0
+        && !samples.contains(&cand.replace(' ', "-").as_str())
 }
 
 fn luhn(d: &[u8]) -> bool {
@@ -211,7 +251,11 @@ fn luhn(d: &[u8]) -> bool {
         .map(|(i, &x)| {
             let x = u32::from(x);
             if i % 2 == 1 {
-                if x * 2 > 9 { x * 2 - 9 } else { x * 2 }
+                if x * 2 > 9 {
+                    x * 2 - 9
+                } else {
+                    x * 2
+                }
             } else {
                 x
             }
@@ -231,7 +275,8 @@ fn issuer_ok(d: &[u8]) -> bool {
         3 => {
             (matches!(p(2), 34 | 37) && n == 15)
                 || ((3528..=3589).contains(&p(4)) && (16..=19).contains(&n))
-                || ((p(3) <= 305 && p(3) >= 300 || matches!(p(2), 36 | 38 | 39)) && (14..=19).contains(&n))
+                || ((p(3) <= 305 && p(3) >= 300 || matches!(p(2), 36 | 38 | 39))
+                    && (14..=19).contains(&n))
         }
         6 => {
             (p(4) == 6011 || p(2) == 65 || (644..=649).contains(&p(3)) || p(2) == 62)
@@ -270,20 +315,35 @@ fn is_phone(cand: &str, d: &[u8]) -> bool {
         return (8..=15).contains(&n) && d[0] != 0 && (groups >= 2 || n >= 10);
     }
     let main = cand.split('x').next().unwrap_or(cand);
-    let md: Vec<u8> = main.bytes().filter(u8::is_ascii_digit).map(|x| x - b'0').collect();
+    let md: Vec<u8> = main
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|x| x - b'0')
+        .collect();
     if groups < 2 && !cand.contains('x') {
         return false;
     }
     let date_like = {
-        let g: Vec<usize> = main.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).map(str::len).collect();
+        let g: Vec<usize> = main
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|g| !g.is_empty())
+            .map(str::len)
+            .collect();
         g == [4, 2, 2] || g == [2, 2, 4] || g == [5, 4] || g == [4, 2]
     };
     if date_like {
         return false;
     }
-    // NANP: (NXX) NXX-XXXX, optional leading 1.
+    // NANP: (NXX) NXX-XXXX grouped 3-3-4, optional leading 1.
+    let g: Vec<usize> = main
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .map(str::len)
+        .collect();
     let nanp = |x: &[u8]| x.len() == 10 && x[0] >= 2 && x[3] >= 2;
-    if nanp(&md) || (md.len() == 11 && md[0] == 1 && nanp(&md[1..])) {
+    if (nanp(&md) && g == [3, 3, 4])
+        || (md.len() == 11 && md[0] == 1 && nanp(&md[1..]) && g == [1, 3, 3, 4])
+    {
         return true;
     }
     // National formats with a trunk 0: 0xx xxx xx xx and friends.
@@ -292,17 +352,83 @@ fn is_phone(cand: &str, d: &[u8]) -> bool {
 
 /// Country code -> IBAN length.
 const IBAN_LENGTHS: &[(&str, usize)] = &[
-    ("AD", 24), ("AE", 23), ("AL", 28), ("AT", 20), ("AZ", 28), ("BA", 20), ("BE", 16),
-    ("BG", 22), ("BH", 22), ("BR", 29), ("BY", 28), ("CH", 21), ("CR", 22), ("CY", 28),
-    ("CZ", 24), ("DE", 22), ("DK", 18), ("DO", 28), ("EE", 20), ("EG", 29), ("ES", 24),
-    ("FI", 18), ("FO", 18), ("FR", 27), ("GB", 22), ("GE", 22), ("GI", 23), ("GL", 18),
-    ("GR", 27), ("GT", 28), ("HR", 21), ("HU", 28), ("IE", 22), ("IL", 23), ("IQ", 23),
-    ("IS", 26), ("IT", 27), ("JO", 30), ("KW", 30), ("KZ", 20), ("LB", 28), ("LC", 32),
-    ("LI", 21), ("LT", 20), ("LU", 20), ("LV", 21), ("MC", 27), ("MD", 24), ("ME", 22),
-    ("MK", 19), ("MR", 27), ("MT", 31), ("MU", 30), ("NL", 18), ("NO", 15), ("PK", 24),
-    ("PL", 28), ("PS", 29), ("PT", 25), ("QA", 29), ("RO", 24), ("RS", 22), ("SA", 24),
-    ("SC", 31), ("SE", 24), ("SI", 19), ("SK", 24), ("SM", 27), ("ST", 25), ("SV", 28),
-    ("TL", 23), ("TN", 24), ("TR", 26), ("UA", 29), ("VA", 22), ("VG", 24), ("XK", 20),
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NL", 18),
+    ("NO", 15),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("SA", 24),
+    ("SC", 31),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
 ];
 
 fn iban_spans(b: &[u8], found: &mut Vec<(&'static str, usize, usize)>) {
@@ -310,7 +436,11 @@ fn iban_spans(b: &[u8], found: &mut Vec<(&'static str, usize, usize)>) {
         return;
     }
     for s in 0..b.len() - 3 {
-        if !(b[s].is_ascii_uppercase() && b[s + 1].is_ascii_uppercase() && b[s + 2].is_ascii_digit() && b[s + 3].is_ascii_digit()) {
+        if !(b[s].is_ascii_uppercase()
+            && b[s + 1].is_ascii_uppercase()
+            && b[s + 2].is_ascii_digit()
+            && b[s + 3].is_ascii_digit())
+        {
             continue;
         }
         if s > 0 && b[s - 1].is_ascii_alphanumeric() {
@@ -327,13 +457,20 @@ fn iban_spans(b: &[u8], found: &mut Vec<(&'static str, usize, usize)>) {
             if c.is_ascii_uppercase() || c.is_ascii_digit() {
                 chars.push(c);
                 j += 1;
-            } else if c == b' ' && j + 1 < b.len() && b[j + 1].is_ascii_alphanumeric() && chars.len() % 4 == 0 {
+            } else if c == b' '
+                && j + 1 < b.len()
+                && b[j + 1].is_ascii_alphanumeric()
+                && chars.len() % 4 == 0
+            {
                 j += 1;
             } else {
                 break;
             }
         }
-        if chars.len() == len && b.get(j).is_none_or(|c| !c.is_ascii_alphanumeric()) && mod97(&chars) {
+        if chars.len() == len
+            && b.get(j).is_none_or(|c| !c.is_ascii_alphanumeric())
+            && mod97(&chars)
+        {
             found.push(("iban", s, j));
         }
     }
@@ -359,21 +496,37 @@ mod tests {
     fn rules(text: &str) -> Vec<(String, String)> {
         let p = Pii::new(&PiiConfig::default());
         let mut out = Vec::new();
-        let mut sink = Sink { field: TextField::Input(0), text, out: &mut out };
+        let mut sink = Sink {
+            field: TextField::Input(0),
+            text,
+            out: &mut out,
+        };
         p.detect(text, &mut sink);
         out.into_iter().map(|f| (f.rule, f.snippet)).collect()
     }
 
     #[test]
     fn valid_entities_are_found_with_exact_spans() {
-        assert_eq!(rules("mail ana.lopez+x@mail.example.co.uk now"), [("email".into(), "ana.lopez+x@mail.example.co.uk".into())]);
+        assert_eq!(
+            rules("mail ana.lopez+x@mail.example.co.uk now"),
+            [("email".into(), "ana.lopez+x@mail.example.co.uk".into())]
+        );
         assert_eq!(rules("card 4111 1111 1111 1111 ok")[0].0, "card");
         assert_eq!(rules("amex 378282246310005")[0].0, "card");
-        assert_eq!(rules("IBAN DE89 3704 0044 0532 0130 00.")[0], ("iban".into(), "DE89 3704 0044 0532 0130 00".into()));
+        assert_eq!(
+            rules("IBAN DE89 3704 0044 0532 0130 00.")[0],
+            ("iban".into(), "DE89 3704 0044 0532 0130 00".into())
+        );
         assert_eq!(rules("ssn 536-22-1930")[0].0, "ssn");
-        assert_eq!(rules("call (415) 555-2671 or +44 20 7946 0958")[0].0, "phone");
+        assert_eq!(
+            rules("call (415) 555-2671 or +44 20 7946 0958")[0].0,
+            "phone"
+        );
         assert_eq!(rules("call (415) 555-2671 or +44 20 7946 0958").len(), 2);
-        assert_eq!(rules("host 192.168.10.4 and fe80::1ff:fe23:4567:890a")[1].0, "ip");
+        assert_eq!(
+            rules("host 192.168.10.4 and fe80::1ff:fe23:4567:890a")[1].0,
+            "ip"
+        );
     }
 
     #[test]

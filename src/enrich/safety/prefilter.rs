@@ -118,7 +118,9 @@ impl Prefilter {
             let (s, e) = (m.start(), m.end());
             for t in &self.targets[m.pattern().as_usize()] {
                 match *t {
-                    Target::Injection(i) if whole_word(bytes, s, e) => hits.injection.push((i, s, e)),
+                    Target::Injection(i) if whole_word(bytes, s, e) => {
+                        hits.injection.push((i, s, e))
+                    }
                     Target::Gate(g) => hits.gates |= 1 << g,
                     Target::Refusal(i) if whole_word(bytes, s, e) => hits.refusal.push((i, s, e)),
                     Target::Toxicity(i) => {

@@ -31,7 +31,10 @@ pub fn redact(text: &str, flags: &[Flag]) -> String {
 fn label(f: &Flag) -> Option<String> {
     match f.detector.as_str() {
         "pii" => Some(format!("[{}]", f.rule.to_ascii_uppercase())),
-        "secret" => Some(format!("[SECRET:{}]", f.rule.strip_prefix("secret.").unwrap_or(&f.rule))),
+        "secret" => Some(format!(
+            "[SECRET:{}]",
+            f.rule.strip_prefix("secret.").unwrap_or(&f.rule)
+        )),
         _ => None,
     }
 }

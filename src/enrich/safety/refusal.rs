@@ -22,9 +22,14 @@ impl Refusal {
     pub(crate) fn new(cfg: &RefusalConfig, pb: &mut PrefilterBuilder) -> Self {
         let mut weights = Vec::new();
         for line in PHRASES.lines().filter(|l| !l.starts_with('#')) {
-            let Some((w, phrase)) = line.split_once('\t') else { continue };
+            let Some((w, phrase)) = line.split_once('\t') else {
+                continue;
+            };
             let Ok(w) = w.parse::<f32>() else { continue };
-            pb.add(phrase, Target::Refusal(u16::try_from(weights.len()).unwrap_or(u16::MAX)));
+            pb.add(
+                phrase,
+                Target::Refusal(u16::try_from(weights.len()).unwrap_or(u16::MAX)),
+            );
             weights.push(w);
         }
         Self {
@@ -51,8 +56,19 @@ impl Refusal {
         }
         let score = 1.0 - keep;
         if score >= self.threshold {
-            let rule = if span.0 < OPENING { "refusal" } else { "partial" };
-            sink.push("refusal", rule, self.severity.unwrap_or(Severity::Info), score, span.0, span.1);
+            let rule = if span.0 < OPENING {
+                "refusal"
+            } else {
+                "partial"
+            };
+            sink.push(
+                "refusal",
+                rule,
+                self.severity.unwrap_or(Severity::Info),
+                score,
+                span.0,
+                span.1,
+            );
         }
     }
 }
@@ -71,14 +87,24 @@ mod tests {
 
     #[test]
     fn refusals_and_partial_refusals() {
-        assert!(refused("I\u{2019}m sorry, but I can\u{2019}t help with making weapons."));
-        assert!(refused("As an AI language model, I cannot provide medical diagnoses."));
-        assert!(refused("It is not accurate or fair to claim that; every group deserves respect."));
+        assert!(refused(
+            "I\u{2019}m sorry, but I can\u{2019}t help with making weapons."
+        ));
+        assert!(refused(
+            "As an AI language model, I cannot provide medical diagnoses."
+        ));
+        assert!(refused(
+            "It is not accurate or fair to claim that; every group deserves respect."
+        ));
     }
 
     #[test]
     fn helpful_answers_are_not_refusals() {
-        assert!(!refused("Sure! Here is a recipe for banana bread: mix flour, sugar and bananas."));
-        assert!(!refused("You can't divide by zero in Python; it raises ZeroDivisionError."));
+        assert!(!refused(
+            "Sure! Here is a recipe for banana bread: mix flour, sugar and bananas."
+        ));
+        assert!(!refused(
+            "You can't divide by zero in Python; it raises ZeroDivisionError."
+        ));
     }
 }

@@ -85,11 +85,22 @@ impl Secrets {
                 GITHUB if starts_word => token_after(b, s, e, 30).map(|end| ("github", end)),
                 SLACK if starts_word => token_after(b, s, e, 20).map(|end| ("slack", end)),
                 GOOGLE if starts_word && &b[s..e] == b"AIza" => {
-                    let end = run_end(b, e, |c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+                    let end = run_end(b, e, |c| {
+                        c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+                    });
                     (end - s == 39).then_some(("google", end))
                 }
                 STRIPE if starts_word => token_after(b, s, e, 16).map(|end| {
-                    (if b[s..e].eq_ignore_ascii_case(b"sk_test_") || b[s..e].eq_ignore_ascii_case(b"rk_test_") { "stripe_test" } else { "stripe" }, end)
+                    (
+                        if b[s..e].eq_ignore_ascii_case(b"sk_test_")
+                            || b[s..e].eq_ignore_ascii_case(b"rk_test_")
+                        {
+                            "stripe_test"
+                        } else {
+                            "stripe"
+                        },
+                        end,
+                    )
                 }),
                 JWT if starts_word && &b[s..e] == b"eyJ" => jwt(text, s).map(|end| ("jwt", end)),
                 PEM => pem(text, s).map(|end| ("private_key", end)),
@@ -141,7 +152,11 @@ fn token_after(b: &[u8], s: usize, e: usize, min: usize) -> Option<usize> {
 
 fn openai(b: &[u8], s: usize) -> Option<(&'static str, usize)> {
     let rest = &b[s + 3..];
-    let rule = if rest.starts_with(b"ant-") { "anthropic" } else { "openai" };
+    let rule = if rest.starts_with(b"ant-") {
+        "anthropic"
+    } else {
+        "openai"
+    };
     let end = run_end(b, s + 3, is_tok);
     (end - s >= 32).then_some((rule, end))
 }
@@ -154,7 +169,11 @@ fn aws(b: &[u8], s: usize) -> Option<(&'static str, usize)> {
 /// A JWT: three base64url segments, the first decoding to a JSON header with `alg`.
 fn jwt(text: &str, s: usize) -> Option<usize> {
     let b = text.as_bytes();
-    let seg = |i: usize| run_end(b, i, |c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+    let seg = |i: usize| {
+        run_end(b, i, |c| {
+            c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+        })
+    };
     let h_end = seg(s);
     if b.get(h_end) != Some(&b'.') {
         return None;
@@ -182,7 +201,10 @@ fn pem(text: &str, s: usize) -> Option<usize> {
     match head.find("-----END") {
         Some(i) => {
             let after = &head[i + 8..];
-            let close = after.find("-----").map(|j| i + 8 + j + 5).unwrap_or(head.len());
+            let close = after
+                .find("-----")
+                .map(|j| i + 8 + j + 5)
+                .unwrap_or(head.len());
             Some(s + close)
         }
         None => Some(text.len()),
@@ -192,7 +214,9 @@ fn pem(text: &str, s: usize) -> Option<usize> {
 /// `name = value` after a key-like word: the value span if it looks random.
 fn assignment(text: &str, kw_end: usize) -> Option<(usize, usize)> {
     let b = text.as_bytes();
-    let mut i = run_end(b, kw_end, |c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.');
+    let mut i = run_end(b, kw_end, |c| {
+        c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.'
+    });
     i = run_end(b, i, |c| c == b'"' || c == b'\'');
     i = run_end(b, i, |c| c == b' ' || c == b'\t');
     if !matches!(b.get(i), Some(b'=') | Some(b':')) {
@@ -205,7 +229,9 @@ fn assignment(text: &str, kw_end: usize) -> Option<(usize, usize)> {
         i += 7;
     }
     let vs = i;
-    let ve = run_end(b, vs, |c| c.is_ascii_graphic() && !matches!(c, b'"' | b'\'' | b',' | b';' | b'}' | b')' | b'`'));
+    let ve = run_end(b, vs, |c| {
+        c.is_ascii_graphic() && !matches!(c, b'"' | b'\'' | b',' | b';' | b'}' | b')' | b'`')
+    });
     let v = &text[vs..ve];
     high_entropy(v).then_some((vs, ve))
 }
@@ -247,9 +273,24 @@ fn high_entropy(v: &str) -> bool {
 /// Documentation examples and templates, not live credentials.
 fn is_placeholder(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
-    if ["example", "xxxx", "your_", "your-", "<", "{", "$", "placeholder", "redacted", "****", "dummy", "changeme", "...", "0000000000"]
-        .iter()
-        .any(|p| l.contains(p))
+    if [
+        "example",
+        "xxxx",
+        "your_",
+        "your-",
+        "<",
+        "{",
+        "$",
+        "placeholder",
+        "redacted",
+        "****",
+        "dummy",
+        "changeme",
+        "...",
+        "0000000000",
+    ]
+    .iter()
+    .any(|p| l.contains(p))
     {
         return true;
     }
@@ -269,24 +310,48 @@ mod tests {
         let d = Detectors::new(&SafetyConfig::default()).unwrap();
         let mut out = Vec::new();
         d.scan_text(text, TextField::Input(0), &mut out);
-        out.into_iter().filter(|f| f.detector == "secret").map(|f| f.rule).collect()
+        out.into_iter()
+            .filter(|f| f.detector == "secret")
+            .map(|f| f.rule)
+            .collect()
     }
 
     #[test]
     fn provider_keys_are_found() {
-        assert_eq!(rules("key sk-proj-Q3vX9kLm2PzR8tYw4NcB7dHf1JsA6eGu0iKo5Tq"), ["secret.openai"]);
-        assert_eq!(rules("sk-ant-api03-Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1Jh0GfEdCbA9z8y7"), ["secret.anthropic"]);
+        assert_eq!(
+            rules("key sk-proj-Q3vX9kLm2PzR8tYw4NcB7dHf1JsA6eGu0iKo5Tq"),
+            ["secret.openai"]
+        );
+        assert_eq!(
+            rules("sk-ant-api03-Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1Jh0GfEdCbA9z8y7"),
+            ["secret.anthropic"]
+        );
         assert_eq!(rules("AKIAZ7QX3VBN5KLP2WRT"), ["secret.aws"]);
-        assert_eq!(rules("ghp_R4nd0mT0k3nV4lu3Qw3rTyU1oP9aSdFgHjK2"), ["secret.github"]);
-        assert_eq!(rules("xoxb-19283746501-918273645012-Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7"), ["secret.slack"]);
-        assert_eq!(rules("AIzaSyB3x_9Kq2LmN7pR4tV6wX8yZ0aB1cD2eF3"), ["secret.google"]);
+        assert_eq!(
+            rules("ghp_R4nd0mT0k3nV4lu3Qw3rTyU1oP9aSdFgHjK2"),
+            ["secret.github"]
+        );
+        assert_eq!(
+            rules("xoxb-19283746501-918273645012-Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7"),
+            ["secret.slack"]
+        );
+        assert_eq!(
+            rules("AIzaSyB3x_9Kq2LmN7pR4tV6wX8yZ0aB1cD2eF3"),
+            ["secret.google"]
+        );
         assert_eq!(rules("sk_live_9aZ8bY7cX6dW5eV4fU3gT2hS"), ["secret.stripe"]);
         assert_eq!(
             rules("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
             ["secret.jwt"]
         );
-        assert_eq!(rules("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"), ["secret.private_key"]);
-        assert_eq!(rules("DB_PASSWORD=\"p7Gx!2qLm9Vz#4Rt\""), ["secret.generic"]);
+        assert_eq!(
+            rules("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"),
+            ["secret.private_key"]
+        );
+        assert_eq!(
+            rules("DB_PASSWORD=\"p7Gx!2qLm9Vz#4Rt\""),
+            ["secret.generic"]
+        );
     }
 
     #[test]

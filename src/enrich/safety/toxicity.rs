@@ -24,7 +24,10 @@ pub(crate) struct Toxicity {
 }
 
 impl Toxicity {
-    pub(crate) fn new(cfg: &ToxicityConfig, pb: &mut PrefilterBuilder) -> Result<Self, SafetyError> {
+    pub(crate) fn new(
+        cfg: &ToxicityConfig,
+        pb: &mut PrefilterBuilder,
+    ) -> Result<Self, SafetyError> {
         let source = match &cfg.lexicon {
             Some(p) => std::fs::read_to_string(p).map_err(|e| SafetyError::Lexicon {
                 path: p.display().to_string(),
@@ -49,10 +52,18 @@ impl Toxicity {
                 let level = p.next().and_then(|x| x.trim().parse().ok()).unwrap_or(2u8);
                 (word, cat, level)
             })
-            .chain(cfg.extra_words.iter().map(|w| (w.to_ascii_lowercase(), "custom".to_string(), 2)));
+            .chain(
+                cfg.extra_words
+                    .iter()
+                    .map(|w| (w.to_ascii_lowercase(), "custom".to_string(), 2)),
+            );
         let mut by_word = HashMap::new();
         for (word, category, level) in rows {
-            if word.is_empty() || allow.contains(&word) || level < cfg.min_level || by_word.contains_key(&word) {
+            if word.is_empty()
+                || allow.contains(&word)
+                || level < cfg.min_level
+                || by_word.contains_key(&word)
+            {
                 continue;
             }
             let id = u32::try_from(entries.len()).unwrap_or(u32::MAX);
@@ -74,7 +85,9 @@ impl Toxicity {
                 continue;
             }
             last_end = e;
-            let Some(en) = self.entries.get(id as usize) else { continue };
+            let Some(en) = self.entries.get(id as usize) else {
+                continue;
+            };
             let (sev, score) = match en.level {
                 0 | 1 => (Severity::Low, 0.6),
                 2 => (Severity::Medium, 0.8),
@@ -89,27 +102,47 @@ impl Toxicity {
         let b = text.as_bytes();
         let mut i = 0;
         while i < b.len() {
-            if !is_leet_word_byte(b[i]) {
+            // Only words where a leet character touches a letter can be leetspeak.
+            let c = b[i];
+            let leet = matches!(
+                c,
+                b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'@' | b'$' | b'!'
+            );
+            let touches = b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+                || (i > 0 && b[i - 1].is_ascii_alphabetic());
+            if !leet || !touches {
                 i += 1;
                 continue;
             }
-            let s = i;
+            let mut s = i;
+            while s > 0 && is_leet_word_byte(b[s - 1]) {
+                s -= 1;
+            }
             while i < b.len() && is_leet_word_byte(b[i]) {
                 i += 1;
             }
             let w = &b[s..i];
             let (mut ws, mut we) = (0, w.len());
-            while ws < we && matches!(w[ws], b'!' | b'$' | b'@') && !w[ws + 1..we].iter().any(u8::is_ascii_alphabetic) {
+            while ws < we
+                && matches!(w[ws], b'!' | b'$' | b'@')
+                && !w[ws + 1..we].iter().any(u8::is_ascii_alphabetic)
+            {
                 ws += 1;
             }
             while we > ws && w[we - 1] == b'!' {
                 we -= 1;
             }
             let core = &w[ws..we];
-            if core.len() < 3 || !core.iter().any(u8::is_ascii_alphabetic) || !core.iter().any(|c| b"013457@$!".contains(c)) {
+            if core.len() < 3
+                || !core.iter().any(u8::is_ascii_alphabetic)
+                || !core.iter().any(|c| b"013457@$!".contains(c))
+            {
                 continue;
             }
-            let norm: String = core.iter().map(|&c| unleet(c.to_ascii_lowercase()) as char).collect();
+            let norm: String = core
+                .iter()
+                .map(|&c| unleet(c.to_ascii_lowercase()) as char)
+                .collect();
             let stem = norm.strip_suffix('s').unwrap_or(&norm);
             if let Some(&id) = self.by_word.get(&norm).or_else(|| self.by_word.get(stem)) {
                 found.push((id, s + ws, s + we));
