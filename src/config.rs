@@ -41,6 +41,8 @@ pub struct Config {
     pub websocket: WebSocketConfig,
     pub engine: EngineSection,
     pub pricing: PricingConfig,
+    /// `[safety]`: the detectors (see `llmmon.toml.example`).
+    pub safety: crate::enrich::safety::config::SafetyConfig,
     pub tui: TuiConfig,
     /// Where this config came from (not read from the file).
     #[serde(skip)]

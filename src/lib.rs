@@ -15,5 +15,6 @@ pub mod pipeline;
 pub mod query;
 pub mod record;
 pub mod report;
+pub mod scan;
 pub mod source;
 pub mod tui;

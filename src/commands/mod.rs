@@ -3,9 +3,11 @@
 
 pub mod gen;
 pub mod report;
+pub mod scan;
 
 use crate::config::Config;
 use crate::enrich::pricing::{PriceTable, Pricer};
+use crate::enrich::safety::Detectors;
 use crate::enrich::Enricher;
 use crate::source::{SourceOptions, SourceSpec};
 use anyhow::{Context, Result};
@@ -38,10 +40,19 @@ pub fn source_options(cfg: &Config, follow: bool, from_start: bool) -> SourceOpt
     }
 }
 
-/// The enrich stage as configured: price table (built-in or replaced, with overrides).
+/// The safety detectors as configured.
+pub fn detectors(cfg: &Config) -> Result<Arc<Detectors>> {
+    Ok(Arc::new(
+        Detectors::new(&cfg.safety).context("building the safety detectors")?,
+    ))
+}
+
+/// The enrich stage as configured: price table (built-in or replaced, with overrides) and
+/// the safety detectors.
 pub fn enricher(cfg: &Config) -> Result<(Enricher, Arc<PriceTable>)> {
     let table = Arc::new(cfg.price_table().context("loading the price table")?);
-    Ok((Enricher::new(Pricer::new(table.clone())), table))
+    let det = detectors(cfg)?;
+    Ok((Enricher::new(Pricer::new(table.clone()), Some(det)), table))
 }
 
 /// Starts the built-in generator for `demo` sources on the pipeline's runtime.
