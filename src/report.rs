@@ -226,11 +226,10 @@ pub fn to_text(engine: &Engine, s: &Summary, top: usize, price_date: &str) -> St
         source_lines(&mut out, src);
     }
     let ev = &s.evicted;
-    if ev.calls + ev.conversations + ev.traces + ev.pending > 0 || !ev.groups_folded.is_empty() {
+    if ev.conversations + ev.traces > 0 || !ev.groups_folded.is_empty() {
         let _ = writeln!(
             out,
-            "\nbounded store: evicted {} calls, {} conversations, {} traces; folded into (other): {:?}",
-            count(ev.calls),
+            "\nbounded store: evicted {} conversations, {} traces; folded into (other): {:?}",
             count(ev.conversations),
             count(ev.traces),
             ev.groups_folded
