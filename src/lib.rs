@@ -10,6 +10,8 @@ pub mod decode;
 pub mod engine;
 pub mod enrich;
 pub mod pipeline;
+pub mod query;
 pub mod report;
 pub mod record;
 pub mod source;
+pub mod tui;

@@ -1,0 +1,8 @@
+//! The live terminal UI. Everything here reads engine state and draws it; nothing here
+//! computes statistics. The modules below are the building blocks the panes are made of.
+
+pub mod keymap;
+pub mod sanitize;
+pub mod terminal;
+pub mod theme;
+pub mod widgets;
