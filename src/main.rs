@@ -21,8 +21,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let cfg = Config::load(cli.config.as_deref())?;
     match cli.command {
         Some(Command::Report(args)) => commands::report::run(&cfg, &args),
-        _ => anyhow::bail!("TEMP"),
-        None if cli.watch.sources.is_empty() => {
+        Some(Command::Watch(args)) => commands::watch::run(&cfg, &args),
+        Some(Command::Demo(args)) => commands::watch::run_demo(&cfg, &args),
+        Some(_) => anyhow::bail!("TEMP"),
+        None if !cli.watch.sources.is_empty() => commands::watch::run(&cfg, &cli.watch),
+        None => {
             let mut cmd = Cli::command();
             println!("{}", cmd.render_usage());
             println!();

@@ -2,6 +2,7 @@
 //! together and returns the process exit code. Errors here are `anyhow` with context.
 
 pub mod report;
+pub mod watch;
 
 use crate::config::Config;
 use crate::enrich::pricing::{PriceTable, Pricer};
