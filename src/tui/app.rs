@@ -129,6 +129,8 @@ pub struct Filter {
     pub query: Query,
     /// `Some` while the `/` prompt is open.
     pub editing: Option<String>,
+    /// The query in effect when the prompt opened; Esc goes back to it.
+    pub saved: String,
     pub error: Option<String>,
 }
 
@@ -138,6 +140,7 @@ impl Default for Filter {
             text: String::new(),
             query: Query::all(),
             editing: None,
+            saved: String::new(),
             error: None,
         }
     }
@@ -445,7 +448,8 @@ impl App {
             }
             KeyCode::Esc => {
                 self.filter.editing = None;
-                self.filter.error = None;
+                let saved = std::mem::take(&mut self.filter.saved);
+                self.apply_filter(&saved, engine);
                 return;
             }
             KeyCode::Enter => {
@@ -503,7 +507,10 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.help = Some(0),
-            Action::Filter => self.filter.editing = Some(self.filter.text.clone()),
+            Action::Filter => {
+                self.filter.saved.clone_from(&self.filter.text);
+                self.filter.editing = Some(self.filter.text.clone());
+            }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
             Action::PageUp => self.move_by(-(self.page() as i64)),

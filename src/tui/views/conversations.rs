@@ -111,7 +111,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         Constraint::Length(5),
         Constraint::Length(7),
         Constraint::Length(9),
-        Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Length(6),
         Constraint::Length(6),
     ];
@@ -143,7 +143,7 @@ fn latency_cell<'a>(r: &ConvRow, app: &App) -> Cell<'a> {
     if r.errors > 0 {
         Cell::from(Span::styled(format!("{s}✗"), t.crit))
     } else {
-        Cell::from(s)
+        Cell::from(format!("{s} "))
     }
 }
 

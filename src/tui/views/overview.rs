@@ -249,33 +249,27 @@ fn draw_totals(f: &mut Frame, area: Rect, app: &App) {
                 err_style,
             ),
         ]),
-        Line::from(vec![
-            Span::raw(format!("cost {}  ", fmt_cost(s.cost_usd))),
-            Span::raw(format!(
-                "tok {} in / {} out",
-                fmt_count(s.input_tokens),
-                fmt_count(s.output_tokens)
-            )),
-        ]),
+        Line::raw(format!(
+            "cost {} · tok {}/{}",
+            fmt_cost(s.cost_usd),
+            fmt_count(s.input_tokens),
+            fmt_count(s.output_tokens)
+        )),
         Line::from(vec![
             Span::styled(
-                format!("= reported {}", fmt_cost(s.cost_reported_usd)),
+                format!("= {} reported", fmt_cost(s.cost_reported_usd)),
                 t.cost_reported,
             ),
             Span::raw("  "),
             Span::styled(
-                format!(
-                    "~ computed {} ({})",
-                    fmt_cost(s.cost_computed_usd),
-                    sanitize::line(date)
-                ),
+                format!("~ {} computed", fmt_cost(s.cost_computed_usd)),
                 t.cost_computed,
             ),
         ]),
-        Line::styled(
-            format!("? unpriced {} calls (not counted as $0)", s.unpriced_calls),
-            t.cost_unpriced,
-        ),
+        Line::from(vec![
+            Span::styled(format!("? {} unpriced", s.unpriced_calls), t.cost_unpriced),
+            Span::styled(format!("  prices {}", sanitize::line(date)), t.dim),
+        ]),
     ];
     f.render_widget(
         Paragraph::new(lines).block(block(" totals ", t, false)),
@@ -312,13 +306,22 @@ fn draw_groups(
     let outer = block(&title, t, selected.is_some());
     let inner = outer.inner(area);
     f.render_widget(outer, area);
-    let wide = inner.width >= 60;
-    let name_w = if wide { 22 } else { 14 };
-    let mut header = vec!["name", "calls", "err%", "p95", "cost"];
-    if wide {
-        header.splice(3..3, ["p50"]);
-        header.push("p99");
+    // Columns by width: name, calls, [err%], [p50], p95, cost, [p99]; the name takes the rest.
+    let wide = inner.width >= 64;
+    let with_err = inner.width >= 44;
+    let mut cols: Vec<(&str, u16)> = vec![("calls", 6)];
+    if with_err {
+        cols.push(("err%", 5));
     }
+    if wide {
+        cols.push(("p50", 6));
+    }
+    cols.extend([("p95", 6), ("cost", 9)]);
+    if wide {
+        cols.push(("p99", 6));
+    }
+    let fixed: u16 = cols.iter().map(|c| c.1 + 1).sum();
+    let name_w = inner.width.saturating_sub(fixed).clamp(6, 24);
     let visible = usize::from(inner.height.saturating_sub(1));
     let sel = selected.unwrap_or(usize::MAX);
     let first = if sel != usize::MAX && sel >= visible {
@@ -333,25 +336,19 @@ fn draw_groups(
         .take(visible)
         .map(|(i, (name, g))| {
             let p = |v: Option<f64>| v.map_or("-".into(), fmt_ms);
-            let err = if g.errors > 0 {
-                format!("{:.1}", g.error_rate * 100.0)
-            } else {
-                "0".into()
-            };
-            let mut cost = fmt_cost(g.cost_usd);
-            if g.unpriced_calls > 0 {
-                cost.push('?');
-            }
-            let mut cells = vec![
-                fit(&sanitize::line(name), name_w).into_owned(),
-                right(&fmt_count(g.calls), 6),
-                right(&err, 5),
-                right(&p(g.latency_ms.p95), 6),
-                right(&cost, 9),
-            ];
-            if wide {
-                cells.insert(3, right(&p(g.latency_ms.p50), 6));
-                cells.push(right(&p(g.latency_ms.p99), 6));
+            let mut cells = vec![fit(&sanitize::line(name), usize::from(name_w)).into_owned()];
+            for (col, w) in &cols {
+                let w = usize::from(*w);
+                cells.push(match *col {
+                    "calls" => right(&fmt_count(g.calls), w),
+                    "err%" if g.errors > 0 => right(&format!("{:.1}", g.error_rate * 100.0), w),
+                    "err%" => right("0", w),
+                    "p50" => right(&p(g.latency_ms.p50), w),
+                    "p95" => right(&p(g.latency_ms.p95), w),
+                    "p99" => right(&p(g.latency_ms.p99), w),
+                    _ if g.unpriced_calls > 0 => right(&format!("{}?", fmt_cost(g.cost_usd)), w),
+                    _ => right(&fmt_cost(g.cost_usd), w),
+                });
             }
             let row = Row::new(cells);
             if i == sel {
@@ -361,17 +358,13 @@ fn draw_groups(
             }
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(name_w as u16),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(6),
-        Constraint::Length(9),
-    ];
-    if wide {
-        widths.insert(3, Constraint::Length(6));
-        widths.push(Constraint::Length(6));
-    }
+    let header: Vec<&str> = std::iter::once("name")
+        .chain(cols.iter().map(|c| c.0))
+        .collect();
+    let widths: Vec<Constraint> = std::iter::once(name_w)
+        .chain(cols.iter().map(|c| c.1))
+        .map(Constraint::Length)
+        .collect();
     let table = Table::new(body, widths).header(Row::new(header).style(t.title));
     f.render_widget(table, inner);
 }

@@ -29,6 +29,8 @@ pub struct SpanRow {
     pub end_ms: f64,
     pub label: String,
     pub cost_usd: f64,
+    /// An LLM call the source reported no cost for and the price table did not know.
+    pub unpriced: bool,
     pub tokens: u64,
     pub error: bool,
     /// No parent among the retained spans although it names one.
@@ -52,7 +54,7 @@ fn span_label(c: &Call) -> String {
         (_, Some(n)) => n.to_string(),
         (_, None) => format!("{} {}", op.as_str(), c.model_name().unwrap_or("")),
     };
-    if !c.tool_calls.is_empty() {
+    if op != Operation::Tool && !c.tool_calls.is_empty() {
         let tools: Vec<&str> = c.tool_calls.iter().map(|t| t.name.as_str()).collect();
         s.push_str(&format!(" → {}", tools.join(",")));
     }
@@ -177,6 +179,7 @@ pub fn tree(engine: &Engine, id: &str, max_seq: Option<Seq>) -> TraceTree {
             end_ms: (e - t0) as f64 / 1e6,
             label: span_label(c),
             cost_usd: c.cost_usd.unwrap_or(0.0),
+            unpriced: c.operation.is_llm_call() && c.cost_usd.is_none(),
             tokens: c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0),
             error: c.status == Status::Error,
             orphan: orphan[i],
@@ -246,9 +249,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
                 Cell::from(fit(&sanitize::line(user), 10).into_owned()),
                 Cell::from(right(&r.spans.to_string(), 5)),
                 err,
-                Cell::from(right(&fmt_ms(r.duration_ms()), 7)),
+                Cell::from(right(&fmt_ms(r.duration_ms()), 8)),
                 Cell::from(right(&fmt_count(r.tokens), 7)),
-                Cell::from(right(&fmt_cost(r.cost_usd), 9)),
+                Cell::from(trace_cost(engine, r)),
             ]);
             if first + i == app.traces.pos {
                 row.style(t.selection)
@@ -257,7 +260,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
             }
         })
         .collect();
-    let widths = [8, 18, 10, 5, 4, 7, 7, 9].map(Constraint::Length);
+    let widths = [8, 18, 10, 5, 4, 8, 7, 9].map(Constraint::Length);
     let header = Row::new([
         "last", "trace", "user", "spans", "err", "duration", "tokens", "cost",
     ])
@@ -266,6 +269,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
     if let Some(id) = &app.traces.key {
         draw_waterfall(f, wf_area, app, engine, id, None);
     }
+}
+
+/// The trace's cost, marked `?` when a retained LLM span has no price (never a silent $0).
+fn trace_cost(engine: &Engine, r: &crate::tui::rows::TraceRow) -> String {
+    let store = &engine.store;
+    let unpriced = store.traces().get(&r.id).is_some_and(|tr| {
+        tr.spans
+            .iter()
+            .filter_map(|&s| store.get(s))
+            .any(|c| c.call.operation.is_llm_call() && c.call.cost_usd.is_none())
+    });
+    let mut s = fmt_cost(r.cost_usd);
+    if unpriced {
+        s.push('?');
+    }
+    right(&s, 9)
 }
 
 /// Draws one trace's waterfall full height, with the span cursor at `cursor`.
@@ -342,7 +361,12 @@ fn draw_waterfall(
                 r.on_costliest_branch,
             ),
         };
-        let mut ann = format!("{} {}", fmt_ms(r.end_ms - r.start_ms), fmt_cost(r.cost_usd));
+        let mut ann = fmt_ms(r.end_ms - r.start_ms);
+        if r.unpriced {
+            ann.push_str(" $?");
+        } else if r.cost_usd > 0.0 {
+            ann.push_str(&format!(" {}", fmt_cost(r.cost_usd)));
+        }
         if r.tokens > 0 {
             ann.push_str(&format!(" {}t", fmt_count(r.tokens)));
         }
