@@ -26,8 +26,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Report(args)) => commands::report::run(&cfg, &args),
         Some(Command::Gen(args)) => commands::gen::run(&args),
         Some(Command::Scan(args)) => commands::scan::run(&cfg, &args),
-        Some(_) => anyhow::bail!("TEMP"),
-        None if cli.watch.sources.is_empty() => {
+        Some(Command::Watch(args)) => commands::watch::run(&cfg, &args),
+        Some(Command::Demo(args)) => commands::watch::run_demo(&cfg, &args),
+        None if !cli.watch.sources.is_empty() => commands::watch::run(&cfg, &cli.watch),
+        None => {
             let mut cmd = Cli::command();
             println!("{}", cmd.render_usage());
             println!();
@@ -38,6 +40,5 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("More: llmmon --help");
             Ok(0)
         }
-        None => anyhow::bail!("TEMP"),
     }
 }

@@ -4,6 +4,7 @@
 pub mod gen;
 pub mod report;
 pub mod scan;
+pub mod watch;
 
 use crate::config::Config;
 use crate::enrich::pricing::{PriceTable, Pricer};

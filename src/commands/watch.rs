@@ -1,0 +1,127 @@
+//! `llmmon [watch] SOURCE...` and `llmmon demo`: the live TUI on sources or on the built-in
+//! generator. Wires config (theme, keys, mouse, fps), the pipeline and the engine, then
+//! hands them to the event loop.
+
+use super::{enricher, parse_specs, source_options};
+use crate::cli::{DemoArgs, WatchArgs};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::pipeline::{ExtraSpawner, Pipeline};
+use crate::source::SourceSpec;
+use crate::tui::app::App;
+use crate::tui::keymap::{KeyList, KeyOverrides, Keymap};
+use crate::tui::theme::{Theme, ThemeName};
+use anyhow::{bail, Context, Result};
+use std::io::IsTerminal;
+
+/// The effective keymap: defaults patched by `[tui.keys]`.
+pub fn keymap(cfg: &Config) -> Result<Keymap> {
+    let mut overrides = KeyOverrides::new();
+    for (name, value) in &cfg.tui.keys {
+        let list: KeyList = value.clone().try_into().map_err(|e| {
+            anyhow::anyhow!("[tui.keys] {name}: expected a key string or a list of them ({e})")
+        })?;
+        overrides.insert(name.clone(), list);
+    }
+    Keymap::with_overrides(&overrides).context("[tui.keys]")
+}
+
+/// The theme: `--theme`, else `[tui] theme`; `NO_COLOR` forces mono.
+pub fn theme(cfg: &Config, flag: Option<&str>) -> Result<Theme> {
+    let name: ThemeName = flag
+        .unwrap_or(&cfg.tui.theme)
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("theme: {e}"))?;
+    Ok(Theme::from_env(Some(name)))
+}
+
+/// Opens the TUI on the given sources. Exit code 0 on a normal quit.
+pub fn run(cfg: &Config, args: &WatchArgs) -> Result<i32> {
+    let specs = parse_specs(&args.sources)?;
+    for spec in &specs {
+        if let SourceSpec::File(p) = spec {
+            if let Err(e) = std::fs::File::open(p) {
+                bail!("cannot read {}: {e}", p.display());
+            }
+        }
+    }
+    let has_stdin = specs.iter().any(|s| matches!(s, SourceSpec::Stdin));
+    if has_stdin && std::io::stdin().is_terminal() {
+        bail!("`-` reads records from stdin, but stdin is a terminal: pipe a log into llmmon");
+    }
+    let demo = if specs.iter().any(|s| matches!(s, SourceSpec::Demo)) {
+        Some(demo_spawner(7, 1.0, crate::cli::ScenarioArg::Incident))
+    } else {
+        None
+    };
+    live(cfg, &specs, args.from_start, args.theme.as_deref(), demo)
+}
+
+/// Opens the TUI on the built-in generator at `--speed`.
+pub fn run_demo(cfg: &Config, args: &DemoArgs) -> Result<i32> {
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        bail!("--speed must be a positive number, e.g. 2");
+    }
+    let spawner = demo_spawner(args.seed, args.speed, args.scenario);
+    live(
+        cfg,
+        &[SourceSpec::Demo],
+        true,
+        args.theme.as_deref(),
+        Some(spawner),
+    )
+}
+
+type Spawner = Box<dyn FnMut() -> ExtraSpawner>;
+
+/// The demo generator, once the demo module is in this build.
+fn demo_spawner(seed: u64, speed: f64, scenario: crate::cli::ScenarioArg) -> Spawner {
+    let _ = (seed, speed, scenario);
+    Box::new(|| -> ExtraSpawner {
+        Box::new(|id, tx| {
+            tokio::spawn(async move {
+                let _ = tx
+                    .send(crate::source::SourceEvent::State {
+                        source: id,
+                        state: crate::source::SourceState::Error(
+                            "the demo generator is not in this build".into(),
+                        ),
+                    })
+                    .await;
+            })
+        })
+    })
+}
+
+fn live(
+    cfg: &Config,
+    specs: &[SourceSpec],
+    from_start: bool,
+    theme_flag: Option<&str>,
+    demo: Option<Spawner>,
+) -> Result<i32> {
+    if !std::io::stdout().is_terminal() {
+        bail!("the live view needs a terminal; use `llmmon report` for text or JSON output");
+    }
+    let keymap = keymap(cfg)?;
+    let theme = theme(cfg, theme_flag)?;
+    let engine_cfg = cfg.engine_config()?;
+    let windows = engine_cfg.windows.clone();
+    let mut engine = Engine::new(engine_cfg);
+    let (enricher, table) = enricher(cfg)?;
+    let opts = source_options(cfg, true, from_start);
+    let mut demo = demo;
+    let mut pipeline = Pipeline::start(specs, &opts, enricher, &mut engine, || {
+        match demo.as_mut() {
+            Some(d) => d(),
+            None => Box::new(|_, _| tokio::spawn(async {})),
+        }
+    })?;
+    let mut app = App::new(keymap, theme, windows);
+    app.mouse = cfg.tui.mouse;
+    app.price_date = Some(table.date.clone());
+    let result = crate::tui::run::run(&mut app, &mut engine, &mut pipeline, cfg.tui.fps);
+    pipeline.shutdown();
+    result?;
+    Ok(0)
+}

@@ -1,0 +1,939 @@
+//! The UI state machine: which pane is focused, the selection of each list (kept by key, so
+//! rows can move under it and Esc comes back to the same row), follow and pause, the filter,
+//! the metrics window, the drill-down stack, the help overlay and mouse capture. It turns key
+//! and mouse events into state changes; it reads the engine but never computes statistics.
+
+use super::keymap::{Action, Context, Keymap};
+use super::rows::{self, ConvColumn, ConvRow, Index, TraceColumn, TraceRow};
+use super::theme::Theme;
+use super::views::overview::OverviewData;
+use super::views::{detail, traces as trace_view};
+use crate::engine::store::Seq;
+use crate::engine::{format_duration, Engine, Scope};
+use crate::query::Query;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+/// Smallest terminal the panes are laid out for.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+/// Rebuilding the row indexes happens at most this often while data flows.
+const REBUILD_EVERY: Duration = Duration::from_millis(250);
+
+/// The six panes, in number-key order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Overview,
+    Conversations,
+    Traces,
+    Flagged,
+    Drift,
+    Alerts,
+}
+
+impl Pane {
+    /// Every pane, in order.
+    pub const ALL: [Pane; 6] = [
+        Pane::Overview,
+        Pane::Conversations,
+        Pane::Traces,
+        Pane::Flagged,
+        Pane::Drift,
+        Pane::Alerts,
+    ];
+
+    /// Title in the tab bar.
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Overview => "Overview",
+            Pane::Conversations => "Conversations",
+            Pane::Traces => "Traces",
+            Pane::Flagged => "Flagged",
+            Pane::Drift => "Drift",
+            Pane::Alerts => "Alerts",
+        }
+    }
+
+    fn context(self) -> Context {
+        match self {
+            Pane::Overview => Context::Overview,
+            Pane::Conversations => Context::Conversations,
+            Pane::Traces => Context::Traces,
+            Pane::Flagged => Context::Flagged,
+            Pane::Drift => Context::Drift,
+            Pane::Alerts => Context::Alerts,
+        }
+    }
+
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+/// What a drill-down shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A conversation, turn by turn.
+    Conversation(Box<str>),
+    /// One call or span.
+    Call(Seq),
+    /// A trace as a full-height waterfall with a span cursor.
+    Trace(Box<str>),
+}
+
+/// One entry of the drill-down stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    pub target: Target,
+    /// Raw JSON instead of the formatted view.
+    pub json: bool,
+    /// First line shown.
+    pub scroll: usize,
+    /// Selected span (trace waterfall only).
+    pub cursor: usize,
+}
+
+/// Which number colours the waterfall bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorBy {
+    Latency,
+    Cost,
+}
+
+/// What the overview's model and user tables are ranked by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rank {
+    Cost,
+    P95,
+}
+
+/// Selection and scroll of one list pane.
+#[derive(Debug, Default)]
+pub struct ListState<K> {
+    /// Key of the selected row; kept across rebuilds.
+    pub key: Option<K>,
+    /// Row position of `key` in the current index.
+    pub pos: usize,
+    /// First visible row, adjusted by the view to keep the selection visible.
+    pub offset: Cell<usize>,
+    /// Screen rows of the list's body at the last draw (for mouse clicks and paging).
+    pub area: Cell<Rect>,
+}
+
+/// The filter: the applied query and the line being edited.
+#[derive(Debug)]
+pub struct Filter {
+    pub text: String,
+    pub query: Query,
+    /// `Some` while the `/` prompt is open.
+    pub editing: Option<String>,
+    /// The query in effect when the prompt opened; Esc goes back to it.
+    pub saved: String,
+    pub error: Option<String>,
+}
+
+impl Default for Filter {
+    fn default() -> Filter {
+        Filter {
+            text: String::new(),
+            query: Query::all(),
+            editing: None,
+            saved: String::new(),
+            error: None,
+        }
+    }
+}
+
+/// The view frozen by Space: the counters at pause time and the newest call shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paused {
+    pub records: u64,
+    pub max_seq: Option<Seq>,
+}
+
+/// Records per second per source, measured on the wall clock for the header.
+#[derive(Debug, Default)]
+pub struct Rates {
+    at: Option<Instant>,
+    counts: Vec<u64>,
+    /// Per source, in source order.
+    pub per_source: Vec<f64>,
+}
+
+impl Rates {
+    /// Updates the rates when a second has passed; true when they changed.
+    pub fn tick(&mut self, engine: &Engine, now: Instant) -> bool {
+        let counts: Vec<u64> = engine.sources.iter().map(|s| s.records).collect();
+        let Some(at) = self.at else {
+            self.at = Some(now);
+            self.per_source = vec![0.0; counts.len()];
+            self.counts = counts;
+            return false;
+        };
+        let dt = now.saturating_duration_since(at).as_secs_f64();
+        if dt < 1.0 {
+            return false;
+        }
+        let rates: Vec<f64> = counts
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| c.saturating_sub(self.counts.get(i).copied().unwrap_or(0)) as f64 / dt)
+            .collect();
+        let changed = rates != self.per_source;
+        self.per_source = rates;
+        self.counts = counts;
+        self.at = Some(now);
+        changed
+    }
+}
+
+/// The whole UI state.
+#[derive(Debug)]
+pub struct App {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub pane: Pane,
+    pub stack: Vec<Detail>,
+    /// Scroll of the help overlay when it is open.
+    pub help: Option<usize>,
+    pub filter: Filter,
+    /// Window lengths offered by +/-; one past the end means "since start".
+    pub windows: Vec<i64>,
+    pub window_idx: usize,
+    pub paused: Option<Paused>,
+    pub follow: bool,
+    pub mouse: bool,
+    pub quit: bool,
+    /// One-line message in the footer (copy result, unknown query field, ...).
+    pub status: Option<String>,
+    /// Text waiting to be sent to the clipboard by the event loop.
+    pub clipboard: Option<String>,
+    pub color_by: ColorBy,
+    pub rank: Rank,
+    /// Selected row of the overview's model table.
+    pub model_pos: usize,
+    pub conv_sort: (ConvColumn, bool),
+    pub trace_sort: (TraceColumn, bool),
+    pub conv: ListState<Box<str>>,
+    pub traces: ListState<Box<str>>,
+    pub flagged: ListState<Seq>,
+    pub conv_index: Index<ConvRow>,
+    pub trace_index: Index<TraceRow>,
+    pub flagged_index: Index<Seq>,
+    pub overview: OverviewData,
+    pub rates: Rates,
+    /// Date of the price table, shown with computed costs.
+    pub price_date: Option<String>,
+    built_gen: Option<u64>,
+    built_at: Option<Instant>,
+    /// Something changed that needs a redraw.
+    pub dirty: bool,
+}
+
+impl App {
+    /// A fresh UI on the Overview pane, following, with the engine's window lengths.
+    pub fn new(keymap: Keymap, theme: Theme, windows: Vec<i64>) -> App {
+        let window_idx = windows
+            .iter()
+            .position(|&w| w == 300 * crate::engine::SECOND)
+            .unwrap_or(0);
+        App {
+            keymap,
+            theme,
+            pane: Pane::Overview,
+            stack: Vec::new(),
+            help: None,
+            filter: Filter::default(),
+            window_idx,
+            windows,
+            paused: None,
+            follow: true,
+            mouse: false,
+            quit: false,
+            status: None,
+            clipboard: None,
+            color_by: ColorBy::Latency,
+            rank: Rank::Cost,
+            model_pos: 0,
+            conv_sort: (ConvColumn::Last, false),
+            trace_sort: (TraceColumn::Last, false),
+            conv: ListState::default(),
+            traces: ListState::default(),
+            flagged: ListState::default(),
+            conv_index: Index::default(),
+            trace_index: Index::default(),
+            flagged_index: Index::default(),
+            overview: OverviewData::default(),
+            rates: Rates::default(),
+            price_date: None,
+            built_gen: None,
+            built_at: None,
+            dirty: true,
+        }
+    }
+
+    /// The scope the metrics are shown for.
+    pub fn scope(&self) -> Scope {
+        self.windows
+            .get(self.window_idx)
+            .map_or(Scope::SinceStart, |&w| Scope::Window(w))
+    }
+
+    /// The window as the header shows it.
+    pub fn window_label(&self) -> String {
+        match self.scope() {
+            Scope::SinceStart => "since start".into(),
+            Scope::Window(w) => format_duration(w),
+        }
+    }
+
+    /// The keymap context of what has focus.
+    pub fn context(&self) -> Context {
+        match self.stack.last() {
+            Some(d) if d.json => Context::Json,
+            Some(_) => Context::Detail,
+            None => self.pane.context(),
+        }
+    }
+
+    /// Records that arrived since the view was paused.
+    pub fn paused_behind(&self, engine: &Engine) -> Option<u64> {
+        self.paused
+            .map(|p| engine.records.saturating_sub(p.records))
+    }
+
+    /// The newest call a view may show (everything while live; frozen while paused).
+    pub fn max_seq(&self) -> Option<Seq> {
+        self.paused.and_then(|p| p.max_seq)
+    }
+
+    /// Brings the cached indexes and overview numbers up to date with the engine, unless
+    /// paused; rebuilds at most every 250 ms unless `force` (the UI state changed).
+    pub fn refresh(&mut self, engine: &Engine, now: Instant, force: bool) {
+        if self.paused.is_some() {
+            return;
+        }
+        let gen = engine.generation ^ engine.store.generation.rotate_left(32);
+        let stale = self.built_gen != Some(gen);
+        let due = self
+            .built_at
+            .is_none_or(|t| now.saturating_duration_since(t) >= REBUILD_EVERY);
+        if !(force || (stale && due)) {
+            return;
+        }
+        self.rebuild(engine);
+        self.built_gen = Some(gen);
+        self.built_at = Some(now);
+    }
+
+    /// True when the engine changed since the last rebuild.
+    pub fn stale(&self, engine: &Engine) -> bool {
+        self.paused.is_none()
+            && self.built_gen != Some(engine.generation ^ engine.store.generation.rotate_left(32))
+    }
+
+    fn rebuild(&mut self, engine: &Engine) {
+        let store = &engine.store;
+        let q = &self.filter.query;
+        self.conv_index = rows::conversations(store, q, self.conv_sort.0, self.conv_sort.1);
+        self.trace_index = rows::traces(store, q, self.trace_sort.0, self.trace_sort.1);
+        self.flagged_index = rows::flagged(store, q);
+        self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
+        self.model_pos = self
+            .model_pos
+            .min(self.overview.models.len().saturating_sub(1));
+        let follow = self.follow;
+        reselect(&mut self.conv, &self.conv_index, follow, |r| &r.key);
+        reselect(&mut self.traces, &self.trace_index, follow, |r| &r.id);
+        reselect(&mut self.flagged, &self.flagged_index, follow, |s| s);
+    }
+
+    fn rebuild_now(&mut self, engine: &Engine) {
+        let paused = self.paused.take();
+        self.rebuild(engine);
+        self.paused = paused;
+    }
+
+    /// Handles one key press.
+    pub fn on_key(&mut self, ev: &KeyEvent, engine: &Engine) {
+        if ev.kind == KeyEventKind::Release {
+            return;
+        }
+        self.dirty = true;
+        if self.filter.editing.is_some() {
+            self.edit_filter(ev, engine);
+            return;
+        }
+        let Some(action) = self.keymap.action(self.context(), ev) else {
+            return;
+        };
+        if let Some(scroll) = self.help {
+            match action {
+                Action::Quit => self.quit = true,
+                Action::Down => self.help = Some(scroll + 1),
+                Action::Up => self.help = Some(scroll.saturating_sub(1)),
+                Action::PageDown | Action::HalfPageDown => self.help = Some(scroll + 10),
+                Action::PageUp | Action::HalfPageUp => self.help = Some(scroll.saturating_sub(10)),
+                _ => self.help = None,
+            }
+            return;
+        }
+        self.status = None;
+        self.act(action, engine);
+    }
+
+    /// Handles a mouse event (only delivered while capture is on).
+    pub fn on_mouse(&mut self, ev: &MouseEvent, engine: &Engine) {
+        let action = match ev.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            MouseEventKind::Down(_) => {
+                self.click(ev.column, ev.row);
+                None
+            }
+            _ => None,
+        };
+        if let Some(a) = action {
+            self.dirty = true;
+            self.act(a, engine);
+        }
+    }
+
+    fn click(&mut self, x: u16, y: u16) {
+        if !self.stack.is_empty() {
+            return;
+        }
+        let pos = ratatui::layout::Position::new(x, y);
+        let (area, offset, len) = match self.pane {
+            Pane::Conversations => (
+                self.conv.area.get(),
+                self.conv.offset.get(),
+                self.conv_index.rows.len(),
+            ),
+            Pane::Traces => (
+                self.traces.area.get(),
+                self.traces.offset.get(),
+                self.trace_index.rows.len(),
+            ),
+            Pane::Flagged => (
+                self.flagged.area.get(),
+                self.flagged.offset.get(),
+                self.flagged_index.rows.len(),
+            ),
+            _ => return,
+        };
+        if !area.contains(pos) {
+            return;
+        }
+        let row = offset + usize::from(y - area.y);
+        if row < len {
+            self.dirty = true;
+            self.select(row);
+        }
+    }
+
+    fn edit_filter(&mut self, ev: &KeyEvent, engine: &Engine) {
+        let Some(line) = self.filter.editing.as_mut() else {
+            return;
+        };
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Char('c') if ctrl => self.quit = true,
+            KeyCode::Char('u') if ctrl => line.clear(),
+            KeyCode::Char(c) if !ctrl => line.push(c),
+            KeyCode::Backspace => {
+                line.pop();
+            }
+            KeyCode::Esc => {
+                self.filter.editing = None;
+                let saved = std::mem::take(&mut self.filter.saved);
+                self.apply_filter(&saved, engine);
+                return;
+            }
+            KeyCode::Enter => {
+                let text = line.clone();
+                if self.apply_filter(&text, engine) {
+                    self.filter.editing = None;
+                }
+                return;
+            }
+            _ => return,
+        }
+        // Live preview while typing; errors wait for Enter to be shown loudly.
+        let text = line.clone();
+        match Query::parse(&text) {
+            Ok(_) => {
+                self.filter.error = None;
+                self.apply_filter(&text, engine);
+            }
+            Err(e) => self.filter.error = Some(e.to_string()),
+        }
+    }
+
+    /// Applies a query; false (with the error shown) when it does not parse.
+    pub fn apply_filter(&mut self, text: &str, engine: &Engine) -> bool {
+        match Query::parse(text) {
+            Ok(q) => {
+                self.filter.query = q;
+                self.filter.text = text.trim().to_string();
+                self.filter.error = None;
+                self.rebuild_now(engine);
+                true
+            }
+            Err(e) => {
+                self.filter.error = Some(e.to_string());
+                false
+            }
+        }
+    }
+
+    fn page(&self) -> usize {
+        let h = match self.pane {
+            Pane::Conversations => self.conv.area.get().height,
+            Pane::Traces => self.traces.area.get().height,
+            Pane::Flagged => self.flagged.area.get().height,
+            _ => 10,
+        };
+        usize::from(h.max(2)) - 1
+    }
+
+    /// Runs one action.
+    pub fn act(&mut self, action: Action, engine: &Engine) {
+        if !self.stack.is_empty() && self.act_detail(action, engine) {
+            return;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = Some(0),
+            Action::Filter => {
+                self.filter.saved.clone_from(&self.filter.text);
+                self.filter.editing = Some(self.filter.text.clone());
+            }
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(self.page() as i64)),
+            Action::PageDown => self.move_by(self.page() as i64),
+            Action::HalfPageUp => self.move_by(-(self.page() as i64 / 2).max(1)),
+            Action::HalfPageDown => self.move_by((self.page() as i64 / 2).max(1)),
+            Action::NextHit => self.move_hit(1),
+            Action::PrevHit => self.move_hit(-1),
+            Action::Top => {
+                self.follow = false;
+                self.select(0);
+            }
+            Action::Bottom => {
+                self.follow = true;
+                self.select_newest();
+            }
+            Action::Follow => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.select_newest();
+                }
+            }
+            Action::NextPane => self.switch((self.pane.index() + 1) % Pane::ALL.len()),
+            Action::PrevPane => {
+                self.switch((self.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len())
+            }
+            Action::Pane(n) => self.switch(usize::from(n.saturating_sub(1))),
+            Action::Enter => {
+                if let Some(t) = self.selected_target(engine) {
+                    self.push(t, false);
+                }
+            }
+            Action::RawJson => {
+                if let Some(t) = self.selected_target(engine) {
+                    self.push(t, true);
+                }
+            }
+            Action::Back => {
+                if !self.filter.text.is_empty() {
+                    self.apply_filter("", engine);
+                }
+            }
+            Action::Pause => self.toggle_pause(engine),
+            Action::Copy => {
+                let t = self.selected_target(engine);
+                self.copy(t, engine);
+            }
+            Action::WindowLonger => self.change_window(1, engine),
+            Action::WindowShorter => self.change_window(-1, engine),
+            Action::ToggleMouse => {
+                self.mouse = !self.mouse;
+                self.status = Some(if self.mouse {
+                    "mouse capture on (m turns it off for native selection)".into()
+                } else {
+                    "mouse capture off".into()
+                });
+            }
+            Action::JumpTrace => {
+                let t = self.selected_target(engine);
+                self.jump_trace(t.as_ref(), engine);
+            }
+            Action::ToggleColorBy => {
+                self.color_by = match self.color_by {
+                    ColorBy::Latency => ColorBy::Cost,
+                    ColorBy::Cost => ColorBy::Latency,
+                }
+            }
+            Action::SortNext | Action::SortReverse => {
+                self.sort(action == Action::SortReverse, engine)
+            }
+            Action::Redact
+            | Action::Export
+            | Action::Annotate
+            | Action::Mark
+            | Action::Rebaseline => {
+                self.status = Some(format!(
+                    "{} is not available in this version",
+                    action.name()
+                ));
+            }
+        }
+    }
+
+    /// Actions inside the drill-down; false when the action is not a detail action.
+    fn act_detail(&mut self, action: Action, engine: &Engine) -> bool {
+        let lines = self.detail_len(engine);
+        let Some(d) = self.stack.last_mut() else {
+            return false;
+        };
+        let is_trace = matches!(d.target, Target::Trace(_)) && !d.json;
+        let step = |d: &mut Detail, by: i64| {
+            if is_trace {
+                d.cursor = (d.cursor as i64 + by).clamp(0, lines.saturating_sub(1) as i64) as usize;
+            } else {
+                d.scroll = (d.scroll as i64 + by).clamp(0, lines.saturating_sub(1) as i64) as usize;
+            }
+        };
+        match action {
+            Action::Back => {
+                self.stack.pop();
+            }
+            Action::Up => step(d, -1),
+            Action::Down => step(d, 1),
+            Action::PageUp => step(d, -20),
+            Action::PageDown => step(d, 20),
+            Action::HalfPageUp => step(d, -10),
+            Action::HalfPageDown => step(d, 10),
+            Action::Top => step(d, -(lines as i64)),
+            Action::Bottom => step(d, lines as i64),
+            Action::NextHit | Action::PrevHit => {
+                let needles: Vec<String> = self
+                    .filter
+                    .query
+                    .text_needles()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                let forward = action == Action::NextHit;
+                self.find_in_detail(&needles, forward, engine);
+            }
+            Action::Enter => {
+                if let (true, Some(seq)) = (is_trace, self.trace_cursor_seq(engine)) {
+                    self.push(Target::Call(seq), false);
+                }
+            }
+            Action::RawJson => {
+                let target = match (&d.target, is_trace) {
+                    (Target::Trace(_), true) => self.trace_cursor_seq(engine).map(Target::Call),
+                    (t, _) => Some(t.clone()),
+                };
+                if let Some(t) = target {
+                    if self.stack.last().is_some_and(|d| d.json) {
+                        return true;
+                    }
+                    self.push(t, true);
+                }
+            }
+            Action::Copy => {
+                let t = Some(d.target.clone());
+                self.copy(t, engine);
+            }
+            Action::JumpTrace => {
+                let t = Some(d.target.clone());
+                self.jump_trace(t.as_ref(), engine);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn detail_len(&self, engine: &Engine) -> usize {
+        let Some(d) = self.stack.last() else { return 0 };
+        match (&d.target, d.json) {
+            (Target::Trace(id), false) => trace_view::tree(engine, id, self.max_seq()).rows.len(),
+            _ => detail::text(self, engine, d).len(),
+        }
+    }
+
+    fn trace_cursor_seq(&self, engine: &Engine) -> Option<Seq> {
+        let d = self.stack.last()?;
+        let Target::Trace(id) = &d.target else {
+            return None;
+        };
+        let tree = trace_view::tree(engine, id, self.max_seq());
+        tree.rows.get(d.cursor).map(|r| r.seq)
+    }
+
+    fn find_in_detail(&mut self, needles: &[String], forward: bool, engine: &Engine) {
+        if needles.is_empty() {
+            self.status = Some("no search words in the filter (/ then a bare word)".into());
+            return;
+        }
+        let Some(d) = self.stack.last() else { return };
+        let lines = detail::text(self, engine, d);
+        let n = lines.len();
+        let from = d.scroll;
+        let hit = (1..=n)
+            .map(|i| {
+                if forward {
+                    (from + i) % n
+                } else {
+                    (from + n - i % n) % n
+                }
+            })
+            .find(|&i| {
+                let l = lines[i].to_lowercase();
+                needles.iter().any(|w| l.contains(w.as_str()))
+            });
+        match (hit, self.stack.last_mut()) {
+            (Some(i), Some(d)) => d.scroll = i,
+            _ => self.status = Some("no match in this record".into()),
+        }
+    }
+
+    fn push(&mut self, target: Target, json: bool) {
+        self.stack.push(Detail {
+            target,
+            json,
+            scroll: 0,
+            cursor: 0,
+        });
+    }
+
+    fn switch(&mut self, i: usize) {
+        self.stack.clear();
+        self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
+    }
+
+    fn toggle_pause(&mut self, engine: &Engine) {
+        if self.paused.is_some() {
+            self.paused = None;
+            self.rebuild(engine);
+        } else {
+            self.paused = Some(Paused {
+                records: engine.records,
+                max_seq: engine.store.calls().next_back().map(|c| c.seq),
+            });
+        }
+    }
+
+    fn change_window(&mut self, by: i64, engine: &Engine) {
+        let n = self.windows.len() as i64 + 1;
+        let i = (self.window_idx as i64 + by).clamp(0, n - 1);
+        self.window_idx = i as usize;
+        self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
+    }
+
+    fn sort(&mut self, reverse: bool, engine: &Engine) {
+        match self.pane {
+            Pane::Conversations => {
+                self.conv_sort = if reverse {
+                    (self.conv_sort.0, !self.conv_sort.1)
+                } else {
+                    (self.conv_sort.0.next(), false)
+                }
+            }
+            Pane::Traces => {
+                self.trace_sort = if reverse {
+                    (self.trace_sort.0, !self.trace_sort.1)
+                } else {
+                    (self.trace_sort.0.next(), false)
+                }
+            }
+            Pane::Overview => {
+                self.rank = match self.rank {
+                    Rank::Cost => Rank::P95,
+                    Rank::P95 => Rank::Cost,
+                }
+            }
+            _ => return,
+        }
+        self.rebuild_now(engine);
+    }
+
+    fn list_len(&self) -> Option<usize> {
+        match self.pane {
+            Pane::Conversations => Some(self.conv_index.rows.len()),
+            Pane::Traces => Some(self.trace_index.rows.len()),
+            Pane::Flagged => Some(self.flagged_index.rows.len()),
+            Pane::Overview => Some(self.overview.models.len()),
+            _ => None,
+        }
+    }
+
+    fn move_by(&mut self, by: i64) {
+        let Some(len) = self.list_len() else { return };
+        if len == 0 {
+            return;
+        }
+        let pos = match self.pane {
+            Pane::Conversations => self.conv.pos,
+            Pane::Traces => self.traces.pos,
+            Pane::Flagged => self.flagged.pos,
+            _ => self.model_pos,
+        };
+        let to = (pos as i64 + by).clamp(0, len as i64 - 1) as usize;
+        if self.pane != Pane::Overview {
+            // Moving off the newest row detaches follow.
+            let newest = self.newest_pos();
+            if Some(to) != newest {
+                self.follow = false;
+            }
+        }
+        self.select(to);
+    }
+
+    fn move_hit(&mut self, by: i64) {
+        let Some(len) = self.list_len().filter(|&l| l > 0) else {
+            return;
+        };
+        let pos = match self.pane {
+            Pane::Conversations => self.conv.pos,
+            Pane::Traces => self.traces.pos,
+            Pane::Flagged => self.flagged.pos,
+            _ => self.model_pos,
+        };
+        self.follow = false;
+        self.select(((pos as i64 + by).rem_euclid(len as i64)) as usize);
+    }
+
+    fn newest_pos(&self) -> Option<usize> {
+        match self.pane {
+            Pane::Conversations => self.conv_index.newest,
+            Pane::Traces => self.trace_index.newest,
+            Pane::Flagged => self.flagged_index.newest,
+            _ => None,
+        }
+    }
+
+    fn select_newest(&mut self) {
+        if let Some(p) = self.newest_pos() {
+            self.select(p);
+        }
+    }
+
+    fn select(&mut self, pos: usize) {
+        match self.pane {
+            Pane::Conversations => set_pos(&mut self.conv, &self.conv_index, pos, |r| &r.key),
+            Pane::Traces => set_pos(&mut self.traces, &self.trace_index, pos, |r| &r.id),
+            Pane::Flagged => set_pos(&mut self.flagged, &self.flagged_index, pos, |s| s),
+            Pane::Overview => self.model_pos = pos,
+            _ => {}
+        }
+    }
+
+    /// What Enter, J, y and t act on in the focused pane.
+    pub fn selected_target(&self, engine: &Engine) -> Option<Target> {
+        match self.pane {
+            Pane::Conversations => self.conv.key.clone().map(Target::Conversation),
+            Pane::Traces => self.traces.key.clone().map(Target::Trace),
+            Pane::Flagged => self
+                .flagged
+                .key
+                .filter(|&s| engine.store.get(s).is_some())
+                .map(Target::Call),
+            _ => None,
+        }
+    }
+
+    fn copy(&mut self, target: Option<Target>, engine: &Engine) {
+        let text = match (self.stack.last(), &target) {
+            (Some(d), _) if !d.json => Some(detail::text(self, engine, d).join("\n")),
+            (_, Some(t)) => detail::json_of(engine, t, self.max_seq()),
+            _ => None,
+        };
+        match text {
+            Some(t) if !t.is_empty() => {
+                self.status = Some(format!("copied {} bytes (OSC 52)", t.len()));
+                self.clipboard = Some(t);
+            }
+            _ => self.status = Some("nothing selected to copy".into()),
+        }
+    }
+
+    fn jump_trace(&mut self, target: Option<&Target>, engine: &Engine) {
+        let store = &engine.store;
+        let trace: Option<Box<str>> = match target {
+            Some(Target::Trace(id)) => Some(id.clone()),
+            Some(Target::Call(seq)) => store
+                .get(*seq)
+                .and_then(|c| c.call.trace_id.as_deref().map(Into::into)),
+            Some(Target::Conversation(key)) => store.conversations().get(key).and_then(|c| {
+                c.turns
+                    .iter()
+                    .rev()
+                    .filter_map(|&s| store.get(s))
+                    .find_map(|c| c.call.trace_id.as_deref().map(Into::into))
+            }),
+            None => None,
+        };
+        let Some(id) = trace.filter(|id| store.traces().contains_key(id)) else {
+            self.status = Some("no trace for this row".into());
+            return;
+        };
+        self.stack.clear();
+        self.pane = Pane::Traces;
+        self.follow = false;
+        if !self.trace_index.rows.iter().any(|r| r.id == id) {
+            self.apply_filter("", engine);
+        }
+        if let Some(pos) = self.trace_index.rows.iter().position(|r| r.id == id) {
+            self.select(pos);
+        }
+        self.push(Target::Trace(id), false);
+    }
+}
+
+fn set_pos<K: Clone, R>(
+    l: &mut ListState<K>,
+    index: &Index<R>,
+    pos: usize,
+    key: impl Fn(&R) -> &K,
+) {
+    if let Some(r) = index.rows.get(pos) {
+        l.pos = pos;
+        l.key = Some(key(r).clone());
+    }
+}
+
+/// After a rebuild: follow the newest row, or find the selected key again (same row after
+/// rows moved), or clamp.
+fn reselect<K: Clone + PartialEq, R>(
+    l: &mut ListState<K>,
+    index: &Index<R>,
+    follow: bool,
+    key: impl Fn(&R) -> &K,
+) {
+    let pos = if follow {
+        index.newest
+    } else {
+        l.key
+            .as_ref()
+            .and_then(|k| index.rows.iter().position(|r| key(r) == k))
+    };
+    let pos = pos.unwrap_or_else(|| l.pos.min(index.rows.len().saturating_sub(1)));
+    match index.rows.get(pos) {
+        Some(r) => {
+            l.pos = pos;
+            l.key = Some(key(r).clone());
+        }
+        None => {
+            l.pos = 0;
+            l.key = None;
+        }
+    }
+}

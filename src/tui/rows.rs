@@ -1,0 +1,504 @@
+//! The list panes' row indexes: conversations, traces and flagged calls, filtered by the
+//! query and sorted, as small snapshots of the numbers each column shows. They are rebuilt
+//! from the store only when it changed (and at most a few times per second), so a frame
+//! costs O(visible rows) even with 100,000 conversations; a paused view keeps its snapshot.
+
+use crate::engine::store::{Conversation, Seq, Store, Trace};
+use crate::query::{contains_ignore_case, severity_rank, Field, Filterable, Query};
+use crate::record::{FeedbackKind, Nanos, Status};
+use std::cmp::Ordering;
+
+/// Columns of the conversations table, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvColumn {
+    Last,
+    User,
+    Models,
+    Turns,
+    Tokens,
+    Cost,
+    Latency,
+    Flags,
+    Feedback,
+}
+
+impl ConvColumn {
+    /// Every column, in display order.
+    pub const ALL: [ConvColumn; 9] = [
+        ConvColumn::Last,
+        ConvColumn::User,
+        ConvColumn::Models,
+        ConvColumn::Turns,
+        ConvColumn::Tokens,
+        ConvColumn::Cost,
+        ConvColumn::Latency,
+        ConvColumn::Flags,
+        ConvColumn::Feedback,
+    ];
+
+    /// Column heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            ConvColumn::Last => "last",
+            ConvColumn::User => "user",
+            ConvColumn::Models => "models",
+            ConvColumn::Turns => "turns",
+            ConvColumn::Tokens => "tokens",
+            ConvColumn::Cost => "cost",
+            ConvColumn::Latency => "worst",
+            ConvColumn::Flags => "flags",
+            ConvColumn::Feedback => "fb",
+        }
+    }
+
+    /// The column after this one (wrapping), for the sort key.
+    pub fn next(self) -> ConvColumn {
+        let i = ConvColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        ConvColumn::ALL[(i + 1) % ConvColumn::ALL.len()]
+    }
+}
+
+/// Columns the traces list sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceColumn {
+    Last,
+    Duration,
+    Spans,
+    Errors,
+    Tokens,
+    Cost,
+}
+
+impl TraceColumn {
+    /// Every sortable column, in display order.
+    pub const ALL: [TraceColumn; 6] = [
+        TraceColumn::Last,
+        TraceColumn::Duration,
+        TraceColumn::Spans,
+        TraceColumn::Errors,
+        TraceColumn::Tokens,
+        TraceColumn::Cost,
+    ];
+
+    /// Column heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            TraceColumn::Last => "last",
+            TraceColumn::Duration => "duration",
+            TraceColumn::Spans => "spans",
+            TraceColumn::Errors => "err",
+            TraceColumn::Tokens => "tokens",
+            TraceColumn::Cost => "cost",
+        }
+    }
+
+    /// The column after this one (wrapping).
+    pub fn next(self) -> TraceColumn {
+        let i = TraceColumn::ALL
+            .iter()
+            .position(|c| *c == self)
+            .unwrap_or(0);
+        TraceColumn::ALL[(i + 1) % TraceColumn::ALL.len()]
+    }
+}
+
+/// One conversation's numbers as of the last rebuild.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvRow {
+    pub key: Box<str>,
+    pub last: Nanos,
+    pub turns: u64,
+    pub errors: u64,
+    pub tokens: u64,
+    pub cost_usd: f64,
+    pub unpriced: u64,
+    pub worst_ms: f64,
+    pub flags: u64,
+    pub feedback_up: u64,
+    pub feedback_down: u64,
+    pub feedback_other: u64,
+}
+
+impl ConvRow {
+    fn new(c: &Conversation) -> ConvRow {
+        ConvRow {
+            key: c.key.clone(),
+            last: c.last,
+            turns: c.calls,
+            errors: c.errors,
+            tokens: c.input_tokens + c.output_tokens,
+            cost_usd: c.cost_usd,
+            unpriced: c.unpriced_calls,
+            worst_ms: c.worst_latency_ms,
+            flags: c.flags,
+            feedback_up: c.feedback_up,
+            feedback_down: c.feedback_down,
+            feedback_other: c.feedback_other,
+        }
+    }
+}
+
+/// One trace's numbers as of the last rebuild.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceRow {
+    pub id: Box<str>,
+    pub first: Nanos,
+    pub last: Nanos,
+    pub spans: u64,
+    pub llm_calls: u64,
+    pub errors: u64,
+    pub tokens: u64,
+    pub cost_usd: f64,
+}
+
+impl TraceRow {
+    fn new(t: &Trace) -> TraceRow {
+        TraceRow {
+            id: t.id.clone(),
+            first: t.first,
+            last: t.last,
+            spans: t.span_count,
+            llm_calls: t.llm_calls,
+            errors: t.errors,
+            tokens: t.tokens,
+            cost_usd: t.cost_usd,
+        }
+    }
+
+    /// Wall time the trace covers, in milliseconds.
+    pub fn duration_ms(&self) -> f64 {
+        (self.last - self.first).max(0) as f64 / 1e6
+    }
+}
+
+/// A filtered, sorted snapshot of one list, with the totals for the hit count.
+#[derive(Debug, Clone)]
+pub struct Index<R> {
+    pub rows: Vec<R>,
+    /// Items before filtering.
+    pub total: usize,
+    /// Position of the most recently active row (what follow selects).
+    pub newest: Option<usize>,
+}
+
+impl<R> Default for Index<R> {
+    fn default() -> Self {
+        Index {
+            rows: Vec::new(),
+            total: 0,
+            newest: None,
+        }
+    }
+}
+
+fn cmp_f64(a: f64, b: f64) -> Ordering {
+    a.partial_cmp(&b).unwrap_or(Ordering::Equal)
+}
+
+fn newest_by<R>(rows: &[R], last: impl Fn(&R) -> Nanos) -> Option<usize> {
+    rows.iter()
+        .enumerate()
+        .max_by(|a, b| last(a.1).cmp(&last(b.1)).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i)
+}
+
+/// Conversations matching `query`, sorted by `column` (descending unless `ascending`).
+pub fn conversations(
+    store: &Store,
+    query: &Query,
+    column: ConvColumn,
+    ascending: bool,
+) -> Index<ConvRow> {
+    let all = store.conversations();
+    let mut rows: Vec<ConvRow> = all
+        .values()
+        .filter(|c| query.is_empty() || query.matches(&ConvItem { conv: c, store }))
+        .map(ConvRow::new)
+        .collect();
+    match column {
+        ConvColumn::User => rows.sort_by_cached_key(|r| {
+            all.get(&r.key)
+                .and_then(|c| c.user.clone())
+                .unwrap_or_default()
+        }),
+        ConvColumn::Models => rows.sort_by_cached_key(|r| {
+            all.get(&r.key)
+                .map(|c| c.models.iter().cloned().collect::<Vec<_>>().join(","))
+                .unwrap_or_default()
+        }),
+        _ => rows.sort_unstable_by(|a, b| {
+            let o = match column {
+                ConvColumn::Turns => a.turns.cmp(&b.turns),
+                ConvColumn::Tokens => a.tokens.cmp(&b.tokens),
+                ConvColumn::Cost => cmp_f64(a.cost_usd, b.cost_usd),
+                ConvColumn::Latency => cmp_f64(a.worst_ms, b.worst_ms),
+                ConvColumn::Flags => a.flags.cmp(&b.flags),
+                ConvColumn::Feedback => {
+                    (a.feedback_down, a.feedback_up).cmp(&(b.feedback_down, b.feedback_up))
+                }
+                _ => a.last.cmp(&b.last),
+            };
+            o.then_with(|| a.last.cmp(&b.last))
+                .then_with(|| a.key.cmp(&b.key))
+        }),
+    }
+    let text_sort = matches!(column, ConvColumn::User | ConvColumn::Models);
+    // Text columns read best A→Z by default; numbers largest first.
+    if ascending == text_sort {
+        rows.reverse();
+    }
+    Index {
+        newest: newest_by(&rows, |r| r.last),
+        total: all.len(),
+        rows,
+    }
+}
+
+/// Traces matching `query`, sorted by `column` (descending unless `ascending`).
+pub fn traces(
+    store: &Store,
+    query: &Query,
+    column: TraceColumn,
+    ascending: bool,
+) -> Index<TraceRow> {
+    let all = store.traces();
+    let mut rows: Vec<TraceRow> = all
+        .values()
+        .filter(|t| query.is_empty() || query.matches(&TraceItem { trace: t, store }))
+        .map(TraceRow::new)
+        .collect();
+    rows.sort_unstable_by(|a, b| {
+        let o = match column {
+            TraceColumn::Last => a.last.cmp(&b.last),
+            TraceColumn::Duration => cmp_f64(a.duration_ms(), b.duration_ms()),
+            TraceColumn::Spans => a.spans.cmp(&b.spans),
+            TraceColumn::Errors => a.errors.cmp(&b.errors),
+            TraceColumn::Tokens => a.tokens.cmp(&b.tokens),
+            TraceColumn::Cost => cmp_f64(a.cost_usd, b.cost_usd),
+        };
+        o.then_with(|| a.last.cmp(&b.last))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    if !ascending {
+        rows.reverse();
+    }
+    Index {
+        newest: newest_by(&rows, |r| r.last),
+        total: all.len(),
+        rows,
+    }
+}
+
+/// Flagged calls matching `query`, newest first.
+pub fn flagged(store: &Store, query: &Query) -> Index<Seq> {
+    let rows: Vec<Seq> = store
+        .flagged()
+        .rev()
+        .filter(|&s| query.is_empty() || store.get(s).is_some_and(|c| query.matches(&c.call)))
+        .collect();
+    Index {
+        newest: (!rows.is_empty()).then_some(0),
+        total: store.flagged().len(),
+        rows,
+    }
+}
+
+/// A conversation as the query language sees it: its totals plus the retained turns.
+pub struct ConvItem<'a> {
+    pub conv: &'a Conversation,
+    pub store: &'a Store,
+}
+
+impl ConvItem<'_> {
+    fn any_turn(&self, mut f: impl FnMut(&crate::engine::store::StoredCall) -> bool) -> bool {
+        self.conv
+            .turns
+            .iter()
+            .filter_map(|&s| self.store.get(s))
+            .any(|c| f(c))
+    }
+}
+
+impl Filterable for ConvItem<'_> {
+    fn any_text(&self, field: &Field, pred: &mut dyn FnMut(&str) -> bool) -> bool {
+        let c = self.conv;
+        match field {
+            Field::Model => c.models.iter().any(|m| pred(m)),
+            Field::User => c.user.as_deref().is_some_and(&mut *pred),
+            Field::App => c.app.as_deref().is_some_and(&mut *pred),
+            Field::Conversation => pred(&c.key),
+            Field::Status => (c.errors > 0 && pred("error")) || (c.calls > c.errors && pred("ok")),
+            Field::Flag => {
+                c.flag_detectors.iter().any(|d| pred(d))
+                    || self.any_turn(|t| t.call.flags.iter().any(|f| pred(&f.rule)))
+            }
+            Field::Feedback => {
+                (c.feedback_up > 0 && pred("thumbs_up"))
+                    || (c.feedback_down > 0 && pred("thumbs_down"))
+                    || self.any_turn(|t| t.feedback.iter().any(|f| pred(feedback_name(f.kind))))
+            }
+            _ => self.any_turn(|t| t.call.any_text(field, &mut *pred)),
+        }
+    }
+
+    fn any_num(&self, field: &Field, pred: &mut dyn FnMut(f64) -> bool) -> bool {
+        let c = self.conv;
+        match field {
+            Field::Cost => pred(c.cost_usd),
+            Field::Tokens => pred((c.input_tokens + c.output_tokens) as f64),
+            Field::InputTokens => pred(c.input_tokens as f64),
+            Field::OutputTokens => pred(c.output_tokens as f64),
+            Field::Latency => c.calls > 0 && pred(c.worst_latency_ms),
+            _ => self.any_turn(|t| t.call.any_num(field, &mut *pred)),
+        }
+    }
+
+    fn has(&self, field: &Field) -> bool {
+        let c = self.conv;
+        match field {
+            Field::Feedback => c.feedback_up + c.feedback_down + c.feedback_other > 0,
+            Field::Error => c.errors > 0,
+            Field::Flag => c.flags > 0,
+            f => self.any_text(f, &mut |_| true) || self.any_num(f, &mut |_| true),
+        }
+    }
+
+    fn full_text_contains(&self, needle: &str) -> bool {
+        contains_ignore_case(&self.conv.key, needle)
+            || self
+                .conv
+                .user
+                .as_deref()
+                .is_some_and(|u| contains_ignore_case(u, needle))
+            || self.any_turn(|t| t.call.full_text_contains(needle))
+    }
+}
+
+fn feedback_name(k: FeedbackKind) -> &'static str {
+    match k {
+        FeedbackKind::ThumbsUp => "thumbs_up",
+        FeedbackKind::ThumbsDown => "thumbs_down",
+        FeedbackKind::Score => "score",
+        FeedbackKind::Comment => "comment",
+        FeedbackKind::Copy => "copy",
+        FeedbackKind::Implicit => "implicit",
+    }
+}
+
+/// A trace as the query language sees it: its totals plus its retained spans.
+pub struct TraceItem<'a> {
+    pub trace: &'a Trace,
+    pub store: &'a Store,
+}
+
+impl TraceItem<'_> {
+    fn any_span(&self, mut f: impl FnMut(&crate::record::Call) -> bool) -> bool {
+        self.trace
+            .spans
+            .iter()
+            .filter_map(|&s| self.store.get(s))
+            .any(|c| f(&c.call))
+    }
+}
+
+impl Filterable for TraceItem<'_> {
+    fn any_text(&self, field: &Field, pred: &mut dyn FnMut(&str) -> bool) -> bool {
+        let t = self.trace;
+        match field {
+            Field::Trace => pred(&t.id),
+            Field::Conversation => t.conversation.as_deref().is_some_and(&mut *pred),
+            Field::User => t.user.as_deref().is_some_and(&mut *pred),
+            Field::Status => (t.errors > 0 && pred("error")) || (t.errors == 0 && pred("ok")),
+            _ => self.any_span(|c| c.any_text(field, &mut *pred)),
+        }
+    }
+
+    fn any_num(&self, field: &Field, pred: &mut dyn FnMut(f64) -> bool) -> bool {
+        let t = self.trace;
+        match field {
+            Field::Cost => pred(t.cost_usd),
+            Field::Tokens => pred(t.tokens as f64),
+            Field::Latency => pred((t.last - t.first).max(0) as f64 / 1e6),
+            Field::Severity => {
+                self.any_span(|c| c.flags.iter().any(|f| pred(severity_rank(f.severity))))
+            }
+            _ => self.any_span(|c| c.any_num(field, &mut *pred)),
+        }
+    }
+
+    fn has(&self, field: &Field) -> bool {
+        match field {
+            Field::Error => self.trace.errors > 0 || self.any_span(|c| c.status == Status::Error),
+            f => self.any_text(f, &mut |_| true) || self.any_num(f, &mut |_| true),
+        }
+    }
+
+    fn full_text_contains(&self, needle: &str) -> bool {
+        contains_ignore_case(&self.trace.id, needle)
+            || self.any_span(|c| c.full_text_contains(needle))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::store::StoreConfig;
+    use crate::record::Call;
+
+    fn store() -> Store {
+        let mut s = Store::new(StoreConfig::default());
+        for (i, (conv, user, model, cost)) in [
+            ("a", "alice", "gpt-4o", 0.5),
+            ("b", "bob", "gpt-4o-mini", 0.1),
+            ("a", "alice", "gpt-4o", 0.25),
+            ("c", "carol", "claude", 2.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let t = i as i64 * 1_000_000_000;
+            s.add_call(
+                Call {
+                    id: format!("c{i}"),
+                    conversation_id: Some(conv.into()),
+                    user: Some(user.into()),
+                    model: Some(model.into()),
+                    cost_usd: Some(cost),
+                    end: Some(t),
+                    trace_id: Some(format!("t{conv}")),
+                    ..Call::default()
+                },
+                t,
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn conversations_sort_and_filter() {
+        let s = store();
+        let all = conversations(&s, &Query::all(), ConvColumn::Last, false);
+        let keys: Vec<&str> = all.rows.iter().map(|r| &*r.key).collect();
+        assert_eq!(keys, ["c", "a", "b"]);
+        assert_eq!(all.newest, Some(0));
+        let by_cost = conversations(&s, &Query::all(), ConvColumn::Cost, true);
+        assert_eq!(by_cost.rows[0].key.as_ref(), "b");
+        let by_user = conversations(&s, &Query::all(), ConvColumn::User, false);
+        assert_eq!(by_user.rows[0].key.as_ref(), "a");
+        let q = Query::parse("model:gpt-4o* -user:bob").unwrap();
+        let hits = conversations(&s, &q, ConvColumn::Last, false);
+        assert_eq!((hits.rows.len(), hits.total), (1, 3));
+        assert_eq!(hits.rows[0].turns, 2);
+        let q = Query::parse("cost>1").unwrap();
+        assert_eq!(conversations(&s, &q, ConvColumn::Last, false).rows.len(), 1);
+    }
+
+    #[test]
+    fn traces_sort_newest_first() {
+        let s = store();
+        let t = traces(&s, &Query::all(), TraceColumn::Last, false);
+        assert_eq!(t.rows[0].id.as_ref(), "tc");
+        let q = Query::parse("user:alice").unwrap();
+        assert_eq!(traces(&s, &q, TraceColumn::Last, false).rows.len(), 1);
+    }
+}

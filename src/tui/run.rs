@@ -1,0 +1,140 @@
+//! The event loop. The UI thread owns the engine: each turn drains pipeline updates for a
+//! bounded time, applies them, and polls the terminal for input. It draws only when the
+//! engine or the UI state changed, at most `fps` times a second; a key press draws at once.
+//! With nothing arriving it sleeps in long polls and does not redraw. The terminal is
+//! restored on every way out: return, error, panic (hook) and SIGTERM/SIGHUP (flag).
+
+use super::app::App;
+use super::terminal::{copy_osc52, install_panic_hook, Osc52Wrap, ShutdownFlag, TerminalGuard};
+use super::views;
+use crate::engine::Engine;
+use crate::pipeline::Pipeline;
+use crossterm::event::{self, Event};
+use std::io;
+use std::time::{Duration, Instant};
+
+/// Longest time spent applying pipeline updates before the UI gets a turn.
+const INGEST_BUDGET: Duration = Duration::from_millis(8);
+/// Poll timeout when nothing is pending: bounds how late new data shows up, keeps idle CPU low.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+
+/// Runs the TUI until the user quits or a signal arrives.
+pub fn run(
+    app: &mut App,
+    engine: &mut Engine,
+    pipeline: &mut Pipeline,
+    fps: u32,
+) -> io::Result<()> {
+    let frame = Duration::from_secs_f64(1.0 / f64::from(fps.clamp(1, 240)));
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let shutdown = ShutdownFlag::new();
+    // The current-thread runtime drives the signal task on a thread of its own.
+    let watcher = shutdown.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let stop = ShutdownFlag::new();
+    let stop_wait = stop.clone();
+    let signal_thread = std::thread::Builder::new()
+        .name("llmmon-signals".into())
+        .spawn(move || {
+            signals.block_on(async move {
+                let _ = ready_tx.send(watcher.watch_signals());
+                stop_wait.wait().await;
+            });
+        })?;
+    ready_rx
+        .recv()
+        .map_err(|_| io::Error::other("signal watcher did not start"))??;
+    install_panic_hook();
+    let guard = TerminalGuard::enter(app.mouse)?;
+    let mut terminal = guard.terminal()?;
+    terminal.clear()?;
+    let result = event_loop(
+        app,
+        engine,
+        pipeline,
+        frame,
+        &shutdown,
+        &guard,
+        &mut terminal,
+    );
+    drop(terminal);
+    let restored = guard.restore();
+    stop.trigger();
+    let _ = signal_thread.join();
+    result.and(restored)
+}
+
+fn event_loop(
+    app: &mut App,
+    engine: &mut Engine,
+    pipeline: &mut Pipeline,
+    frame: Duration,
+    shutdown: &ShutdownFlag,
+    guard: &TerminalGuard,
+    terminal: &mut super::terminal::Tui,
+) -> io::Result<()> {
+    let mut last_draw: Option<Instant> = None;
+    let mut drawn_gen = None;
+    loop {
+        if shutdown.requested() || app.quit {
+            return Ok(());
+        }
+        let start = Instant::now();
+        while let Some(u) = pipeline.try_next() {
+            u.apply(engine);
+            if start.elapsed() >= INGEST_BUDGET {
+                break;
+            }
+        }
+        let now = Instant::now();
+        if app.rates.tick(engine, now) {
+            app.dirty = true;
+        }
+        let changed = drawn_gen != Some(engine.generation);
+        let due = last_draw.is_none_or(|t| now.duration_since(t) >= frame);
+        if app.dirty || (changed && due) {
+            app.refresh(engine, now, false);
+            terminal.draw(|f| views::draw(f, app, engine))?;
+            last_draw = Some(now);
+            drawn_gen = Some(engine.generation);
+            app.dirty = false;
+        }
+        if let Some(text) = app.clipboard.take() {
+            if let Err(e) = copy_osc52(terminal.backend_mut(), &text, Osc52Wrap::Plain) {
+                app.status = Some(e.to_string());
+                app.dirty = true;
+            }
+        }
+        if guard.mouse() != app.mouse {
+            guard.set_mouse(app.mouse)?;
+        }
+        let pending = drawn_gen != Some(engine.generation) || app.stale(engine);
+        let timeout = if pending {
+            frame.saturating_sub(last_draw.map_or(Duration::ZERO, |t| t.elapsed()))
+        } else {
+            IDLE_POLL
+        };
+        if event::poll(timeout)? {
+            // Take everything that is queued, then draw once.
+            loop {
+                match event::read()? {
+                    Event::Key(k) => app.on_key(&k, engine),
+                    Event::Mouse(m) if app.mouse => app.on_mouse(&m, engine),
+                    Event::Resize(..) => app.dirty = true,
+                    Event::Paste(text) if app.filter.editing.is_some() => {
+                        if let Some(line) = app.filter.editing.as_mut() {
+                            line.push_str(&text.replace(['\n', '\r'], " "));
+                        }
+                        app.dirty = true;
+                    }
+                    _ => {}
+                }
+                if app.quit || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The drill-down: a conversation turn by turn (roles, per-turn model, latency, TTFT,
+//! tokens, cost and status; tool calls with arguments and results; feedback and scores;
+//! flags highlighted in the text at their byte spans), one call or span, or the raw JSON of
+//! the record (`J`). Everything is sanitised; a live conversation grows as turns arrive, a
+//! paused view stops at the calls retained when Space was pressed.
+
+use super::{block, fmt_cost, fmt_count};
+use crate::engine::store::{Seq, StoredCall};
+use crate::engine::Engine;
+use crate::record::{format_time, Flag, Status, TextField};
+use crate::tui::app::{App, Detail, Target};
+use crate::tui::sanitize;
+use crate::tui::theme::{cost_mark, severity_label, Theme};
+use crate::tui::widgets::fmt_ms;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+/// Draws a detail or JSON entry of the drill-down stack.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine, d: &Detail) {
+    let t = &app.theme;
+    let lines = styled(app, engine, d);
+    let what = match &d.target {
+        Target::Conversation(k) => format!("conversation {}", sanitize::line(k)),
+        Target::Call(s) => engine.store.get(*s).map_or("call (evicted)".into(), |c| {
+            format!("call {}", sanitize::line(&c.call.id))
+        }),
+        Target::Trace(id) => format!("trace {}", sanitize::line(id)),
+    };
+    let kind = if d.json { "raw JSON" } else { "detail" };
+    let title = format!(
+        " {kind} · {what} · line {}/{} · esc back ",
+        d.scroll + 1,
+        lines.len().max(1)
+    );
+    let scroll = u16::try_from(d.scroll).unwrap_or(u16::MAX);
+    let para = Paragraph::new(lines)
+        .block(block(&title, t, true))
+        .scroll((scroll, 0));
+    let para = if d.json {
+        para
+    } else {
+        para.wrap(Wrap { trim: false })
+    };
+    f.render_widget(para, area);
+}
+
+/// The detail's text without styles, one string per logical line (search, copy, length).
+pub fn text(app: &App, engine: &Engine, d: &Detail) -> Vec<String> {
+    styled(app, engine, d)
+        .into_iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect()
+}
+
+fn styled(app: &App, engine: &Engine, d: &Detail) -> Vec<Line<'static>> {
+    let max_seq = app.max_seq();
+    if d.json {
+        let json = json_of(engine, &d.target, max_seq)
+            .unwrap_or_else(|| "record no longer retained".into());
+        return sanitize::block(&json)
+            .lines()
+            .map(|l| Line::raw(l.to_string()))
+            .collect();
+    }
+    let t = &app.theme;
+    let store = &engine.store;
+    let mut out = Vec::new();
+    match &d.target {
+        Target::Conversation(key) => {
+            let Some(c) = store.conversations().get(key) else {
+                out.push(Line::styled(
+                    "conversation no longer retained (evicted)",
+                    t.dim,
+                ));
+                return out;
+            };
+            let derived = if c.derived {
+                " (grouped by user and gap: no session id sent)"
+            } else {
+                ""
+            };
+            out.push(Line::styled(
+                format!("conversation {}{derived}", sanitize::line(key)),
+                t.title,
+            ));
+            out.push(Line::raw(format!(
+                "user {} · app {} · {} turns · {} errors · tokens {} in / {} out · cost {}{} · flags {} · feedback +{} -{}",
+                sanitize::line(c.user.as_deref().unwrap_or("-")),
+                sanitize::line(c.app.as_deref().unwrap_or("-")),
+                c.calls,
+                c.errors,
+                fmt_count(c.input_tokens),
+                fmt_count(c.output_tokens),
+                fmt_cost(c.cost_usd),
+                if c.unpriced_calls > 0 { format!(" (+{} unpriced)", c.unpriced_calls) } else { String::new() },
+                c.flags,
+                c.feedback_up,
+                c.feedback_down,
+            )));
+            if c.calls > c.turns.len() as u64 {
+                out.push(Line::styled(
+                    format!(
+                        "(older turns not retained; showing the last {})",
+                        c.turns.len()
+                    ),
+                    t.dim,
+                ));
+            }
+            let mut prev_msgs = 0;
+            let first_no = c.calls.saturating_sub(c.turns.len() as u64);
+            for (i, &seq) in c.turns.iter().enumerate() {
+                if max_seq.is_some_and(|m| seq > m) {
+                    break;
+                }
+                let Some(sc) = store.get(seq) else {
+                    out.push(Line::styled(
+                        format!("── turn {} (evicted) ──", first_no + i as u64 + 1),
+                        t.dim,
+                    ));
+                    continue;
+                };
+                turn(&mut out, t, sc, first_no + i as u64 + 1, prev_msgs);
+                prev_msgs = sc.call.messages.len() + usize::from(sc.call.output.is_some());
+            }
+        }
+        Target::Call(seq) => match store.get(*seq) {
+            Some(sc) => {
+                let c = &sc.call;
+                out.push(Line::styled(
+                    format!("call {} · {}", sanitize::line(&c.id), c.operation.as_str()),
+                    t.title,
+                ));
+                let ids = [
+                    (
+                        "conversation",
+                        c.conversation_id.as_deref().or(sc.conversation.as_deref()),
+                    ),
+                    ("trace", c.trace_id.as_deref()),
+                    ("span", c.span_id.as_deref()),
+                    ("parent", c.parent_span_id.as_deref()),
+                    ("user", c.user.as_deref()),
+                    ("app", c.app.as_deref()),
+                    ("provider", c.provider.as_deref()),
+                ];
+                let ids: Vec<String> = ids
+                    .iter()
+                    .filter_map(|(k, v)| v.map(|v| format!("{k} {}", sanitize::line(v))))
+                    .collect();
+                out.push(Line::raw(ids.join(" · ")));
+                turn(&mut out, t, sc, 1, 0);
+            }
+            None => out.push(Line::styled("call no longer retained (evicted)", t.dim)),
+        },
+        Target::Trace(id) => out.push(Line::raw(format!("trace {}", sanitize::line(id)))),
+    }
+    out
+}
+
+/// Appends one turn: a header line with its numbers, then its texts.
+fn turn(out: &mut Vec<Line<'static>>, t: &Theme, sc: &StoredCall, no: u64, skip_msgs: usize) {
+    let c = &sc.call;
+    let status = match c.status {
+        Status::Ok => Span::styled("✓ ok", t.ok),
+        Status::Error => Span::styled("✗ error", t.crit),
+    };
+    let tokens = match (c.tokens.input, c.tokens.output) {
+        (None, None) => "tokens -".to_string(),
+        (i, o) => format!(
+            "{}→{} tok",
+            i.map_or("-".into(), fmt_count),
+            o.map_or("-".into(), fmt_count)
+        ),
+    };
+    let cost = match c.cost_usd {
+        Some(v) => format!("{}{}", fmt_cost(v), cost_mark(c.cost_source.as_ref())),
+        None => "unpriced?".into(),
+    };
+    out.push(Line::raw(""));
+    out.push(Line::from(vec![
+        Span::styled(
+            format!("── turn {no} · {} · ", format_time(sc.time)),
+            t.title,
+        ),
+        Span::raw(format!(
+            "{} · {} · ttft {} · {tokens} · ",
+            sanitize::line(c.model_name().unwrap_or("-")),
+            c.effective_latency_ms().map_or("-".into(), fmt_ms),
+            c.ttft_ms.map_or("-".into(), fmt_ms),
+        )),
+        Span::styled(cost, t.cost(c.cost_source.as_ref())),
+        Span::raw(" · "),
+        status,
+        Span::styled(" ──", t.title),
+    ]));
+    if let Some(s) = &c.system_prompt {
+        if skip_msgs == 0 {
+            text_block(out, t, "system", s, TextField::System, &c.flags);
+        }
+    }
+    for (i, m) in c
+        .messages
+        .iter()
+        .enumerate()
+        .skip(skip_msgs.min(c.messages.len().saturating_sub(1)))
+    {
+        text_block(out, t, &m.role, &m.content, TextField::Input(i), &c.flags);
+    }
+    for (i, d) in c.context.iter().enumerate() {
+        text_block(out, t, "context", d, TextField::Context(i), &c.flags);
+    }
+    for (i, tc) in c.tool_calls.iter().enumerate() {
+        out.push(Line::from(vec![
+            Span::styled("  tool ", t.key),
+            Span::raw(sanitize::line(&tc.name).into_owned()),
+        ]));
+        if !tc.arguments.is_empty() {
+            text_block(
+                out,
+                t,
+                "  args",
+                &tc.arguments,
+                TextField::ToolArguments(i),
+                &c.flags,
+            );
+        }
+        if let Some(r) = &tc.result {
+            text_block(out, t, "  result", r, TextField::ToolResult(i), &c.flags);
+        }
+    }
+    if let Some(o) = &c.output {
+        text_block(out, t, "assistant", o, TextField::Output, &c.flags);
+    }
+    if c.status == Status::Error || c.error_type.is_some() {
+        out.push(Line::styled(
+            format!(
+                "  ✗ {}: {}",
+                sanitize::line(c.error_type.as_deref().unwrap_or("error")),
+                sanitize::line(c.error_message.as_deref().unwrap_or(""))
+            ),
+            t.crit,
+        ));
+    }
+    for fl in &c.flags {
+        out.push(Line::from(vec![
+            Span::raw("  ⚑ "),
+            Span::styled(severity_label(fl.severity), t.severity(fl.severity)),
+            Span::raw(format!(
+                " {}/{} {:.2} in {} «{}»",
+                sanitize::line(&fl.detector),
+                sanitize::line(&fl.rule),
+                fl.score,
+                field_name(fl.field),
+                sanitize::line(&fl.snippet)
+            )),
+        ]));
+    }
+    for fb in &sc.feedback {
+        let mut s = format!("  feedback {:?}", fb.kind).to_lowercase();
+        if let Some(v) = fb.value {
+            s.push_str(&format!(" {v}"));
+        }
+        if let Some(u) = &fb.user {
+            s.push_str(&format!(" by {}", sanitize::line(u)));
+        }
+        if let Some(cm) = &fb.comment {
+            s.push_str(&format!(" \"{}\"", sanitize::line(cm)));
+        }
+        out.push(Line::styled(s, t.title));
+    }
+    if !c.scores.is_empty() {
+        let s: Vec<String> = c
+            .scores
+            .iter()
+            .map(|(k, v)| format!("{} {v:.2}", sanitize::line(k)))
+            .collect();
+        out.push(Line::raw(format!("  scores {}", s.join(" · "))));
+    }
+}
+
+fn field_name(f: TextField) -> String {
+    match f {
+        TextField::System => "system".into(),
+        TextField::Input(i) => format!("message {i}"),
+        TextField::Output => "output".into(),
+        TextField::ToolArguments(i) => format!("tool {i} args"),
+        TextField::ToolResult(i) => format!("tool {i} result"),
+        TextField::Context(i) => format!("context {i}"),
+    }
+}
+
+/// Appends `role: text`, sanitised, with the byte spans of flags on `field` highlighted in
+/// their severity style (the flag list under the turn names them in text).
+fn text_block(
+    out: &mut Vec<Line<'static>>,
+    t: &Theme,
+    role: &str,
+    text: &str,
+    field: TextField,
+    flags: &[Flag],
+) {
+    let mut spans: Vec<(usize, usize, Style)> = flags
+        .iter()
+        .filter(|f| f.field == field && f.start < f.end && f.end <= text.len())
+        .filter(|f| text.is_char_boundary(f.start) && text.is_char_boundary(f.end))
+        .map(|f| (f.start, f.end, t.severity(f.severity).patch(t.hit)))
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    let mut segments: Vec<(&str, Style)> = Vec::new();
+    let mut at = 0;
+    for (s, e, style) in spans {
+        if s < at {
+            continue;
+        }
+        segments.push((&text[at..s], t.base));
+        segments.push((&text[s..e], style));
+        at = e;
+    }
+    segments.push((&text[at..], t.base));
+    let mut line: Vec<Span<'static>> =
+        vec![Span::styled(format!("  {}: ", sanitize::line(role)), t.key)];
+    for (seg, style) in segments {
+        let clean = sanitize::block(seg);
+        let mut parts = clean.split('\n');
+        if let Some(first) = parts.next() {
+            if !first.is_empty() {
+                line.push(Span::styled(first.to_string(), style));
+            }
+        }
+        for p in parts {
+            out.push(Line::from(std::mem::take(&mut line)));
+            line.push(Span::raw("    "));
+            if !p.is_empty() {
+                line.push(Span::styled(p.to_string(), style));
+            }
+        }
+    }
+    out.push(Line::from(line));
+}
+
+/// Pretty JSON of what a target points at: a call, a conversation's retained turns, or a
+/// trace's retained spans.
+pub fn json_of(engine: &Engine, target: &Target, max_seq: Option<Seq>) -> Option<String> {
+    let store = &engine.store;
+    let visible = |s: &Seq| max_seq.is_none_or(|m| *s <= m);
+    let calls: Vec<&crate::record::Call> = match target {
+        Target::Call(seq) => {
+            return store
+                .get(*seq)
+                .and_then(|c| serde_json::to_string_pretty(&c.call).ok())
+        }
+        Target::Conversation(k) => store
+            .conversations()
+            .get(k)?
+            .turns
+            .iter()
+            .filter(|s| visible(s))
+            .filter_map(|&s| store.get(s))
+            .map(|c| &c.call)
+            .collect(),
+        Target::Trace(id) => store
+            .traces()
+            .get(id)?
+            .spans
+            .iter()
+            .filter(|s| visible(s))
+            .filter_map(|&s| store.get(s))
+            .map(|c| &c.call)
+            .collect(),
+    };
+    serde_json::to_string_pretty(&calls).ok()
+}

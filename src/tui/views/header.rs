@@ -1,0 +1,76 @@
+//! The two header rows: the pane tabs with the window and FOLLOW / PAUSED +N, then each
+//! source with its state, records/s, rejected and evicted counts.
+
+use crate::engine::Engine;
+use crate::source::SourceState;
+use crate::tui::app::{App, Pane};
+use crate::tui::sanitize;
+use crate::tui::widgets::fit;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+/// Draws the header.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
+    let t = &app.theme;
+    let mut tabs = vec![Span::styled(" llmmon ", t.header)];
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let text = format!(" {}:{} ", i + 1, p.title());
+        tabs.push(if *p == app.pane {
+            Span::styled(text, t.selection)
+        } else {
+            Span::styled(text, t.dim)
+        });
+    }
+    let mode = match app.paused_behind(engine) {
+        Some(n) => Span::styled(format!(" ‖ PAUSED +{n} "), t.warn),
+        None if app.follow => Span::styled(" ▶ FOLLOW ", t.ok),
+        None => Span::styled(" ■ SCROLL ", t.dim),
+    };
+    let window = Span::styled(format!(" window {} ", app.window_label()), t.title);
+    let used: usize = tabs.iter().map(|s| s.width()).sum::<usize>() + mode.width() + window.width();
+    if used > usize::from(area.width) {
+        // Narrow terminals: keep only the focused tab's number and title.
+        tabs.retain(|s| s.style == t.selection || s.style == t.header);
+    }
+    tabs.push(window);
+    tabs.push(mode);
+    let mut spans = Vec::new();
+    let evicted = engine.store.evicted;
+    for (i, s) in engine.sources.iter().enumerate() {
+        let (mark, style) = match &s.state {
+            SourceState::Connected | SourceState::AtEnd => ("●", t.ok),
+            SourceState::Connecting | SourceState::Retrying { .. } => ("◌", t.warn),
+            SourceState::Done => ("○", t.dim),
+            SourceState::Error(_) => ("✗", t.crit),
+        };
+        let rate = app.rates.per_source.get(i).copied().unwrap_or(0.0);
+        let name = sanitize::line(&s.id);
+        let name = fit(&name, 28);
+        spans.push(Span::styled(format!("{mark} "), style));
+        spans.push(Span::raw(format!("{name} ")));
+        spans.push(Span::styled(
+            sanitize::line(&s.state.to_string()).into_owned(),
+            style,
+        ));
+        spans.push(Span::raw(format!(" {rate:.0} rec/s")));
+        let rej = s.rejected_total();
+        if rej > 0 {
+            spans.push(Span::styled(format!(" rej {rej}"), t.warn));
+        }
+        spans.push(Span::raw("  "));
+    }
+    if engine.sources.is_empty() {
+        spans.push(Span::styled("no sources", t.dim));
+    }
+    let ev = evicted.calls + evicted.conversations + evicted.traces;
+    spans.push(Span::styled(
+        format!("evicted {ev}  records {}", engine.records),
+        t.dim,
+    ));
+    f.render_widget(
+        Paragraph::new(vec![Line::from(tabs), Line::from(spans)]),
+        area,
+    );
+}

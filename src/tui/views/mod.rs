@@ -1,0 +1,138 @@
+//! Drawing: the frame (header, focused pane or drill-down, footer, overlays) from the app
+//! state and the engine. Views read; they never compute statistics or change state (the
+//! only writes are the cells that remember the list areas for mouse clicks and scrolling).
+
+pub mod conversations;
+pub mod detail;
+pub mod empty;
+pub mod flagged;
+pub mod footer;
+pub mod header;
+pub mod help;
+pub mod overview;
+pub mod traces;
+
+use super::app::{App, Pane, Target, MIN_SIZE};
+use super::theme::Theme;
+use super::widgets::too_small::TooSmall;
+use crate::engine::Engine;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::Frame;
+
+/// Draws the whole screen.
+pub fn draw(f: &mut Frame, app: &App, engine: &Engine) {
+    let area = f.area();
+    let small = TooSmall::new(MIN_SIZE, &app.theme);
+    if small.applies(area) {
+        f.render_widget(small, area);
+        return;
+    }
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header::draw(f, head, app, engine);
+    match app.stack.last() {
+        Some(d) => match (&d.target, d.json) {
+            (Target::Trace(id), false) => traces::draw_full(f, body, app, engine, id, d.cursor),
+            _ => detail::draw(f, body, app, engine, d),
+        },
+        None => match app.pane {
+            Pane::Overview => overview::draw(f, body, app),
+            Pane::Conversations => conversations::draw(f, body, app, engine),
+            Pane::Traces => traces::draw(f, body, app, engine),
+            Pane::Flagged => flagged::draw(f, body, app, engine),
+            Pane::Drift => empty::drift(f, body, app),
+            Pane::Alerts => empty::alerts(f, body, app),
+        },
+    }
+    footer::draw(f, foot, app);
+    if let Some(scroll) = app.help {
+        help::draw(f, body, app, scroll);
+    }
+}
+
+/// A bordered block with a title; the focused one uses the focus border style.
+pub fn block<'a>(title: &'a str, theme: &Theme, focus: bool) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Plain)
+        .border_style(if focus {
+            theme.border_focus
+        } else {
+            theme.border
+        })
+        .title(title)
+        .title_style(theme.title)
+}
+
+/// `$0.0123`, `$1.23`, `$1,234`: enough digits to see small per-call costs.
+pub fn fmt_cost(usd: f64) -> String {
+    if !usd.is_finite() {
+        "-".into()
+    } else if usd == 0.0 {
+        "$0".into()
+    } else if usd < 0.01 {
+        format!("${usd:.4}")
+    } else if usd < 100.0 {
+        format!("${usd:.2}")
+    } else {
+        format!("${usd:.0}")
+    }
+}
+
+/// `950`, `12.3k`, `4.5M`.
+pub fn fmt_count(n: u64) -> String {
+    if n < 10_000 {
+        n.to_string()
+    } else if n < 1_000_000 {
+        format!("{:.1}k", n as f64 / 1e3)
+    } else {
+        format!("{:.1}M", n as f64 / 1e6)
+    }
+}
+
+/// Right-aligns `s` in `w` columns.
+pub fn right(s: &str, w: usize) -> String {
+    format!("{s:>w$}")
+}
+
+/// `HH:MM:SS` of an event time (UTC), for table cells.
+pub fn clock(ns: i64) -> String {
+    let t = crate::record::format_time(ns);
+    t.get(11..19).map_or(t.clone(), str::to_string)
+}
+
+/// Keeps the selected row visible: returns the first row to draw and remembers it.
+pub fn scroll_to(
+    offset: &std::cell::Cell<usize>,
+    selected: usize,
+    height: usize,
+    len: usize,
+) -> usize {
+    let mut first = offset.get();
+    if height == 0 {
+        return first;
+    }
+    if selected < first {
+        first = selected;
+    } else if selected >= first + height {
+        first = selected + 1 - height;
+    }
+    first = first.min(len.saturating_sub(height));
+    offset.set(first);
+    first
+}
+
+/// Inner rows of a list block after its header row.
+pub fn body_rows(inner: Rect) -> Rect {
+    Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        inner.height.saturating_sub(1),
+    )
+}

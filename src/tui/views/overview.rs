@@ -1,0 +1,370 @@
+//! Pane 1, Overview: rates as sparklines, totals with cost provenance, latency and TTFT
+//! distributions with p50/p90/p95/p99 marked (for the window and for the selected model),
+//! and the models and users ranked by cost or by p95 latency. [`OverviewData`] copies what
+//! the engine already computed, once per change, so paused views keep their numbers.
+
+use super::{block, fmt_cost, fmt_count, right};
+use crate::engine::hist::{Metric, Percentiles};
+use crate::engine::series::Point;
+use crate::engine::stats::StatsSummary;
+use crate::engine::window::{summarize, Dim};
+use crate::engine::{Engine, GroupSummary, Scope, SECOND};
+use crate::tui::app::{App, Rank};
+use crate::tui::sanitize;
+use crate::tui::widgets::histogram::{HistogramBars, Percentile};
+use crate::tui::widgets::sparkline::SparklineRow;
+use crate::tui::widgets::{fit, fmt_ms};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::Frame;
+
+/// Buckets per histogram.
+const HIST_BUCKETS: usize = 12;
+/// Points per sparkline.
+const SPARK_POINTS: usize = 60;
+
+/// Bucket bounds and counts of one distribution, with its percentiles.
+#[derive(Debug, Clone, Default)]
+pub struct Dist {
+    pub bounds: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub pct: Percentiles,
+}
+
+impl Dist {
+    fn of<C: hdrhistogram::Counter>(h: &crate::engine::hist::Hist<C>) -> Dist {
+        let (bounds, counts) = h.buckets(HIST_BUCKETS).into_iter().unzip();
+        Dist {
+            bounds,
+            counts,
+            pct: h.summary(),
+        }
+    }
+
+    fn markers(&self) -> Vec<Percentile> {
+        [
+            ("p50", self.pct.p50),
+            ("p90", self.pct.p90),
+            ("p95", self.pct.p95),
+            ("p99", self.pct.p99),
+        ]
+        .into_iter()
+        .filter_map(|(l, v)| v.map(|v| Percentile::new(l, v)))
+        .collect()
+    }
+}
+
+/// Everything the overview draws, copied from the engine.
+#[derive(Debug, Clone, Default)]
+pub struct OverviewData {
+    pub has_data: bool,
+    pub totals: Option<StatsSummary>,
+    pub latency: Dist,
+    pub ttft: Dist,
+    /// The selected model's name and latency distribution.
+    pub model_latency: Option<(String, Dist)>,
+    /// Ranked as the app asked.
+    pub models: Vec<(String, GroupSummary)>,
+    pub users: Vec<(String, GroupSummary)>,
+    pub series: Vec<Point>,
+    /// Seconds each series point covers.
+    pub point_secs: f64,
+}
+
+impl OverviewData {
+    /// Reads the scope's merged stats, percentiles, buckets and per-second series.
+    pub fn build(engine: &Engine, scope: Scope, rank: Rank, model_pos: usize) -> OverviewData {
+        let Some(view) = engine.scope(scope) else {
+            return OverviewData::default();
+        };
+        let g = view.grouped();
+        let totals = summarize(&g.all, view.from, view.to);
+        let ranked = |d: Dim| {
+            let mut v: Vec<(String, GroupSummary)> = g
+                .dim(d)
+                .iter()
+                .map(|(k, s)| (k.to_string(), GroupSummary::new(s)))
+                .collect();
+            v.sort_by(|a, b| {
+                let key = |s: &GroupSummary| match rank {
+                    Rank::Cost => s.cost_usd,
+                    Rank::P95 => s.latency_ms.p95.unwrap_or(0.0),
+                };
+                key(&b.1)
+                    .partial_cmp(&key(&a.1))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| a.0.cmp(&b.0))
+            });
+            v
+        };
+        let models = ranked(Dim::Model);
+        let model_latency = models
+            .get(model_pos.min(models.len().saturating_sub(1)))
+            .and_then(|(name, _)| {
+                g.group(Dim::Model, name)
+                    .map(|s| (name.clone(), Dist::of(s.hists.get(Metric::Latency))))
+            });
+        let length = match scope {
+            Scope::Window(w) => w,
+            Scope::SinceStart => (view.to - view.from).max(SECOND),
+        };
+        let now = view.to;
+        OverviewData {
+            has_data: g.all.calls > 0,
+            latency: Dist::of(g.all.hists.get(Metric::Latency)),
+            ttft: Dist::of(g.all.hists.get(Metric::Ttft)),
+            model_latency,
+            models,
+            users: ranked(Dim::User),
+            series: engine.series.buckets(now, length, SPARK_POINTS),
+            point_secs: (length as f64 / 1e9 / SPARK_POINTS as f64).max(1.0),
+            totals: Some(totals),
+        }
+    }
+}
+
+/// Draws the overview into `area`.
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let d = &app.overview;
+    let t = &app.theme;
+    if !d.has_data {
+        let msg = vec![
+            Line::styled("No LLM calls in this window yet.", t.title),
+            Line::raw(""),
+            Line::raw(
+                "Latency and TTFT distributions, calls/s, error rate, tokens/s, cost/min and the",
+            ),
+            Line::raw(
+                "models and users ranked by cost and p95 latency appear here as calls arrive.",
+            ),
+            Line::styled(
+                "+/- changes the window; the header shows each source's state.",
+                t.dim,
+            ),
+        ];
+        f.render_widget(
+            Paragraph::new(msg).block(block(" Overview ", t, true)),
+            area,
+        );
+        return;
+    }
+    let [top, mid, bottom] = Layout::vertical([
+        Constraint::Length(6),
+        Constraint::Min(7),
+        Constraint::Min(6),
+    ])
+    .areas(area);
+    let [spark_area, totals_area] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+    draw_sparklines(f, spark_area, app);
+    draw_totals(f, totals_area, app);
+    let [a, b, c] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(mid);
+    draw_dist(f, a, app, " latency · window ", &d.latency);
+    draw_dist(f, b, app, " TTFT · window ", &d.ttft);
+    match &d.model_latency {
+        Some((name, dist)) => {
+            let title = format!(" latency · {} ", fit(&sanitize::line(name), 20));
+            draw_dist(f, c, app, &title, dist);
+        }
+        None => f.render_widget(
+            Paragraph::new("select a model below").block(block(" latency · model ", t, false)),
+            c,
+        ),
+    }
+    let [m, u] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
+    draw_groups(f, m, app, "models", &d.models, Some(app.model_pos));
+    draw_groups(f, u, app, "users", &d.users, None);
+}
+
+fn draw_sparklines(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let d = &app.overview;
+    let outer = block(" rates ", t, false);
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    let secs = d.point_secs;
+    let calls: Vec<Option<f64>> = d
+        .series
+        .iter()
+        .map(|p| Some(p.calls as f64 / secs))
+        .collect();
+    let errs: Vec<Option<f64>> = d
+        .series
+        .iter()
+        .map(|p| (p.calls > 0).then(|| p.errors as f64 / p.calls as f64 * 100.0))
+        .collect();
+    let toks: Vec<Option<f64>> = d
+        .series
+        .iter()
+        .map(|p| Some(p.tokens as f64 / secs))
+        .collect();
+    let cost: Vec<Option<f64>> = d
+        .series
+        .iter()
+        .map(|p| Some(p.cost_usd * 60.0 / secs))
+        .collect();
+    let Some(s) = &d.totals else { return };
+    let texts = [
+        format!("{:.1}", s.calls_per_sec),
+        format!("{:.1}%", s.error_rate * 100.0),
+        fmt_count(s.tokens_per_sec.round() as u64),
+        format!("${:.3}", s.cost_per_min_usd),
+    ];
+    let rows: [(&str, &[Option<f64>], _); 4] = [
+        ("calls/s", &calls, t.bar),
+        ("errors", &errs, if s.errors > 0 { t.crit } else { t.bar }),
+        ("tokens/s", &toks, t.bar),
+        ("cost/min", &cost, t.bar),
+    ];
+    for (i, ((label, values, style), text)) in rows.into_iter().zip(texts.iter()).enumerate() {
+        let y = inner.y + i as u16;
+        if y >= inner.bottom() {
+            break;
+        }
+        let r = Rect::new(inner.x, y, inner.width, 1);
+        f.render_widget(
+            SparklineRow::new(label, values, text, t)
+                .label_width(9)
+                .style(style),
+            r,
+        );
+    }
+}
+
+fn draw_totals(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let Some(s) = &app.overview.totals else {
+        return;
+    };
+    let err_style = if s.errors > 0 { t.crit } else { t.ok };
+    let mark = if s.errors > 0 { "✗" } else { "✓" };
+    let date = app.price_date.as_deref().unwrap_or("built-in");
+    let lines = vec![
+        Line::from(vec![
+            Span::raw(format!("calls {}  ", fmt_count(s.calls))),
+            Span::styled(
+                format!("{mark} errors {} ({:.1}%)", s.errors, s.error_rate * 100.0),
+                err_style,
+            ),
+        ]),
+        Line::raw(format!(
+            "cost {} · tok {}/{}",
+            fmt_cost(s.cost_usd),
+            fmt_count(s.input_tokens),
+            fmt_count(s.output_tokens)
+        )),
+        Line::from(vec![
+            Span::styled(
+                format!("= {} reported", fmt_cost(s.cost_reported_usd)),
+                t.cost_reported,
+            ),
+            Span::raw("  "),
+            Span::styled(
+                format!("~ {} computed", fmt_cost(s.cost_computed_usd)),
+                t.cost_computed,
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("? {} unpriced", s.unpriced_calls), t.cost_unpriced),
+            Span::styled(format!("  prices {}", sanitize::line(date)), t.dim),
+        ]),
+    ];
+    f.render_widget(
+        Paragraph::new(lines).block(block(" totals ", t, false)),
+        area,
+    );
+}
+
+fn draw_dist(f: &mut Frame, area: Rect, app: &App, title: &str, d: &Dist) {
+    let t = &app.theme;
+    let outer = block(title, t, false);
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    let markers = d.markers();
+    f.render_widget(
+        HistogramBars::new(&d.bounds, &d.counts, t).percentiles(&markers),
+        inner,
+    );
+}
+
+fn draw_groups(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    what: &str,
+    rows: &[(String, GroupSummary)],
+    selected: Option<usize>,
+) {
+    let t = &app.theme;
+    let by = match app.rank {
+        Rank::Cost => "cost",
+        Rank::P95 => "p95 latency",
+    };
+    let title = format!(" {what} by {by} ({}) ", rows.len());
+    let outer = block(&title, t, selected.is_some());
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    // Columns by width: name, calls, [err%], [p50], p95, cost, [p99]; the name takes the rest.
+    let wide = inner.width >= 64;
+    let with_err = inner.width >= 44;
+    let mut cols: Vec<(&str, u16)> = vec![("calls", 6)];
+    if with_err {
+        cols.push(("err%", 5));
+    }
+    if wide {
+        cols.push(("p50", 6));
+    }
+    cols.extend([("p95", 6), ("cost", 9)]);
+    if wide {
+        cols.push(("p99", 6));
+    }
+    let fixed: u16 = cols.iter().map(|c| c.1 + 1).sum();
+    let name_w = inner.width.saturating_sub(fixed).clamp(6, 24);
+    let visible = usize::from(inner.height.saturating_sub(1));
+    let sel = selected.unwrap_or(usize::MAX);
+    let first = if sel != usize::MAX && sel >= visible {
+        sel + 1 - visible
+    } else {
+        0
+    };
+    let body: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(i, (name, g))| {
+            let p = |v: Option<f64>| v.map_or("-".into(), fmt_ms);
+            let mut cells = vec![fit(&sanitize::line(name), usize::from(name_w)).into_owned()];
+            for (col, w) in &cols {
+                let w = usize::from(*w);
+                cells.push(match *col {
+                    "calls" => right(&fmt_count(g.calls), w),
+                    "err%" if g.errors > 0 => right(&format!("{:.1}", g.error_rate * 100.0), w),
+                    "err%" => right("0", w),
+                    "p50" => right(&p(g.latency_ms.p50), w),
+                    "p95" => right(&p(g.latency_ms.p95), w),
+                    "p99" => right(&p(g.latency_ms.p99), w),
+                    _ if g.unpriced_calls > 0 => right(&format!("{}?", fmt_cost(g.cost_usd)), w),
+                    _ => right(&fmt_cost(g.cost_usd), w),
+                });
+            }
+            let row = Row::new(cells);
+            if i == sel {
+                row.style(t.selection)
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header: Vec<&str> = std::iter::once("name")
+        .chain(cols.iter().map(|c| c.0))
+        .collect();
+    let widths: Vec<Constraint> = std::iter::once(name_w)
+        .chain(cols.iter().map(|c| c.1))
+        .map(Constraint::Length)
+        .collect();
+    let table = Table::new(body, widths).header(Row::new(header).style(t.title));
+    f.render_widget(table, inner);
+}

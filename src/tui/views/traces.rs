@@ -1,0 +1,404 @@
+//! Pane 3, Traces: the list of traces above the waterfall of the selected one; Enter opens
+//! the waterfall full height with a span cursor. The tree is rebuilt from the stored spans:
+//! spans whose parent never arrived (or was evicted) hang under the trace root as orphans.
+//! The critical path (latest-ending chain) and the costliest branch are marked with `►`,
+//! whichever the bars are coloured by.
+
+use super::conversations::list_title;
+use super::{block, body_rows, clock, fmt_cost, fmt_count, right, scroll_to};
+use crate::engine::store::Seq;
+use crate::engine::Engine;
+use crate::record::{Call, Operation, Status};
+use crate::tui::app::{App, ColorBy};
+use crate::tui::sanitize;
+use crate::tui::theme::Heat;
+use crate::tui::widgets::waterfall::{WaterfallAxis, WaterfallRow};
+use crate::tui::widgets::{fit, fmt_ms};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+use std::collections::HashMap;
+
+/// One span placed in the tree and on the time axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanRow {
+    pub seq: Seq,
+    pub depth: u16,
+    pub start_ms: f64,
+    pub end_ms: f64,
+    pub label: String,
+    pub cost_usd: f64,
+    /// An LLM call the source reported no cost for and the price table did not know.
+    pub unpriced: bool,
+    pub tokens: u64,
+    pub error: bool,
+    /// No parent among the retained spans although it names one.
+    pub orphan: bool,
+    pub on_critical_path: bool,
+    pub on_costliest_branch: bool,
+}
+
+/// A trace laid out for drawing: rows in tree order and the axis length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceTree {
+    pub rows: Vec<SpanRow>,
+    pub axis_ms: f64,
+}
+
+fn span_label(c: &Call) -> String {
+    let op = c.operation;
+    let name = c.name.as_deref().filter(|n| !n.is_empty());
+    let mut s = match (op, name) {
+        (Operation::Tool, Some(n)) => format!("tool {n}"),
+        (_, Some(n)) => n.to_string(),
+        (_, None) => format!("{} {}", op.as_str(), c.model_name().unwrap_or("")),
+    };
+    if op != Operation::Tool && !c.tool_calls.is_empty() {
+        let tools: Vec<&str> = c.tool_calls.iter().map(|t| t.name.as_str()).collect();
+        s.push_str(&format!(" → {}", tools.join(",")));
+    }
+    s
+}
+
+/// Builds the tree of a trace from the store (spans newer than `max_seq` are left out).
+pub fn tree(engine: &Engine, id: &str, max_seq: Option<Seq>) -> TraceTree {
+    let store = &engine.store;
+    let Some(tr) = store.traces().get(id) else {
+        return TraceTree::default();
+    };
+    let spans: Vec<(Seq, &Call, i64, i64)> = tr
+        .spans
+        .iter()
+        .filter(|&&s| max_seq.is_none_or(|m| s <= m))
+        .filter_map(|&s| store.get(s))
+        .map(|sc| {
+            let c = &sc.call;
+            let end = c.end.unwrap_or(sc.time);
+            let lat_ns = c.effective_latency_ms().map_or(0, |l| (l * 1e6) as i64);
+            let start = c.start.unwrap_or(end - lat_ns).min(end);
+            (sc.seq, c, start, end)
+        })
+        .collect();
+    if spans.is_empty() {
+        return TraceTree::default();
+    }
+    let t0 = spans.iter().map(|s| s.2).min().unwrap_or(0);
+    let t1 = spans.iter().map(|s| s.3).max().unwrap_or(t0);
+    let by_span: HashMap<&str, usize> = spans
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.1.span_id.as_deref().map(|id| (id, i)))
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
+    let mut roots = Vec::new();
+    let mut orphan = vec![false; spans.len()];
+    for (i, s) in spans.iter().enumerate() {
+        match s.1.parent_span_id.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => match by_span.get(p) {
+                Some(&parent) if parent != i => children[parent].push(i),
+                _ => {
+                    orphan[i] = true;
+                    roots.push(i);
+                }
+            },
+            None => roots.push(i),
+        }
+    }
+    let by_start = |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].2, spans[i].0));
+    by_start(&mut roots);
+    for c in &mut children {
+        by_start(c);
+    }
+    // Subtree cost, for the costliest branch.
+    let mut subtree_cost = vec![0.0; spans.len()];
+    fn cost_of(
+        i: usize,
+        spans: &[(Seq, &Call, i64, i64)],
+        ch: &[Vec<usize>],
+        out: &mut [f64],
+        depth: usize,
+    ) -> f64 {
+        let own = spans[i].1.cost_usd.unwrap_or(0.0);
+        let kids: f64 = if depth > 256 {
+            0.0
+        } else {
+            ch[i]
+                .iter()
+                .map(|&k| cost_of(k, spans, ch, out, depth + 1))
+                .sum()
+        };
+        out[i] = own + kids;
+        out[i]
+    }
+    for &r in &roots {
+        cost_of(r, &spans, &children, &mut subtree_cost, 0);
+    }
+    let chain = |pick: &dyn Fn(&[usize]) -> Option<usize>| {
+        let mut on = vec![false; spans.len()];
+        let mut cur = pick(&roots);
+        let mut guard = 0;
+        while let Some(i) = cur {
+            if on[i] || guard > spans.len() {
+                break;
+            }
+            on[i] = true;
+            guard += 1;
+            cur = pick(&children[i]);
+        }
+        on
+    };
+    let critical = chain(&|v: &[usize]| {
+        v.iter()
+            .copied()
+            .max_by_key(|&i| (spans[i].3, std::cmp::Reverse(spans[i].0)))
+    });
+    let costly = chain(&|v: &[usize]| {
+        v.iter()
+            .copied()
+            .filter(|&i| subtree_cost[i] > 0.0)
+            .max_by(|&a, &b| {
+                subtree_cost[a]
+                    .partial_cmp(&subtree_cost[b])
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+    });
+    let mut rows = Vec::with_capacity(spans.len());
+    let mut stack: Vec<(usize, u16)> = roots.iter().rev().map(|&r| (r, 0)).collect();
+    let mut seen = vec![false; spans.len()];
+    while let Some((i, depth)) = stack.pop() {
+        if seen[i] {
+            continue;
+        }
+        seen[i] = true;
+        let (seq, c, s, e) = spans[i];
+        rows.push(SpanRow {
+            seq,
+            depth,
+            start_ms: (s - t0) as f64 / 1e6,
+            end_ms: (e - t0) as f64 / 1e6,
+            label: span_label(c),
+            cost_usd: c.cost_usd.unwrap_or(0.0),
+            unpriced: c.operation.is_llm_call() && c.cost_usd.is_none(),
+            tokens: c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0),
+            error: c.status == Status::Error,
+            orphan: orphan[i],
+            on_critical_path: critical[i],
+            on_costliest_branch: costly[i],
+        });
+        for &k in children[i].iter().rev() {
+            stack.push((k, depth.saturating_add(1).min(12)));
+        }
+    }
+    TraceTree {
+        rows,
+        axis_ms: ((t1 - t0) as f64 / 1e6).max(0.001),
+    }
+}
+
+/// Draws the traces list (top) and the selected trace's waterfall (bottom).
+pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
+    let t = &app.theme;
+    let idx = &app.trace_index;
+    let (col, asc) = app.trace_sort;
+    let sort = format!("{} {}", col.title(), if asc { "▲" } else { "▼" });
+    let title = list_title(
+        "Traces",
+        idx.rows.len(),
+        idx.total,
+        app.traces.pos,
+        !app.filter.text.is_empty(),
+        &sort,
+    );
+    let [list_area, wf_area] =
+        Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(area);
+    let outer = block(&title, t, true);
+    let inner = outer.inner(list_area);
+    f.render_widget(outer, list_area);
+    if idx.rows.is_empty() {
+        let msg = if idx.total == 0 {
+            "No traces yet. Spans with a trace id (agents, tools, workflows, OTLP spans) appear here as a tree with a waterfall."
+        } else {
+            "No trace matches the filter (Esc clears it)."
+        };
+        f.render_widget(Paragraph::new(Line::styled(msg, t.dim)), inner);
+        f.render_widget(block(" waterfall ", t, false), wf_area);
+        return;
+    }
+    let body = body_rows(inner);
+    app.traces.area.set(body);
+    let h = usize::from(body.height);
+    let first = scroll_to(&app.traces.offset, app.traces.pos, h, idx.rows.len());
+    let traces = engine.store.traces();
+    let rows: Vec<Row> = idx.rows[first..(first + h).min(idx.rows.len())]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let user = traces
+                .get(&r.id)
+                .and_then(|tr| tr.user.as_deref())
+                .unwrap_or("-");
+            let err = if r.errors > 0 {
+                Cell::from(Span::styled(format!("✗{}", r.errors), t.crit))
+            } else {
+                Cell::from("-")
+            };
+            let row = Row::new(vec![
+                Cell::from(clock(r.last)),
+                Cell::from(fit(&sanitize::line(&r.id), 18).into_owned()),
+                Cell::from(fit(&sanitize::line(user), 10).into_owned()),
+                Cell::from(right(&r.spans.to_string(), 5)),
+                err,
+                Cell::from(right(&fmt_ms(r.duration_ms()), 8)),
+                Cell::from(right(&fmt_count(r.tokens), 7)),
+                Cell::from(trace_cost(engine, r)),
+            ]);
+            if first + i == app.traces.pos {
+                row.style(t.selection)
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths = [8, 18, 10, 5, 4, 8, 7, 9].map(Constraint::Length);
+    let header = Row::new([
+        "last", "trace", "user", "spans", "err", "duration", "tokens", "cost",
+    ])
+    .style(t.title);
+    f.render_widget(Table::new(rows, widths).header(header), inner);
+    if let Some(id) = &app.traces.key {
+        draw_waterfall(f, wf_area, app, engine, id, None);
+    }
+}
+
+/// The trace's cost, marked `?` when a retained LLM span has no price (never a silent $0).
+fn trace_cost(engine: &Engine, r: &crate::tui::rows::TraceRow) -> String {
+    let store = &engine.store;
+    let unpriced = store.traces().get(&r.id).is_some_and(|tr| {
+        tr.spans
+            .iter()
+            .filter_map(|&s| store.get(s))
+            .any(|c| c.call.operation.is_llm_call() && c.call.cost_usd.is_none())
+    });
+    let mut s = fmt_cost(r.cost_usd);
+    if unpriced {
+        s.push('?');
+    }
+    right(&s, 9)
+}
+
+/// Draws one trace's waterfall full height, with the span cursor at `cursor`.
+pub fn draw_full(f: &mut Frame, area: Rect, app: &App, engine: &Engine, id: &str, cursor: usize) {
+    draw_waterfall(f, area, app, engine, id, Some(cursor));
+}
+
+fn draw_waterfall(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    engine: &Engine,
+    id: &str,
+    cursor: Option<usize>,
+) {
+    let t = &app.theme;
+    let tree = tree(engine, id, app.max_seq());
+    let (by, mark) = match app.color_by {
+        ColorBy::Latency => ("latency", "► critical path"),
+        ColorBy::Cost => ("cost", "► costliest branch"),
+    };
+    let title = format!(
+        " trace {} · {} spans · colour by {by} (c) · {mark} ",
+        fit(&sanitize::line(id), 24),
+        tree.rows.len()
+    );
+    let outer = block(&title, t, cursor.is_some());
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    if tree.rows.is_empty() || inner.height < 2 {
+        f.render_widget(
+            Paragraph::new(Line::styled("no retained spans for this trace", t.dim)),
+            inner,
+        );
+        return;
+    }
+    let label_w = (inner.width / 3).clamp(16, 40);
+    let ann_w = 22u16.min(inner.width / 4);
+    f.render_widget(
+        WaterfallAxis::new(tree.axis_ms, label_w, ann_w, t),
+        Rect::new(inner.x, inner.y, inner.width, 1),
+    );
+    let body = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
+    let h = usize::from(body.height);
+    let sel = cursor.unwrap_or(usize::MAX);
+    let first = if cursor.is_some() && sel >= h {
+        sel + 1 - h
+    } else {
+        0
+    };
+    let max_dur = tree
+        .rows
+        .iter()
+        .map(|r| r.end_ms - r.start_ms)
+        .fold(0.0, f64::max);
+    let max_cost = tree.rows.iter().map(|r| r.cost_usd).fold(0.0, f64::max);
+    for (i, r) in tree.rows.iter().enumerate().skip(first).take(h) {
+        let y = body.y + (i - first) as u16;
+        let (heat, critical) = match app.color_by {
+            ColorBy::Latency => (
+                Heat::from_fraction(if max_dur > 0.0 {
+                    (r.end_ms - r.start_ms) / max_dur
+                } else {
+                    0.0
+                }),
+                r.on_critical_path,
+            ),
+            ColorBy::Cost => (
+                Heat::from_fraction(if max_cost > 0.0 {
+                    r.cost_usd / max_cost
+                } else {
+                    0.0
+                }),
+                r.on_costliest_branch,
+            ),
+        };
+        let mut ann = fmt_ms(r.end_ms - r.start_ms);
+        if r.unpriced {
+            ann.push_str(" $?");
+        } else if r.cost_usd > 0.0 {
+            ann.push_str(&format!(" {}", fmt_cost(r.cost_usd)));
+        }
+        if r.tokens > 0 {
+            ann.push_str(&format!(" {}t", fmt_count(r.tokens)));
+        }
+        let label = if r.orphan {
+            format!("⋯{}", r.label)
+        } else {
+            r.label.clone()
+        };
+        let row_area = Rect::new(body.x, y, body.width, 1);
+        f.render_widget(
+            WaterfallRow::new(&label, r.start_ms, r.end_ms, tree.axis_ms, t)
+                .depth(r.depth)
+                .heat(heat)
+                .annotation(&ann)
+                .error(r.error)
+                .critical(critical)
+                .widths(label_w, ann_w),
+            row_area,
+        );
+        if i == sel {
+            f.buffer_mut().set_style(row_area, t.selection);
+        }
+    }
+    if cursor.is_some() {
+        let hint = Line::from(vec![
+            Span::styled(" enter ", t.key),
+            Span::styled("open span  ⋯ = parent not (yet) seen ", t.dim),
+        ]);
+        let y = area.bottom().saturating_sub(1);
+        f.render_widget(
+            Paragraph::new(hint),
+            Rect::new(area.x + 2, y, area.width.saturating_sub(4), 1),
+        );
+    }
+}
