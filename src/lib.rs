@@ -12,6 +12,7 @@ pub mod decode;
 pub mod demo;
 pub mod engine;
 pub mod enrich;
+pub mod export;
 pub mod notify;
 pub mod pipeline;
 pub mod query;
