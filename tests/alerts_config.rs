@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Alert and budget configuration errors name the line; the example config parses.
 
 use llmmon::config::Config;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! A crafted log where p95 latency crosses warn, then crit, then recovers: exactly the
 //! expected transitions, at the expected event times, however the log is batched.
 

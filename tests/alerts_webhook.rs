@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Webhook delivery against a real HTTP server on 127.0.0.1: the POST arrives with a correct
 //! HMAC; with the server down, ingest goes on and retries stop at their bound.
 
@@ -28,8 +29,11 @@ fn transition() -> Transition {
     }
 }
 
+/// Head and body of each request the test server received.
+type Received = Vec<(String, Vec<u8>)>;
+
 /// Accepts `n` requests, answers 200, and returns (headers, body) of each.
-fn serve(n: usize) -> (u16, std::thread::JoinHandle<Vec<(String, Vec<u8>)>>) {
+fn serve(n: usize) -> (u16, std::thread::JoinHandle<Received>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! `llmmon check` exits 0, 1, 2 and 3 on four crafted inputs and prints the rules that fired.
 
 use assert_cmd::Command;

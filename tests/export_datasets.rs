@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! `llmmon export`: redaction leaves no email, card number or secret; the chat format
 //! validates against its documented shape; annotations survive a restart and ride along.
 
