@@ -471,7 +471,7 @@ impl Transition {
     pub fn drill(&self) -> Drill {
         Drill {
             query: self.filter.clone(),
-            from: self.at - self.window_ns,
+            from: self.at.saturating_sub(self.window_ns),
             to: self.at,
         }
     }
@@ -599,8 +599,9 @@ impl RuleState {
     /// last) evaluated.
     pub fn drill(&self) -> Option<Drill> {
         let to = self.last_eval?;
-        let from = self.since().map_or(to - self.rule.window_ns, |s| {
-            (s - self.rule.window_ns).min(to - self.rule.window_ns)
+        let window = self.rule.window_ns;
+        let from = self.since().map_or(to.saturating_sub(window), |s| {
+            s.saturating_sub(window).min(to.saturating_sub(window))
         });
         Some(Drill {
             query: self.rule.filter_text.clone(),
@@ -684,9 +685,9 @@ impl RuleState {
             den += b.den;
             hist.merge(&b.hist);
         }
-        let boundary = k * self.rule.step_ns;
+        let boundary = k.saturating_mul(self.rule.step_ns);
         let covered = self.first.map_or(self.rule.window_ns, |f| {
-            (boundary - f).clamp(1, self.rule.window_ns)
+            boundary.saturating_sub(f).clamp(1, self.rule.window_ns)
         });
         let minutes = covered as f64 / (60.0 * SECOND as f64);
         let ratio = || (den > 0.0).then(|| num / den);
@@ -708,7 +709,7 @@ impl RuleState {
 
     /// Evaluates at boundary bucket `k`, pushing any transition.
     fn evaluate(&mut self, k: i64, out: &mut Sink) {
-        let at = k * self.rule.step_ns;
+        let at = k.saturating_mul(self.rule.step_ns);
         let value = self.value_at(k);
         self.last_value = value;
         self.last_eval = Some(at);
@@ -754,7 +755,7 @@ impl RuleState {
                 self.phase = Phase::Pending { since: at };
             }
             (Phase::Pending { since }, Some(l)) => {
-                if at - since >= rule.for_ns {
+                if at.saturating_sub(since) >= rule.for_ns {
                     step(AlertStatus::Pending, AlertStatus::Firing, Some(l), false);
                     self.phase = Phase::Firing {
                         since: at,
@@ -773,7 +774,10 @@ impl RuleState {
                         since,
                         notified: at,
                     };
-                } else if rule.renotify_ns.is_some_and(|r| at - notified >= r) {
+                } else if rule
+                    .renotify_ns
+                    .is_some_and(|r| at.saturating_sub(notified) >= r)
+                {
                     step(AlertStatus::Firing, AlertStatus::Firing, Some(l), true);
                     self.phase = Phase::Firing {
                         since,
@@ -802,7 +806,7 @@ impl RuleState {
         };
         while next <= k {
             // After a long quiet gap every window is empty: skip the identical evaluations.
-            if k - next > self.span + 2 {
+            if k.saturating_sub(next) > self.span + 2 {
                 self.evaluate(next, out);
                 next = k;
             }
@@ -929,7 +933,10 @@ impl AlertState {
     /// last stretch of a finished input counts (`check` calls this at end of input).
     pub fn flush(&mut self, now: Nanos) {
         for r in &mut self.rules {
-            let end = (r.bucket_no(now) + 1) * r.rule.step_ns;
+            let end = r
+                .bucket_no(now)
+                .saturating_add(1)
+                .saturating_mul(r.rule.step_ns);
             r.advance_to(end, &mut self.sink);
         }
     }
@@ -1111,5 +1118,32 @@ mod tests {
         st.observe_call(&call_at(1.0, false), 365 * 86_400 * SECOND);
         assert_eq!(st.history().back().unwrap().to, AlertStatus::Resolved);
         assert!(st.take_notifications().len() <= 3);
+    }
+
+    #[test]
+    fn extreme_event_times_do_not_overflow() {
+        let mut r = Rule::new("e", AlertMetric::CallsPerMin, 60 * SECOND);
+        r.warn = Some(0.5);
+        r.renotify_ns = Some(SECOND);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            budgets: BudgetConfig {
+                daily: Some(1.0),
+                ..BudgetConfig::default()
+            },
+            ..AlertsConfig::default()
+        });
+        let c = Call {
+            cost_usd: Some(2.0),
+            ..call_at(1.0, false)
+        };
+        for t in [i64::MIN + 1, -SECOND, 0, i64::MAX - 1, i64::MAX] {
+            st.observe_call(&c, t);
+            st.flush(t);
+        }
+        for r in &st.rules {
+            let _ = r.drill();
+        }
+        let _ = st.budgets.forecasts();
     }
 }

@@ -72,13 +72,15 @@ impl Period {
     pub fn bounds(self, t: Nanos) -> (Nanos, Nanos) {
         let day = t.div_euclid(DAY);
         match self {
-            Period::Day => (day * DAY, (day + 1) * DAY),
+            Period::Day => (day.saturating_mul(DAY), (day + 1).saturating_mul(DAY)),
             Period::Week => {
                 // 1970-01-01 was a Thursday; weeks start on Monday.
                 let monday = day - (day + 3).rem_euclid(7);
-                (monday * DAY, (monday + 7) * DAY)
+                (monday.saturating_mul(DAY), (monday + 7).saturating_mul(DAY))
             }
-            Period::Month => month_bounds(t).unwrap_or((day * DAY, (day + 1) * DAY)),
+            Period::Month => {
+                month_bounds(t).unwrap_or((day.saturating_mul(DAY), (day + 1).saturating_mul(DAY)))
+            }
         }
     }
 }
@@ -263,7 +265,7 @@ impl Budgets {
                         p.spent,
                         p.limit,
                         None,
-                        p.end - p.start,
+                        p.end.saturating_sub(p.start),
                         warn_at,
                     ));
                 }
@@ -296,7 +298,7 @@ impl Budgets {
                         let name = format!("{kind}:{key}");
                         sink.push(transition(
                             &name,
-                            bucket * step,
+                            bucket.saturating_mul(step),
                             spent,
                             limit,
                             None,
@@ -339,7 +341,7 @@ impl Budgets {
                     p.spent,
                     p.limit,
                     lvl,
-                    p.end - p.start,
+                    p.end.saturating_sub(p.start),
                     warn_at,
                 ));
             }
@@ -469,8 +471,13 @@ impl Budgets {
             return Vec::new();
         };
         let burned: f64 = self.burn.iter().map(|(_, v)| v).sum();
-        let oldest = self.burn.front().map_or(now, |(m, _)| m * MINUTE);
-        let span = (now - oldest).clamp(MINUTE, self.cfg.burn_window_ns.max(MINUTE));
+        let oldest = self
+            .burn
+            .front()
+            .map_or(now, |(m, _)| m.saturating_mul(MINUTE));
+        let span = now
+            .saturating_sub(oldest)
+            .clamp(MINUTE, self.cfg.burn_window_ns.max(MINUTE));
         let per_ns = burned / span as f64;
         self.periods
             .iter()
