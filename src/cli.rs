@@ -12,7 +12,6 @@ use std::path::PathBuf;
     long_about = "llmmon tails what your LLM application already writes (JSONL logs, LiteLLM logs, \
 OpenTelemetry Collector exports, a WebSocket feed, stdin) and shows latency, TTFT, tokens, cost, \
 errors and flagged exchanges live.\n\nTry it: llmmon demo",
-    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     /// Configuration file (default: $LLMMON_CONFIG, then the platform config dir).
@@ -40,6 +39,11 @@ pub enum Command {
     Scan(ScanArgs),
     /// Write generated demo traffic as native JSONL to stdout.
     Gen(GenArgs),
+    /// Evaluate alert rules and budgets over sources; exit 0 nothing fired, 1 warning,
+    /// 2 critical, 3 usage or input error.
+    Check(CheckArgs),
+    /// Write a dataset (OpenAI chat or raw JSONL) and/or a Markdown incident report.
+    Export(ExportArgs),
 }
 
 /// Options shared by commands that read sources.
@@ -146,4 +150,67 @@ pub struct GenArgs {
     /// Mean LLM calls per second of event time.
     #[arg(long)]
     pub rate: Option<f64>,
+}
+
+/// `llmmon check`.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// File paths or `-` for stdin, read to their end.
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// Baseline file for drift rules (must be readable; drift metrics report no data until
+    /// the drift engine is available).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Print one JSON object (fired transitions, rule states, budgets) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Dataset shapes of `llmmon export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ExportFormat {
+    /// One `{"messages": [...]}` object per conversation (OpenAI chat fine-tuning).
+    #[default]
+    Chat,
+    /// The selected records as native JSONL.
+    Raw,
+}
+
+/// `llmmon export`.
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("select").args(["flagged", "marked", "filter"])))]
+pub struct ExportArgs {
+    /// File paths or `-` for stdin, read to their end.
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// Export calls with detector findings (and their conversations).
+    #[arg(long)]
+    pub flagged: bool,
+    /// Export marked conversations and labelled calls.
+    #[arg(long)]
+    pub marked: bool,
+    /// Export calls matching a query (the TUI's filter language).
+    #[arg(long, value_name = "QUERY")]
+    pub filter: Option<String>,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Chat)]
+    pub format: ExportFormat,
+    /// Replace PII and secrets with placeholders.
+    #[arg(long)]
+    pub redact: bool,
+    /// Dataset file to write.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also (or only) write a Markdown incident report.
+    #[arg(long, value_name = "FILE.md")]
+    pub incident_report: Option<PathBuf>,
+    /// Annotations file (default: [annotations] path, then the data directory).
+    #[arg(long, value_name = "FILE")]
+    pub annotations: Option<PathBuf>,
+    /// Only calls at or after this event time (RFC 3339 or epoch).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only calls at or before this event time.
+    #[arg(long)]
+    pub to: Option<String>,
 }

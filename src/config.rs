@@ -3,11 +3,17 @@
 //! platform config directory (`directories`), if it exists. Every option is documented in
 //! `llmmon.toml.example`.
 
+use crate::engine::alerts::{
+    default_rules, parse_threshold, AlertMetric, AlertsConfig, NoData, Rule, ThresholdUnit,
+};
+use crate::engine::budgets::BudgetConfig;
 use crate::engine::{parse_duration, EngineConfig};
 use crate::enrich::pricing::{Price, PriceTable, PricingError};
+use crate::query::Query;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 /// Errors loading configuration, each naming the file and, where possible, the line.
 #[derive(Debug, thiserror::Error)]
@@ -44,8 +50,120 @@ pub struct Config {
     /// `[safety]`: the detectors (see `llmmon.toml.example`).
     pub safety: crate::enrich::safety::config::SafetyConfig,
     pub tui: TuiConfig,
+    /// `[[alerts]]`: alert rules (see `llmmon.toml.example`).
+    pub alerts: Vec<AlertRuleSection>,
+    pub alerting: AlertingSection,
+    pub budgets: BudgetsSection,
+    pub annotations: AnnotationsSection,
     /// Where this config came from (not read from the file).
     #[serde(skip)]
+    pub path: Option<PathBuf>,
+    /// Rules and budgets checked at parse time (with line numbers); `None` for defaults.
+    #[serde(skip)]
+    compiled_alerts: Option<AlertsConfig>,
+}
+
+/// One `[[alerts]]` entry as written; spans give error messages their line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRuleSection {
+    pub name: Spanned<String>,
+    pub metric: Spanned<String>,
+    pub window: Option<Spanned<String>>,
+    pub warn: Option<Spanned<toml::Value>>,
+    pub crit: Option<Spanned<toml::Value>>,
+    #[serde(rename = "for")]
+    pub for_: Option<Spanned<String>>,
+    pub filter: Option<Spanned<String>>,
+    pub no_data: Option<Spanned<String>>,
+    pub renotify: Option<Spanned<String>>,
+    /// `above` (default; `below` for judge scores): which side of the thresholds is bad.
+    pub direction: Option<Spanned<String>>,
+    /// Evaluation step; default a sixth of the window.
+    pub every: Option<Spanned<String>>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[alerting]`: default rules, history and where notifications go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertingSection {
+    /// Evaluate the built-in rules too (see `engine::alerts::default_rules`).
+    pub default_rules: bool,
+    /// Alert transitions kept for the Alerts pane and `check`.
+    pub history: usize,
+    /// URL that receives a POST with the alert as JSON (http:// or https://).
+    pub webhook: Option<String>,
+    /// HMAC-SHA256 key for the `X-Llmmon-Signature` header; prefer `LLMMON_WEBHOOK_SECRET`.
+    pub webhook_secret: Option<String>,
+    /// Attempts per notification before it is given up.
+    pub webhook_retries: u32,
+    /// Per-attempt timeout.
+    pub webhook_timeout: String,
+    /// Notifications waiting to be sent before new ones are dropped (and counted).
+    pub queue: usize,
+    /// Shell command run with the alert JSON on stdin.
+    pub command: Option<String>,
+    pub command_timeout: String,
+}
+
+impl Default for AlertingSection {
+    fn default() -> Self {
+        AlertingSection {
+            default_rules: true,
+            history: crate::engine::alerts::DEFAULT_HISTORY,
+            webhook: None,
+            webhook_secret: None,
+            webhook_retries: 5,
+            webhook_timeout: "5s".into(),
+            queue: 64,
+            command: None,
+            command_timeout: "10s".into(),
+        }
+    }
+}
+
+/// `[budgets]`: spend limits in USD.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetsSection {
+    pub daily: Option<f64>,
+    pub weekly: Option<f64>,
+    pub monthly: Option<f64>,
+    pub per_user: Option<f64>,
+    pub per_conversation: Option<f64>,
+    pub rolling_window: String,
+    pub warn_at: f64,
+    pub max_tracked: usize,
+    pub burn_window: String,
+}
+
+impl Default for BudgetsSection {
+    fn default() -> Self {
+        BudgetsSection {
+            daily: None,
+            weekly: None,
+            monthly: None,
+            per_user: None,
+            per_conversation: None,
+            rolling_window: "24h".into(),
+            warn_at: 0.8,
+            max_tracked: 10_000,
+            burn_window: "1h".into(),
+        }
+    }
+}
+
+/// `[annotations]`: where review labels are kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnnotationsSection {
+    /// JSONL file; default `annotations.jsonl` in the platform data directory.
     pub path: Option<PathBuf>,
 }
 
@@ -178,8 +296,157 @@ impl Config {
             line: e.span().map(|s| line_of(text, s.start)).unwrap_or(0),
             message: e.message().to_string(),
         })?;
+        let mut cfg = cfg;
+        cfg.compiled_alerts = Some(cfg.compile_alerts(text, path)?);
         cfg.engine_config_at(path)?;
         Ok(cfg)
+    }
+
+    /// Builds the alert rules and budgets, naming the line of the first bad value.
+    fn compile_alerts(&self, text: &str, path: &Path) -> Result<AlertsConfig, ConfigError> {
+        let at = |span: std::ops::Range<usize>, message: String| ConfigError::Parse {
+            path: path.to_path_buf(),
+            line: line_of(text, span.start),
+            message,
+        };
+        let dur = |v: &Option<Spanned<String>>, what: &str| -> Result<Option<i64>, ConfigError> {
+            match v {
+                None => Ok(None),
+                Some(s) => parse_duration(s.get_ref()).map(Some).ok_or_else(|| {
+                    at(
+                        s.span(),
+                        format!("{what} {:?} is not a duration like 5m", s.get_ref()),
+                    )
+                }),
+            }
+        };
+        let mut rules = if self.alerting.default_rules {
+            default_rules()
+        } else {
+            Vec::new()
+        };
+        for a in self.alerts.iter().filter(|a| a.enabled) {
+            let metric = AlertMetric::parse(a.metric.get_ref()).map_err(|m| {
+                at(
+                    a.metric.span(),
+                    format!("alert {:?}: {m}", a.name.get_ref()),
+                )
+            })?;
+            let window = dur(&a.window, "window")?.unwrap_or(300 * crate::engine::SECOND);
+            let mut rule = Rule::new(a.name.get_ref().clone(), metric, window);
+            let unit = rule.metric.unit();
+            for (slot, v) in [(&mut rule.warn, &a.warn), (&mut rule.crit, &a.crit)] {
+                if let Some(v) = v {
+                    *slot = Some(threshold(v.get_ref(), unit).ok_or_else(|| {
+                        at(
+                            v.span(),
+                            format!(
+                                "alert {:?}: threshold {} is not a {} for {}",
+                                a.name.get_ref(),
+                                v.get_ref(),
+                                unit_name(unit),
+                                rule.metric
+                            ),
+                        )
+                    })?);
+                }
+            }
+            if rule.warn.is_none() && rule.crit.is_none() {
+                return Err(at(
+                    a.name.span(),
+                    format!("alert {:?} needs warn or crit", a.name.get_ref()),
+                ));
+            }
+            rule.for_ns = dur(&a.for_, "for")?.unwrap_or(0);
+            rule.renotify_ns = dur(&a.renotify, "renotify")?;
+            if let Some(every) = dur(&a.every, "every")? {
+                rule.step_ns = every.min(rule.window_ns);
+            }
+            if let Some(f) = &a.filter {
+                rule.filter = Query::parse(f.get_ref()).map_err(|e| {
+                    at(
+                        f.span(),
+                        format!("alert {:?}: bad filter: {e}", a.name.get_ref()),
+                    )
+                })?;
+                rule.filter_text = f.get_ref().clone();
+            }
+            if let Some(n) = &a.no_data {
+                rule.no_data = NoData::parse(n.get_ref()).ok_or_else(|| {
+                    at(
+                        n.span(),
+                        format!("no_data {:?} is not ok, alert or keep", n.get_ref()),
+                    )
+                })?;
+            }
+            if let Some(d) = &a.direction {
+                rule.below = match d.get_ref().as_str() {
+                    "above" => false,
+                    "below" => true,
+                    other => {
+                        return Err(at(
+                            d.span(),
+                            format!("direction {other:?} is not above or below"),
+                        ))
+                    }
+                };
+            }
+            rules.push(rule);
+        }
+        let b = &self.budgets;
+        let bdur = |v: &str, field: &str| {
+            parse_duration(v).ok_or_else(|| {
+                Self::invalid(path, field, format!("{v:?} is not a duration like 24h"))
+            })
+        };
+        if !(b.warn_at > 0.0 && b.warn_at <= 1.0) {
+            return Err(Self::invalid(path, "budgets.warn_at", "must be in (0, 1]"));
+        }
+        let budgets = BudgetConfig {
+            daily: b.daily,
+            weekly: b.weekly,
+            monthly: b.monthly,
+            per_user: b.per_user,
+            per_conversation: b.per_conversation,
+            rolling_window_ns: bdur(&b.rolling_window, "budgets.rolling_window")?,
+            warn_at: b.warn_at,
+            max_tracked: b.max_tracked,
+            burn_window_ns: bdur(&b.burn_window, "budgets.burn_window")?,
+        };
+        Ok(AlertsConfig {
+            rules,
+            budgets,
+            history: self.alerting.history,
+        })
+    }
+
+    /// The alert rules and budgets this configuration describes.
+    pub fn alerts_config(&self) -> Result<AlertsConfig, ConfigError> {
+        match &self.compiled_alerts {
+            Some(a) => Ok(a.clone()),
+            None => self.compile_alerts("", Path::new("(defaults)")),
+        }
+    }
+
+    /// The annotations file: `LLMMON_ANNOTATIONS`, else `[annotations] path`, else the
+    /// platform data directory.
+    pub fn annotations_path(&self) -> Option<PathBuf> {
+        std::env::var_os("LLMMON_ANNOTATIONS")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| self.annotations.path.clone())
+            .or_else(|| {
+                directories::ProjectDirs::from("", "", "llmmon")
+                    .map(|d| d.data_dir().join("annotations.jsonl"))
+            })
+    }
+
+    /// The webhook secret: `LLMMON_WEBHOOK_SECRET` wins over the file.
+    pub fn webhook_secret(&self) -> Option<String> {
+        std::env::var("LLMMON_WEBHOOK_SECRET")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .or_else(|| self.alerting.webhook_secret.clone())
     }
 
     fn invalid(path: &Path, field: &str, message: impl Into<String>) -> ConfigError {
@@ -221,6 +488,10 @@ impl Config {
         cfg.store.max_traces = e.max_traces;
         cfg.store.max_turns = e.max_turns;
         cfg.store.session_gap_ns = gap;
+        cfg.alerts = match &self.compiled_alerts {
+            Some(a) => a.clone(),
+            None => self.compile_alerts("", path)?,
+        };
         Ok(cfg)
     }
 
@@ -257,6 +528,24 @@ impl Config {
             .ok()
             .filter(|t| !t.is_empty())
             .or_else(|| self.websocket.token.clone())
+    }
+}
+
+fn threshold(v: &toml::Value, unit: ThresholdUnit) -> Option<f64> {
+    match v {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(f) => f.is_finite().then_some(*f),
+        toml::Value::String(s) => parse_threshold(s, unit),
+        _ => None,
+    }
+}
+
+fn unit_name(u: ThresholdUnit) -> &'static str {
+    match u {
+        ThresholdUnit::Millis => "duration (number of ms or \"2s\")",
+        ThresholdUnit::Ratio => "share (0.05 or \"5%\")",
+        ThresholdUnit::Usd => "dollar amount (0.5 or \"$0.5\")",
+        ThresholdUnit::Number => "number",
     }
 }
 

@@ -4,6 +4,7 @@
 //! [`enrich`] → [`engine`] → views ([`tui`], [`report`]). The engine is pure and
 //! synchronous; views only read it.
 
+pub mod annotations;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -11,6 +12,8 @@ pub mod decode;
 pub mod demo;
 pub mod engine;
 pub mod enrich;
+pub mod export;
+pub mod notify;
 pub mod pipeline;
 pub mod query;
 pub mod record;

@@ -3,6 +3,8 @@
 //! (the TUI and every headless command) only read it, so they agree on every number.
 //! Time is event time, so a replayed log gives the same answers as the live run.
 
+pub mod alerts;
+pub mod budgets;
 pub mod hist;
 pub mod series;
 pub mod sources;
@@ -37,6 +39,8 @@ pub struct EngineConfig {
     /// the rest into `(other)`.
     pub group_caps: [usize; 4],
     pub store: StoreConfig,
+    /// Alert rules and budgets evaluated on every ingest.
+    pub alerts: alerts::AlertsConfig,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +49,7 @@ impl Default for EngineConfig {
             windows: DEFAULT_WINDOWS.to_vec(),
             group_caps: [200, 50, 1000, 100],
             store: StoreConfig::default(),
+            alerts: alerts::AlertsConfig::default(),
         }
     }
 }
@@ -92,6 +97,8 @@ pub struct Engine {
     pub series: Series,
     pub sources: Vec<SourceStats>,
     pub flags: FlagCounts,
+    /// Alert rules, budgets and their lifecycle history.
+    pub alerts: alerts::AlertState,
     /// Newest event time seen.
     pub now: Option<Nanos>,
     pub records: u64,
@@ -113,6 +120,7 @@ impl Engine {
             series: Series::default(),
             sources: Vec::new(),
             flags: FlagCounts::default(),
+            alerts: alerts::AlertState::new(cfg.alerts.clone()),
             now: None,
             records: 0,
             spans: 0,
@@ -201,10 +209,13 @@ impl Engine {
                 Record::Call(c) => self.ingest_call(*c, t),
                 Record::Feedback(f) => {
                     self.feedback += 1;
+                    let call = self.store.by_id(&f.call_id).map(|s| &s.call);
+                    self.alerts.observe_feedback(&f, call, t);
                     self.store.add_feedback(f);
                 }
                 Record::Attachment(a) => {
                     self.attachments += 1;
+                    self.alerts.advance(t);
                     self.flags.add(&a.flags);
                     self.store.add_attachment(*a);
                 }
@@ -216,6 +227,7 @@ impl Engine {
         self.flags.add(&c.flags);
         if c.operation.is_llm_call() {
             self.windows.observe(&c, t);
+            self.alerts.observe_call(&c, t);
             self.series.add(
                 t,
                 Point {
@@ -227,6 +239,7 @@ impl Engine {
             );
         } else {
             self.spans += 1;
+            self.alerts.advance(t);
         }
         self.store.add_call(c, t);
     }

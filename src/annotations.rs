@@ -1,0 +1,309 @@
+//! Human review: labels on turns (`good`, `bad`, `hallucination`, `unsafe` or free text, with
+//! an optional note) and marks on conversations, kept in an append-only JSONL file so they
+//! survive restarts and can be shared. The file is read back whole at start; a line that
+//! does not parse is skipped and counted, never fatal.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// The labels offered by the review key; anything else is kept as free text.
+pub const LABELS: [&str; 4] = ["good", "bad", "hallucination", "unsafe"];
+
+/// Labels that mean "do not learn from this answer" (weight 0 in chat exports).
+pub const NEGATIVE_LABELS: [&str; 3] = ["bad", "hallucination", "unsafe"];
+
+/// Longest label or note kept, in bytes.
+const MAX_TEXT: usize = 4096;
+
+/// Errors reading or appending the annotations file.
+#[derive(Debug, thiserror::Error)]
+pub enum AnnotationError {
+    #[error("annotations file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("an annotation needs a call id or a conversation")]
+    NoTarget,
+}
+
+/// What an annotation line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A label (and note) on a turn.
+    Label,
+    /// The conversation was marked for export.
+    Mark,
+    /// A previous mark was taken back.
+    Unmark,
+}
+
+/// One line of the annotations file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Annotation {
+    /// Wall-clock time the annotation was made (RFC 3339).
+    pub at: String,
+    pub action: Action,
+    /// The call (turn) labelled; for marks, a call of the conversation (its key may be
+    /// derived and so not stable across runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Who made it (`$USER`), so shared files stay readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+}
+
+impl Annotation {
+    /// True when the label means the answer should not be learned from.
+    pub fn is_negative(&self) -> bool {
+        self.label
+            .as_deref()
+            .is_some_and(|l| NEGATIVE_LABELS.contains(&l.to_ascii_lowercase().as_str()))
+    }
+}
+
+/// All annotations, indexed, with the file they are appended to.
+#[derive(Debug, Clone, Default)]
+pub struct Annotations {
+    path: Option<PathBuf>,
+    items: Vec<Annotation>,
+    by_call: BTreeMap<String, Vec<usize>>,
+    by_conversation: BTreeMap<String, Vec<usize>>,
+    marked_conversations: BTreeSet<String>,
+    marked_calls: BTreeSet<String>,
+    /// Lines of the file that did not parse.
+    pub skipped_lines: u64,
+}
+
+impl Annotations {
+    /// Annotations kept in memory only (nothing is written).
+    pub fn in_memory() -> Annotations {
+        Annotations::default()
+    }
+
+    /// Reads `path` (a missing file is empty) and appends new annotations to it.
+    pub fn open(path: &Path) -> Result<Annotations, AnnotationError> {
+        let mut a = Annotations {
+            path: Some(path.to_path_buf()),
+            ..Annotations::default()
+        };
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(a),
+            Err(source) => {
+                return Err(AnnotationError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        for line in std::io::BufReader::new(file).split(b'\n') {
+            let line = line.map_err(|source| AnnotationError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Annotation>(&line) {
+                Ok(x) => a.index(x),
+                Err(_) => a.skipped_lines += 1,
+            }
+        }
+        Ok(a)
+    }
+
+    /// The file annotations are appended to, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn index(&mut self, x: Annotation) {
+        let i = self.items.len();
+        match x.action {
+            Action::Label => {
+                if let Some(c) = &x.call_id {
+                    self.by_call.entry(c.clone()).or_default().push(i);
+                }
+                if let Some(c) = &x.conversation {
+                    self.by_conversation.entry(c.clone()).or_default().push(i);
+                }
+            }
+            Action::Mark => {
+                if let Some(c) = &x.conversation {
+                    self.marked_conversations.insert(c.clone());
+                }
+                if let Some(c) = &x.call_id {
+                    self.marked_calls.insert(c.clone());
+                }
+            }
+            Action::Unmark => {
+                if let Some(c) = &x.conversation {
+                    self.marked_conversations.remove(c);
+                }
+                if let Some(c) = &x.call_id {
+                    self.marked_calls.remove(c);
+                }
+            }
+        }
+        self.items.push(x);
+    }
+
+    fn append(&mut self, x: Annotation) -> Result<&Annotation, AnnotationError> {
+        if let Some(path) = &self.path {
+            let io = |source| AnnotationError::Io {
+                path: path.clone(),
+                source,
+            };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            let mut line = serde_json::to_vec(&x).map_err(|e| io(e.into()))?;
+            line.push(b'\n');
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(io)?;
+            f.write_all(&line).and_then(|_| f.flush()).map_err(io)?;
+        }
+        self.index(x);
+        Ok(&self.items[self.items.len() - 1])
+    }
+
+    /// Labels a turn (`call_id`) and/or a conversation with `label` and an optional note.
+    pub fn label(
+        &mut self,
+        call_id: Option<&str>,
+        conversation: Option<&str>,
+        label: &str,
+        note: Option<&str>,
+    ) -> Result<&Annotation, AnnotationError> {
+        if call_id.is_none() && conversation.is_none() {
+            return Err(AnnotationError::NoTarget);
+        }
+        self.append(Annotation {
+            at: now(),
+            action: Action::Label,
+            call_id: call_id.map(String::from),
+            conversation: conversation.map(String::from),
+            label: Some(clip(label.trim())),
+            note: note.map(|n| clip(n.trim())).filter(|n| !n.is_empty()),
+            author: author(),
+        })
+    }
+
+    /// Marks a conversation (or takes the mark back); returns whether it is now marked.
+    /// `call_id` is one of its calls, so the mark survives a derived conversation key.
+    pub fn toggle_mark(
+        &mut self,
+        conversation: &str,
+        call_id: Option<&str>,
+    ) -> Result<bool, AnnotationError> {
+        let on = !self.is_marked(conversation, call_id);
+        self.append(Annotation {
+            at: now(),
+            action: if on { Action::Mark } else { Action::Unmark },
+            call_id: call_id.map(String::from),
+            conversation: Some(conversation.to_string()),
+            label: None,
+            note: None,
+            author: author(),
+        })?;
+        Ok(on)
+    }
+
+    /// Whether the conversation (or the given call of it) is marked.
+    pub fn is_marked(&self, conversation: &str, call_id: Option<&str>) -> bool {
+        self.marked_conversations.contains(conversation)
+            || call_id.is_some_and(|c| self.marked_calls.contains(c))
+    }
+
+    /// Whether a call is marked directly or carries a label.
+    pub fn touches_call(&self, call_id: &str) -> bool {
+        self.marked_calls.contains(call_id) || self.by_call.contains_key(call_id)
+    }
+
+    /// Labels on one call, oldest first.
+    pub fn for_call(&self, call_id: &str) -> impl Iterator<Item = &Annotation> {
+        self.by_call
+            .get(call_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.items.get(i))
+    }
+
+    /// Labels made on a conversation as a whole, oldest first.
+    pub fn for_conversation(&self, key: &str) -> impl Iterator<Item = &Annotation> {
+        self.by_conversation
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.items.get(i))
+    }
+
+    /// Every annotation line, oldest first.
+    pub fn all(&self) -> &[Annotation] {
+        &self.items
+    }
+}
+
+fn clip(s: &str) -> String {
+    let mut end = s.len().min(MAX_TEXT);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+fn now() -> String {
+    format!("{:.3}", jiff::Timestamp::now())
+}
+
+fn author() -> Option<String> {
+    std::env::var("USER").ok().filter(|u| !u.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_lines_are_skipped_and_marks_toggle() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/ann.jsonl");
+        let mut a = Annotations::open(&p).unwrap();
+        a.label(
+            Some("c1"),
+            Some("conv"),
+            "hallucination",
+            Some(" made up a refund "),
+        )
+        .unwrap();
+        assert!(a.toggle_mark("conv", Some("c1")).unwrap());
+        assert!(!a.toggle_mark("conv", Some("c1")).unwrap());
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"not json\n")
+            .unwrap();
+        let b = Annotations::open(&p).unwrap();
+        assert_eq!(b.skipped_lines, 1);
+        assert_eq!(b.all().len(), 3);
+        assert!(!b.is_marked("conv", Some("c1")));
+        let l = b.for_call("c1").next().unwrap();
+        assert!(l.is_negative());
+        assert_eq!(l.note.as_deref(), Some("made up a refund"));
+        assert!(a.label(None, None, "x", None).is_err());
+    }
+}

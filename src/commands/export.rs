@@ -1,0 +1,98 @@
+//! `llmmon export SOURCE... (--flagged | --marked | --filter QUERY) [--format chat|raw]
+//! [--redact] -o FILE [--incident-report FILE.md]`.
+
+use crate::annotations::Annotations;
+use crate::cli::{ExportArgs, ExportFormat};
+use crate::config::Config;
+use crate::export::redact::{PatternRedactor, Redactor};
+use crate::export::{incident, select, write_chat, write_raw, Format, Range, Selection};
+use crate::query::Query;
+use crate::record::parse_time_str;
+use anyhow::{anyhow, bail, Context, Result};
+use std::io::Write;
+
+/// Reads the sources, writes the dataset and/or the report; exit 0.
+pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
+    let sel = if args.flagged {
+        Some(Selection::Flagged)
+    } else if args.marked {
+        Some(Selection::Marked)
+    } else if let Some(q) = &args.filter {
+        Some(Selection::Filter(
+            Query::parse(q).map_err(|e| anyhow!("--filter: {e}"))?,
+        ))
+    } else {
+        None
+    };
+    if args.output.is_some() != sel.is_some() {
+        bail!("a dataset needs both -o FILE and one of --flagged, --marked or --filter");
+    }
+    if args.output.is_none() && args.incident_report.is_none() {
+        bail!("nothing to write: give -o FILE with a selection, or --incident-report FILE.md");
+    }
+    let time = |s: &Option<String>, what: &str| -> Result<Option<i64>> {
+        s.as_deref()
+            .map(|v| parse_time_str(v).ok_or_else(|| anyhow!("{what} {v:?} is not a time")))
+            .transpose()
+    };
+    let range = Range {
+        from: time(&args.from, "--from")?,
+        to: time(&args.to, "--to")?,
+    };
+    let ann = match args.annotations.clone().or_else(|| cfg.annotations_path()) {
+        Some(p) => Annotations::open(&p)?,
+        None => Annotations::in_memory(),
+    };
+    let engine_cfg = cfg.engine_config()?;
+    let engine = super::check::read_to_end(cfg, &args.sources, engine_cfg)?;
+    if engine.store.evicted.calls > 0 {
+        eprintln!(
+            "llmmon: {} older calls did not fit in memory and are not exported (raise [engine] max_calls)",
+            engine.store.evicted.calls
+        );
+    }
+    let redactor = PatternRedactor;
+    let redactor: Option<&dyn Redactor> = args.redact.then_some(&redactor as &dyn Redactor);
+    if let (Some(path), Some(sel)) = (&args.output, &sel) {
+        let calls = select(&engine, sel, &ann, range);
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        let format = match args.format {
+            ExportFormat::Chat => Format::Chat,
+            ExportFormat::Raw => Format::Raw,
+        };
+        let w = match format {
+            Format::Chat => write_chat(&mut out, &engine, &calls, &ann, redactor)?,
+            Format::Raw => write_raw(&mut out, &calls, &ann, redactor)?,
+        };
+        out.flush()?;
+        eprintln!(
+            "llmmon: wrote {} {} ({} calls) to {}{}",
+            w.items,
+            if format == Format::Chat {
+                "conversations"
+            } else {
+                "records"
+            },
+            w.calls,
+            path.display(),
+            if w.skipped > 0 {
+                format!("; {} without an answer skipped", w.skipped)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(path) = &args.incident_report {
+        let calls: Vec<_> = engine
+            .store
+            .calls()
+            .filter(|s| s.call.operation.is_llm_call() && range.contains(s.time))
+            .collect();
+        let md = incident::render(&engine, &calls, range, &ann, redactor);
+        std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("llmmon: wrote the incident report to {}", path.display());
+    }
+    Ok(0)
+}

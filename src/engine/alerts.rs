@@ -1,0 +1,1149 @@
+//! Alert rules and their lifecycle, evaluated in event time.
+//!
+//! Each rule keeps its own small ring of time buckets fed with the calls its filter matches,
+//! and is evaluated at every bucket boundary the event clock crosses (the step is the window
+//! divided by six unless `every` says otherwise). Evaluation uses only complete buckets, so a
+//! replayed log fires the same alerts at the same moments however it is batched.
+//!
+//! Lifecycle: `ok → pending` (the condition holds, waiting for `for`) `→ firing → resolved`
+//! (back to ok). Every step is a [`Transition`] with its event time, the value that caused it
+//! and the threshold it was compared with, kept in a bounded history and queued for
+//! notifiers.
+
+use super::budgets::{BudgetConfig, Budgets};
+use super::hist::{Hist, Metric as HistMetric};
+use super::{format_duration, SECOND};
+use crate::query::Query;
+use crate::record::{Call, Feedback, FeedbackKind, Nanos, Status};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// Buckets per window unless a rule sets `every`.
+pub const DEFAULT_STEPS: i64 = 6;
+/// Transitions kept for the Alerts pane and `check` unless configured.
+pub const DEFAULT_HISTORY: usize = 1000;
+/// Transitions waiting to be picked up by notifiers before the oldest are dropped.
+const OUTBOX_CAP: usize = 256;
+
+/// How bad a breached threshold is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Warn,
+    Crit,
+}
+
+impl Level {
+    /// Lower-case name used in output (`warn`, `crit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Warn => "warn",
+            Level::Crit => "crit",
+        }
+    }
+}
+
+/// Where a rule (or budget) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    Ok,
+    /// The condition holds but not yet for the rule's `for`.
+    Pending,
+    Firing,
+    /// The condition stopped holding after firing (only ever the target of a transition).
+    Resolved,
+}
+
+impl AlertStatus {
+    /// Lower-case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Ok => "ok",
+            AlertStatus::Pending => "pending",
+            AlertStatus::Firing => "firing",
+            AlertStatus::Resolved => "resolved",
+        }
+    }
+}
+
+/// The quantity a rule watches. Drift and rephrase metrics parse and evaluate to "no data"
+/// until the engine computes them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlertMetric {
+    /// Latency percentile (ms); the field is the quantile (0.95 for `latency.p95`).
+    Latency(f64),
+    Ttft(f64),
+    Tpot(f64),
+    ErrorRate,
+    CallsPerMin,
+    TokensPerMin,
+    CostPerMin,
+    /// Sum of cost (USD) over the window.
+    Cost,
+    /// Number of findings of a detector family over the window.
+    Flags(String),
+    /// Share of calls with at least one finding of a detector family.
+    FlagRate(String),
+    DriftShare,
+    Drift(String),
+    /// Thumbs down over thumbs up plus down.
+    FeedbackNegativeRate,
+    /// Mean of a named score (`Call::scores`), e.g. an LLM judge's.
+    JudgeMean(String),
+    RephraseRate,
+}
+
+/// Every metric form a rule accepts, for error messages and docs.
+pub const METRIC_NAMES: &str = "latency.p50|p90|p95|p99, ttft.*, tpot.*, error_rate, \
+calls_per_min, tokens_per_min, cost_per_min, cost, flags.<family>, flag_rate.<family>, \
+drift.share, drift.<feature>, feedback.negative_rate, judge.<name>.mean, rephrase_rate";
+
+/// How a threshold is written for a metric, so `warn = "2s"` works for latency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThresholdUnit {
+    /// Milliseconds; strings may carry a unit (`2s`, `500ms`).
+    Millis,
+    /// A share in 0..=1; strings may be percentages (`5%`).
+    Ratio,
+    /// US dollars; strings may start with `$`.
+    Usd,
+    /// A plain number.
+    Number,
+}
+
+impl AlertMetric {
+    /// Parses a metric name such as `latency.p95` or `flags.pii`.
+    pub fn parse(s: &str) -> Result<AlertMetric, String> {
+        let bad = || format!("unknown metric {s:?}; expected one of {METRIC_NAMES}");
+        let quantile = |p: &str| match p {
+            "p50" => Some(0.50),
+            "p90" => Some(0.90),
+            "p95" => Some(0.95),
+            "p99" => Some(0.99),
+            _ => None,
+        };
+        let ident = |x: &str| {
+            !x.is_empty()
+                && x.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        let m = match s.trim() {
+            "error_rate" => AlertMetric::ErrorRate,
+            "calls_per_min" => AlertMetric::CallsPerMin,
+            "tokens_per_min" => AlertMetric::TokensPerMin,
+            "cost_per_min" => AlertMetric::CostPerMin,
+            "cost" => AlertMetric::Cost,
+            "drift.share" => AlertMetric::DriftShare,
+            "feedback.negative_rate" => AlertMetric::FeedbackNegativeRate,
+            "rephrase_rate" => AlertMetric::RephraseRate,
+            other => {
+                let (head, rest) = other.split_once('.').ok_or_else(bad)?;
+                match head {
+                    "latency" => AlertMetric::Latency(quantile(rest).ok_or_else(bad)?),
+                    "ttft" => AlertMetric::Ttft(quantile(rest).ok_or_else(bad)?),
+                    "tpot" => AlertMetric::Tpot(quantile(rest).ok_or_else(bad)?),
+                    "flags" if ident(rest) => AlertMetric::Flags(rest.to_string()),
+                    "flag_rate" if ident(rest) => AlertMetric::FlagRate(rest.to_string()),
+                    "drift" if ident(rest) => AlertMetric::Drift(rest.to_string()),
+                    "judge" => match rest.strip_suffix(".mean") {
+                        Some(name) if ident(name) => AlertMetric::JudgeMean(name.to_string()),
+                        _ => return Err(bad()),
+                    },
+                    _ => return Err(bad()),
+                }
+            }
+        };
+        Ok(m)
+    }
+
+    /// How thresholds of this metric are written.
+    pub fn unit(&self) -> ThresholdUnit {
+        match self {
+            AlertMetric::Latency(_) | AlertMetric::Ttft(_) | AlertMetric::Tpot(_) => {
+                ThresholdUnit::Millis
+            }
+            AlertMetric::ErrorRate
+            | AlertMetric::FlagRate(_)
+            | AlertMetric::FeedbackNegativeRate
+            | AlertMetric::RephraseRate
+            | AlertMetric::DriftShare => ThresholdUnit::Ratio,
+            AlertMetric::CostPerMin | AlertMetric::Cost => ThresholdUnit::Usd,
+            _ => ThresholdUnit::Number,
+        }
+    }
+
+    /// True when low values are the bad ones by default (judge scores).
+    pub fn lower_is_worse(&self) -> bool {
+        matches!(self, AlertMetric::JudgeMean(_))
+    }
+
+    /// True for metrics the engine does not compute yet (always "no data").
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            AlertMetric::DriftShare | AlertMetric::Drift(_) | AlertMetric::RephraseRate
+        )
+    }
+
+    /// Formats a value of this metric for people (`2.35s`, `4.0%`, `$1.20`).
+    pub fn format_value(&self, v: f64) -> String {
+        match self.unit() {
+            ThresholdUnit::Millis if v >= 1000.0 => format!("{:.2}s", v / 1000.0),
+            ThresholdUnit::Millis => format!("{v:.0}ms"),
+            ThresholdUnit::Ratio => format!("{:.1}%", v * 100.0),
+            ThresholdUnit::Usd => format!("${v:.4}"),
+            ThresholdUnit::Number => {
+                if v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.3}")
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for AlertMetric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = |q: f64| format!("p{:.0}", q * 100.0);
+        match self {
+            AlertMetric::Latency(q) => write!(f, "latency.{}", p(*q)),
+            AlertMetric::Ttft(q) => write!(f, "ttft.{}", p(*q)),
+            AlertMetric::Tpot(q) => write!(f, "tpot.{}", p(*q)),
+            AlertMetric::ErrorRate => f.write_str("error_rate"),
+            AlertMetric::CallsPerMin => f.write_str("calls_per_min"),
+            AlertMetric::TokensPerMin => f.write_str("tokens_per_min"),
+            AlertMetric::CostPerMin => f.write_str("cost_per_min"),
+            AlertMetric::Cost => f.write_str("cost"),
+            AlertMetric::Flags(x) => write!(f, "flags.{x}"),
+            AlertMetric::FlagRate(x) => write!(f, "flag_rate.{x}"),
+            AlertMetric::DriftShare => f.write_str("drift.share"),
+            AlertMetric::Drift(x) => write!(f, "drift.{x}"),
+            AlertMetric::FeedbackNegativeRate => f.write_str("feedback.negative_rate"),
+            AlertMetric::JudgeMean(x) => write!(f, "judge.{x}.mean"),
+            AlertMetric::RephraseRate => f.write_str("rephrase_rate"),
+        }
+    }
+}
+
+/// Parses a threshold written as text (`"2s"`, `"5%"`, `"$3"`, `"0.5"`) for a metric.
+pub fn parse_threshold(s: &str, unit: ThresholdUnit) -> Option<f64> {
+    let s = s.trim();
+    let v = match unit {
+        ThresholdUnit::Millis => match s.parse::<f64>() {
+            Ok(v) => v,
+            Err(_) => super::parse_duration(s)? as f64 / 1e6,
+        },
+        ThresholdUnit::Ratio => match s.strip_suffix('%') {
+            Some(p) => p.trim().parse::<f64>().ok()? / 100.0,
+            None => s.parse().ok()?,
+        },
+        ThresholdUnit::Usd => s.strip_prefix('$').unwrap_or(s).trim().parse().ok()?,
+        ThresholdUnit::Number => s.parse().ok()?,
+    };
+    v.is_finite().then_some(v)
+}
+
+/// What a rule does when its window has no data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoData {
+    /// Treat as healthy: a firing alert resolves.
+    #[default]
+    Ok,
+    /// Treat as breached at the rule's highest level.
+    Alert,
+    /// Leave the state as it is.
+    Keep,
+}
+
+impl NoData {
+    /// Parses `ok`, `alert` or `keep`.
+    pub fn parse(s: &str) -> Option<NoData> {
+        match s.trim() {
+            "ok" => Some(NoData::Ok),
+            "alert" => Some(NoData::Alert),
+            "keep" => Some(NoData::Keep),
+            _ => None,
+        }
+    }
+}
+
+/// One configured alert rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub metric: AlertMetric,
+    /// Window length (ns) the metric is computed over.
+    pub window_ns: i64,
+    /// Evaluation step (ns): the rule is evaluated each time event time crosses a multiple.
+    pub step_ns: i64,
+    pub warn: Option<f64>,
+    pub crit: Option<f64>,
+    /// How long (ns) the condition must hold before pending becomes firing.
+    pub for_ns: i64,
+    pub filter: Query,
+    /// The filter as written, for display and for the Conversations drill-down.
+    pub filter_text: String,
+    pub no_data: NoData,
+    /// Re-send a firing alert this often (ns); `None` sends it once.
+    pub renotify_ns: Option<i64>,
+    /// True when values *below* the thresholds are bad (judge scores by default).
+    pub below: bool,
+}
+
+impl Rule {
+    /// A rule with the given metric and window, no thresholds yet, evaluated every sixth of
+    /// the window.
+    pub fn new(name: impl Into<String>, metric: AlertMetric, window_ns: i64) -> Rule {
+        let window_ns = window_ns.max(SECOND);
+        Rule {
+            name: name.into(),
+            below: metric.lower_is_worse(),
+            metric,
+            window_ns,
+            step_ns: (window_ns / DEFAULT_STEPS).max(SECOND),
+            warn: None,
+            crit: None,
+            for_ns: 0,
+            filter: Query::all(),
+            filter_text: String::new(),
+            no_data: NoData::Ok,
+            renotify_ns: None,
+        }
+    }
+
+    fn breached(&self, v: f64, threshold: Option<f64>) -> bool {
+        threshold.is_some_and(|t| if self.below { v < t } else { v > t })
+    }
+
+    /// The level a value breaches, if any.
+    pub fn level_of(&self, v: f64) -> Option<Level> {
+        if self.breached(v, self.crit) {
+            Some(Level::Crit)
+        } else if self.breached(v, self.warn) {
+            Some(Level::Warn)
+        } else {
+            None
+        }
+    }
+
+    /// The threshold of a level.
+    pub fn threshold(&self, level: Level) -> Option<f64> {
+        match level {
+            Level::Warn => self.warn,
+            Level::Crit => self.crit,
+        }
+    }
+
+    /// The highest level the rule has a threshold for.
+    pub fn top_level(&self) -> Level {
+        if self.crit.is_some() {
+            Level::Crit
+        } else {
+            Level::Warn
+        }
+    }
+
+    /// Human scope: the filter, or "all calls".
+    pub fn scope(&self) -> &str {
+        if self.filter_text.trim().is_empty() {
+            "all calls"
+        } else {
+            &self.filter_text
+        }
+    }
+}
+
+/// The rules that ship with llmmon (turn them off with `[alerting] default_rules = false`).
+pub fn default_rules() -> Vec<Rule> {
+    let mut latency = Rule::new(
+        "slow calls (p95 latency)",
+        AlertMetric::Latency(0.95),
+        300 * SECOND,
+    );
+    latency.warn = Some(10_000.0);
+    latency.crit = Some(30_000.0);
+    latency.for_ns = 60 * SECOND;
+    let mut errors = Rule::new("error rate", AlertMetric::ErrorRate, 300 * SECOND);
+    errors.warn = Some(0.05);
+    errors.crit = Some(0.20);
+    errors.for_ns = 60 * SECOND;
+    let mut injection = Rule::new(
+        "prompt injection attempts",
+        AlertMetric::FlagRate("injection".into()),
+        900 * SECOND,
+    );
+    injection.warn = Some(0.02);
+    injection.crit = Some(0.10);
+    let mut secrets = Rule::new(
+        "secrets in traffic",
+        AlertMetric::Flags("secret".into()),
+        900 * SECOND,
+    );
+    secrets.warn = Some(0.0);
+    secrets.crit = Some(5.0);
+    vec![latency, errors, injection, secrets]
+}
+
+/// Everything alerting needs from configuration.
+#[derive(Debug, Clone, Default)]
+pub struct AlertsConfig {
+    pub rules: Vec<Rule>,
+    pub budgets: BudgetConfig,
+    /// Transitions kept in the history (0 means [`DEFAULT_HISTORY`]).
+    pub history: usize,
+}
+
+/// One step of a rule's (or budget's) lifecycle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transition {
+    /// Rule name (budgets: `budget.daily`, `budget.user:alice`, ...).
+    pub rule: String,
+    pub metric: String,
+    /// The rule's filter as written (empty: all calls).
+    pub filter: String,
+    pub from: AlertStatus,
+    pub to: AlertStatus,
+    /// Level in effect after the step (`None` once ok or resolved).
+    pub level: Option<Level>,
+    /// Event time of the step.
+    #[serde(serialize_with = "ser_time")]
+    pub at: Nanos,
+    /// The value that caused the step (`None`: no data).
+    pub value: Option<f64>,
+    /// The threshold the value was compared with.
+    pub threshold: Option<f64>,
+    /// Window length (ns) the value covers.
+    pub window_ns: i64,
+    /// True when this is a reminder of an alert still firing, not a change.
+    pub renotify: bool,
+}
+
+fn ser_time<S: serde::Serializer>(t: &Nanos, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::record::format_time(*t))
+}
+
+impl Transition {
+    /// One-line description, e.g. `FIRING crit error rate: 25.0% > 20.0% (5m, all calls)`.
+    pub fn describe(&self) -> String {
+        let what = if self.renotify {
+            "STILL FIRING".to_string()
+        } else {
+            self.to.as_str().to_uppercase()
+        };
+        let level = self
+            .level
+            .map(|l| format!(" {}", l.as_str()))
+            .unwrap_or_default();
+        let metric = AlertMetric::parse(&self.metric).ok();
+        let fmt = |v: f64| match &metric {
+            Some(m) => m.format_value(v),
+            None => format!("{v:.4}"),
+        };
+        let value = self.value.map_or("no data".to_string(), fmt);
+        let thr = self
+            .threshold
+            .map(|t| format!(" vs {}", fmt(t)))
+            .unwrap_or_default();
+        let scope = if self.filter.is_empty() {
+            "all calls"
+        } else {
+            &self.filter
+        };
+        format!(
+            "{what}{level} {}: {}={value}{thr} ({}, {scope})",
+            self.rule,
+            self.metric,
+            format_duration(self.window_ns)
+        )
+    }
+
+    /// True for the steps people are told about: firing, level changes, reminders, resolved.
+    pub fn notifies(&self) -> bool {
+        matches!(self.to, AlertStatus::Firing | AlertStatus::Resolved)
+    }
+
+    /// The Conversations drill-down for this step: the rule's filter and the window that
+    /// produced the value.
+    pub fn drill(&self) -> Drill {
+        Drill {
+            query: self.filter.clone(),
+            from: self.at.saturating_sub(self.window_ns),
+            to: self.at,
+        }
+    }
+}
+
+/// What the Alerts pane opens on Enter: calls matching `query` with event time in
+/// `[from, to]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drill {
+    pub query: String,
+    pub from: Nanos,
+    pub to: Nanos,
+}
+
+/// Accumulated numbers of one bucket of one rule.
+#[derive(Debug, Clone)]
+struct Bucket {
+    no: i64,
+    num: f64,
+    den: f64,
+    hist: Hist<u32>,
+}
+
+impl Bucket {
+    fn empty(no: i64, metric: HistMetric) -> Bucket {
+        Bucket {
+            no,
+            num: 0.0,
+            den: 0.0,
+            hist: Hist::new(metric),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    Ok,
+    Pending { since: Nanos },
+    Firing { since: Nanos, notified: Nanos },
+}
+
+/// A rule with its buckets and lifecycle state.
+#[derive(Debug, Clone)]
+pub struct RuleState {
+    pub rule: Rule,
+    buckets: Vec<Bucket>,
+    /// Number of buckets a window covers.
+    span: i64,
+    /// Next bucket boundary (as a bucket number) to evaluate at.
+    next_eval: Option<i64>,
+    phase: Phase,
+    level: Option<Level>,
+    /// Event time the clock first reached this rule (to compute rates on a short start).
+    first: Option<Nanos>,
+    /// Value and time of the latest evaluation.
+    pub last_value: Option<f64>,
+    pub last_eval: Option<Nanos>,
+}
+
+impl RuleState {
+    fn new(rule: Rule) -> RuleState {
+        let span = (rule.window_ns / rule.step_ns).max(1);
+        let hm = hist_metric(&rule.metric);
+        RuleState {
+            buckets: (0..span + 2).map(|_| Bucket::empty(i64::MIN, hm)).collect(),
+            span,
+            rule,
+            next_eval: None,
+            phase: Phase::Ok,
+            level: None,
+            first: None,
+            last_value: None,
+            last_eval: None,
+        }
+    }
+
+    fn bucket_no(&self, t: Nanos) -> i64 {
+        t.div_euclid(self.rule.step_ns)
+    }
+
+    fn bucket(&mut self, no: i64) -> Option<&mut Bucket> {
+        let len = self.buckets.len() as i64;
+        let hm = hist_metric(&self.rule.metric);
+        let b = &mut self.buckets[no.rem_euclid(len) as usize];
+        if b.no > no {
+            return None;
+        }
+        if b.no != no {
+            *b = Bucket::empty(no, hm);
+        }
+        Some(b)
+    }
+
+    /// Current status for display.
+    pub fn status(&self) -> AlertStatus {
+        match self.phase {
+            Phase::Ok => AlertStatus::Ok,
+            Phase::Pending { .. } => AlertStatus::Pending,
+            Phase::Firing { .. } => AlertStatus::Firing,
+        }
+    }
+
+    /// Level in effect while pending or firing.
+    pub fn level(&self) -> Option<Level> {
+        self.level
+    }
+
+    /// Event time the current pending or firing state began.
+    pub fn since(&self) -> Option<Nanos> {
+        match self.phase {
+            Phase::Ok => None,
+            Phase::Pending { since } | Phase::Firing { since, .. } => Some(since),
+        }
+    }
+
+    /// The threshold of the level in effect (else the warning threshold).
+    pub fn threshold(&self) -> Option<f64> {
+        self.level
+            .and_then(|l| self.rule.threshold(l))
+            .or(self.rule.warn)
+            .or(self.rule.crit)
+    }
+
+    /// The Conversations drill-down: the rule's filter over the window that is (or was
+    /// last) evaluated.
+    pub fn drill(&self) -> Option<Drill> {
+        let to = self.last_eval?;
+        let window = self.rule.window_ns;
+        let from = self.since().map_or(to.saturating_sub(window), |s| {
+            s.saturating_sub(window).min(to.saturating_sub(window))
+        });
+        Some(Drill {
+            query: self.rule.filter_text.clone(),
+            from,
+            to,
+        })
+    }
+
+    fn observe_call(&mut self, c: &Call, t: Nanos) {
+        if self.rule.metric.is_unavailable() || !self.rule.filter.matches(c) {
+            return;
+        }
+        let no = self.bucket_no(t);
+        let metric = self.rule.metric.clone();
+        let Some(b) = self.bucket(no) else { return };
+        let is_error = c.status == Status::Error;
+        match &metric {
+            AlertMetric::Latency(_) => record(&mut b.hist, c.effective_latency_ms()),
+            AlertMetric::Ttft(_) => record(&mut b.hist, c.ttft_ms),
+            AlertMetric::Tpot(_) => record(&mut b.hist, c.tpot_ms()),
+            AlertMetric::ErrorRate => {
+                b.num += f64::from(u8::from(is_error));
+                b.den += 1.0;
+            }
+            AlertMetric::CallsPerMin => b.num += 1.0,
+            AlertMetric::TokensPerMin => {
+                b.num += (c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0)) as f64
+            }
+            AlertMetric::CostPerMin | AlertMetric::Cost => b.num += c.cost_usd.unwrap_or(0.0),
+            AlertMetric::Flags(fam) => {
+                b.num += c.flags.iter().filter(|f| &f.detector == fam).count() as f64
+            }
+            AlertMetric::FlagRate(fam) => {
+                b.num += f64::from(u8::from(c.flags.iter().any(|f| &f.detector == fam)));
+                b.den += 1.0;
+            }
+            AlertMetric::JudgeMean(name) => {
+                if let Some(v) = c.scores.get(name).filter(|v| v.is_finite()) {
+                    b.num += v;
+                    b.den += 1.0;
+                }
+            }
+            AlertMetric::FeedbackNegativeRate
+            | AlertMetric::DriftShare
+            | AlertMetric::Drift(_)
+            | AlertMetric::RephraseRate => {}
+        }
+    }
+
+    fn observe_feedback(&mut self, f: &Feedback, call: Option<&Call>, t: Nanos) {
+        if self.rule.metric != AlertMetric::FeedbackNegativeRate {
+            return;
+        }
+        let matches = match call {
+            Some(c) => self.rule.filter.matches(c),
+            None => self.rule.filter.is_empty(),
+        };
+        let (neg, counted) = match f.kind {
+            FeedbackKind::ThumbsDown => (1.0, true),
+            FeedbackKind::ThumbsUp => (0.0, true),
+            _ => (0.0, false),
+        };
+        if !matches || !counted {
+            return;
+        }
+        let no = self.bucket_no(t);
+        if let Some(b) = self.bucket(no) {
+            b.num += neg;
+            b.den += 1.0;
+        }
+    }
+
+    /// The metric over the buckets before boundary bucket `k`.
+    fn value_at(&self, k: i64) -> Option<f64> {
+        let lo = k - self.span;
+        let mut num = 0.0;
+        let mut den = 0.0;
+        let mut hist: Hist<u64> = Hist::new(hist_metric(&self.rule.metric));
+        for b in self.buckets.iter().filter(|b| b.no >= lo && b.no < k) {
+            num += b.num;
+            den += b.den;
+            hist.merge(&b.hist);
+        }
+        let boundary = k.saturating_mul(self.rule.step_ns);
+        let covered = self.first.map_or(self.rule.window_ns, |f| {
+            boundary.saturating_sub(f).clamp(1, self.rule.window_ns)
+        });
+        let minutes = covered as f64 / (60.0 * SECOND as f64);
+        let ratio = || (den > 0.0).then(|| num / den);
+        match &self.rule.metric {
+            AlertMetric::Latency(q) | AlertMetric::Ttft(q) | AlertMetric::Tpot(q) => {
+                hist.quantile(*q)
+            }
+            AlertMetric::ErrorRate
+            | AlertMetric::FlagRate(_)
+            | AlertMetric::FeedbackNegativeRate
+            | AlertMetric::JudgeMean(_) => ratio(),
+            AlertMetric::CallsPerMin | AlertMetric::TokensPerMin | AlertMetric::CostPerMin => {
+                Some(num / minutes)
+            }
+            AlertMetric::Cost | AlertMetric::Flags(_) => Some(num),
+            AlertMetric::DriftShare | AlertMetric::Drift(_) | AlertMetric::RephraseRate => None,
+        }
+    }
+
+    /// Evaluates at boundary bucket `k`, pushing any transition.
+    fn evaluate(&mut self, k: i64, out: &mut Sink) {
+        let at = k.saturating_mul(self.rule.step_ns);
+        let value = self.value_at(k);
+        self.last_value = value;
+        self.last_eval = Some(at);
+        let cond = match value {
+            Some(v) => self.rule.level_of(v),
+            None => match self.rule.no_data {
+                NoData::Ok => None,
+                NoData::Alert => Some(self.rule.top_level()),
+                NoData::Keep => return,
+            },
+        };
+        let rule = &self.rule;
+        let mut step = |from, to, level: Option<Level>, renotify| {
+            let threshold = level.and_then(|l| rule.threshold(l)).or(match to {
+                AlertStatus::Resolved | AlertStatus::Ok => rule.warn.or(rule.crit),
+                _ => None,
+            });
+            out.push(Transition {
+                rule: rule.name.clone(),
+                metric: rule.metric.to_string(),
+                filter: rule.filter_text.clone(),
+                from,
+                to,
+                level,
+                at,
+                value,
+                threshold,
+                window_ns: rule.window_ns,
+                renotify,
+            });
+        };
+        match (self.phase, cond) {
+            (Phase::Ok, None) => {}
+            (Phase::Ok, Some(l)) if rule.for_ns == 0 => {
+                step(AlertStatus::Ok, AlertStatus::Firing, Some(l), false);
+                self.phase = Phase::Firing {
+                    since: at,
+                    notified: at,
+                };
+            }
+            (Phase::Ok, Some(l)) => {
+                step(AlertStatus::Ok, AlertStatus::Pending, Some(l), false);
+                self.phase = Phase::Pending { since: at };
+            }
+            (Phase::Pending { since }, Some(l)) => {
+                if at.saturating_sub(since) >= rule.for_ns {
+                    step(AlertStatus::Pending, AlertStatus::Firing, Some(l), false);
+                    self.phase = Phase::Firing {
+                        since: at,
+                        notified: at,
+                    };
+                }
+            }
+            (Phase::Pending { .. }, None) => {
+                step(AlertStatus::Pending, AlertStatus::Ok, None, false);
+                self.phase = Phase::Ok;
+            }
+            (Phase::Firing { since, notified }, Some(l)) => {
+                if Some(l) != self.level {
+                    step(AlertStatus::Firing, AlertStatus::Firing, Some(l), false);
+                    self.phase = Phase::Firing {
+                        since,
+                        notified: at,
+                    };
+                } else if rule
+                    .renotify_ns
+                    .is_some_and(|r| at.saturating_sub(notified) >= r)
+                {
+                    step(AlertStatus::Firing, AlertStatus::Firing, Some(l), true);
+                    self.phase = Phase::Firing {
+                        since,
+                        notified: at,
+                    };
+                }
+            }
+            (Phase::Firing { .. }, None) => {
+                step(AlertStatus::Firing, AlertStatus::Resolved, None, false);
+                self.phase = Phase::Ok;
+            }
+        }
+        self.level = match self.phase {
+            Phase::Ok => None,
+            _ => cond,
+        };
+    }
+
+    /// Evaluates every boundary up to and including bucket `k`.
+    fn advance_to(&mut self, t: Nanos, out: &mut Sink) {
+        let k = self.bucket_no(t);
+        let Some(mut next) = self.next_eval else {
+            self.next_eval = Some(k + 1);
+            self.first = Some(t);
+            return;
+        };
+        while next <= k {
+            // After a long quiet gap every window is empty: skip the identical evaluations.
+            if k.saturating_sub(next) > self.span + 2 {
+                self.evaluate(next, out);
+                next = k;
+            }
+            self.evaluate(next, out);
+            next += 1;
+        }
+        self.next_eval = Some(next);
+    }
+}
+
+fn record(h: &mut Hist<u32>, v: Option<f64>) {
+    if let Some(v) = v {
+        h.record(v);
+    }
+}
+
+fn hist_metric(m: &AlertMetric) -> HistMetric {
+    match m {
+        AlertMetric::Ttft(_) => HistMetric::Ttft,
+        AlertMetric::Tpot(_) => HistMetric::Tpot,
+        _ => HistMetric::Latency,
+    }
+}
+
+/// Where transitions go: the bounded history and the notifier outbox.
+#[derive(Debug, Clone)]
+pub struct Sink {
+    pub history: VecDeque<Transition>,
+    outbox: VecDeque<Transition>,
+    cap: usize,
+    /// Transitions dropped from the outbox because nobody picked them up in time.
+    pub dropped: u64,
+    /// The worst level that fired since start (what `check` exits on).
+    pub worst: Option<Level>,
+}
+
+impl Default for Sink {
+    fn default() -> Self {
+        Sink::new(DEFAULT_HISTORY)
+    }
+}
+
+impl Sink {
+    /// A sink keeping `cap` transitions (0 means [`DEFAULT_HISTORY`]).
+    pub fn new(cap: usize) -> Sink {
+        Sink {
+            history: VecDeque::new(),
+            outbox: VecDeque::new(),
+            cap: if cap == 0 { DEFAULT_HISTORY } else { cap },
+            dropped: 0,
+            worst: None,
+        }
+    }
+
+    /// Records a transition.
+    pub fn push(&mut self, t: Transition) {
+        if t.to == AlertStatus::Firing {
+            self.worst = self.worst.max(t.level);
+        }
+        if t.notifies() {
+            if self.outbox.len() >= OUTBOX_CAP {
+                self.outbox.pop_front();
+                self.dropped += 1;
+            }
+            self.outbox.push_back(t.clone());
+        }
+        if self.history.len() >= self.cap {
+            self.history.pop_front();
+        }
+        self.history.push_back(t);
+    }
+}
+
+/// All alert rules, budgets and their history: the engine's alert state.
+#[derive(Debug, Clone)]
+pub struct AlertState {
+    pub rules: Vec<RuleState>,
+    pub budgets: Budgets,
+    pub sink: Sink,
+}
+
+impl Default for AlertState {
+    fn default() -> Self {
+        AlertState::new(AlertsConfig::default())
+    }
+}
+
+impl AlertState {
+    /// State for the configured rules and budgets.
+    pub fn new(cfg: AlertsConfig) -> AlertState {
+        AlertState {
+            rules: cfg.rules.into_iter().map(RuleState::new).collect(),
+            budgets: Budgets::new(cfg.budgets),
+            sink: Sink::new(cfg.history),
+        }
+    }
+
+    /// Moves the event clock to `t`, evaluating every rule at each boundary crossed.
+    pub fn advance(&mut self, t: Nanos) {
+        for r in &mut self.rules {
+            r.advance_to(t, &mut self.sink);
+        }
+        self.budgets.advance(t, &mut self.sink);
+    }
+
+    /// Feeds one LLM call at event time `t` (after advancing the clock to it).
+    pub fn observe_call(&mut self, c: &Call, t: Nanos) {
+        self.advance(t);
+        for r in &mut self.rules {
+            r.observe_call(c, t);
+        }
+        self.budgets.observe_call(c, t, &mut self.sink);
+    }
+
+    /// Feeds one piece of feedback; `call` is the call it refers to when known (for filters).
+    pub fn observe_feedback(&mut self, f: &Feedback, call: Option<&Call>, t: Nanos) {
+        self.advance(t);
+        for r in &mut self.rules {
+            r.observe_feedback(f, call, t);
+        }
+    }
+
+    /// Closes the newest buckets: evaluates every rule once more just after `now`, so the
+    /// last stretch of a finished input counts (`check` calls this at end of input).
+    pub fn flush(&mut self, now: Nanos) {
+        for r in &mut self.rules {
+            let end = r
+                .bucket_no(now)
+                .saturating_add(1)
+                .saturating_mul(r.rule.step_ns);
+            r.advance_to(end, &mut self.sink);
+        }
+    }
+
+    /// Transitions worth notifying about since the last call (firing, resolved, reminders).
+    pub fn take_notifications(&mut self) -> Vec<Transition> {
+        self.sink.outbox.drain(..).collect()
+    }
+
+    /// The full bounded history, oldest first.
+    pub fn history(&self) -> &VecDeque<Transition> {
+        &self.sink.history
+    }
+
+    /// Rules ordered for the Alerts pane: firing (crit first), then pending, then the rest by
+    /// most recent transition.
+    pub fn ordered(&self) -> Vec<&RuleState> {
+        let mut v: Vec<&RuleState> = self.rules.iter().collect();
+        let rank = |r: &RuleState| match r.status() {
+            AlertStatus::Firing => 0,
+            AlertStatus::Pending => 1,
+            _ => 2,
+        };
+        let last_change = |r: &RuleState| {
+            self.sink
+                .history
+                .iter()
+                .rev()
+                .find(|t| t.rule == r.rule.name)
+                .map_or(i64::MIN, |t| t.at)
+        };
+        v.sort_by_key(|r| {
+            (
+                rank(r),
+                std::cmp::Reverse(r.level()),
+                std::cmp::Reverse(last_change(r)),
+            )
+        });
+        v
+    }
+
+    /// The header banner: the worst firing alert and how many fire, if any.
+    pub fn banner(&self) -> Option<String> {
+        let firing: Vec<&RuleState> = self
+            .rules
+            .iter()
+            .filter(|r| r.status() == AlertStatus::Firing)
+            .collect();
+        let worst = firing.iter().max_by_key(|r| r.level())?;
+        let level = worst.level().map_or("warn", Level::as_str).to_uppercase();
+        let value = worst
+            .last_value
+            .map_or("no data".to_string(), |v| worst.rule.metric.format_value(v));
+        let more = if firing.len() > 1 {
+            format!(" (+{} more)", firing.len() - 1)
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "{level} {}: {} = {value}{more}",
+            worst.rule.name, worst.rule.metric
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call_at(lat: f64, err: bool) -> Call {
+        Call {
+            latency_ms: Some(lat),
+            status: if err { Status::Error } else { Status::Ok },
+            ..Call::default()
+        }
+    }
+
+    #[test]
+    fn metrics_parse_and_print_back() {
+        for m in [
+            "latency.p95",
+            "ttft.p50",
+            "tpot.p99",
+            "error_rate",
+            "calls_per_min",
+            "tokens_per_min",
+            "cost_per_min",
+            "cost",
+            "flags.pii",
+            "flag_rate.injection",
+            "drift.share",
+            "drift.input_tokens",
+            "feedback.negative_rate",
+            "judge.helpfulness.mean",
+            "rephrase_rate",
+        ] {
+            assert_eq!(AlertMetric::parse(m).unwrap().to_string(), m);
+        }
+        for bad in [
+            "latency.p42",
+            "latency",
+            "judge.x",
+            "flags.",
+            "nope",
+            "cost.x",
+        ] {
+            assert!(AlertMetric::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn thresholds_take_units() {
+        assert_eq!(parse_threshold("2s", ThresholdUnit::Millis), Some(2000.0));
+        assert_eq!(parse_threshold("250", ThresholdUnit::Millis), Some(250.0));
+        assert_eq!(parse_threshold("5%", ThresholdUnit::Ratio), Some(0.05));
+        assert_eq!(parse_threshold("$3.5", ThresholdUnit::Usd), Some(3.5));
+        assert_eq!(parse_threshold("fast", ThresholdUnit::Millis), None);
+    }
+
+    #[test]
+    fn for_delays_firing_and_pending_can_clear() {
+        let mut r = Rule::new("e", AlertMetric::ErrorRate, 60 * SECOND);
+        r.warn = Some(0.5);
+        r.for_ns = 20 * SECOND;
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            ..AlertsConfig::default()
+        });
+        for s in 0..200 {
+            st.observe_call(&call_at(1.0, (30..100).contains(&s)), s * SECOND);
+        }
+        let kinds: Vec<_> = st
+            .history()
+            .iter()
+            .map(|t| (t.from, t.to, t.at / SECOND))
+            .collect();
+        assert_eq!(kinds[0].1, AlertStatus::Pending);
+        assert_eq!(kinds[1].1, AlertStatus::Firing);
+        assert!(kinds[1].2 - kinds[0].2 >= 20);
+        assert_eq!(kinds.last().unwrap().1, AlertStatus::Resolved);
+        assert_eq!(st.sink.worst, Some(Level::Warn));
+    }
+
+    #[test]
+    fn no_data_alert_fires_and_keep_holds() {
+        let mut r = Rule::new("d", AlertMetric::DriftShare, 60 * SECOND);
+        r.warn = Some(0.3);
+        r.no_data = NoData::Alert;
+        let mut keep = r.clone();
+        keep.name = "k".into();
+        keep.no_data = NoData::Keep;
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r, keep],
+            ..AlertsConfig::default()
+        });
+        for s in 0..30 {
+            st.observe_call(&call_at(1.0, false), s * SECOND);
+        }
+        assert_eq!(st.rules[0].status(), AlertStatus::Firing);
+        assert_eq!(st.rules[1].status(), AlertStatus::Ok);
+        assert!(st.banner().unwrap().contains("d: drift.share"));
+    }
+
+    #[test]
+    fn renotify_repeats_while_firing_and_gaps_do_not_spin() {
+        let mut r = Rule::new("calls", AlertMetric::CallsPerMin, 60 * SECOND);
+        r.warn = Some(1.0);
+        r.renotify_ns = Some(30 * SECOND);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            ..AlertsConfig::default()
+        });
+        for s in 0..120 {
+            st.observe_call(&call_at(1.0, false), s * SECOND);
+        }
+        let n = st.take_notifications();
+        assert!(n.iter().filter(|t| t.renotify).count() >= 2, "{n:?}");
+        // A year-long gap evaluates a bounded number of times and resolves.
+        st.observe_call(&call_at(1.0, false), 365 * 86_400 * SECOND);
+        assert_eq!(st.history().back().unwrap().to, AlertStatus::Resolved);
+        assert!(st.take_notifications().len() <= 3);
+    }
+
+    #[test]
+    fn extreme_event_times_do_not_overflow() {
+        let mut r = Rule::new("e", AlertMetric::CallsPerMin, 60 * SECOND);
+        r.warn = Some(0.5);
+        r.renotify_ns = Some(SECOND);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            budgets: BudgetConfig {
+                daily: Some(1.0),
+                ..BudgetConfig::default()
+            },
+            ..AlertsConfig::default()
+        });
+        let c = Call {
+            cost_usd: Some(2.0),
+            ..call_at(1.0, false)
+        };
+        for t in [i64::MIN + 1, -SECOND, 0, i64::MAX - 1, i64::MAX] {
+            st.observe_call(&c, t);
+            st.flush(t);
+        }
+        for r in &st.rules {
+            let _ = r.drill();
+        }
+        let _ = st.budgets.forecasts();
+    }
+}

@@ -1,0 +1,234 @@
+#![allow(clippy::unwrap_used)]
+//! `llmmon export`: redaction leaves no email, card number or secret; the chat format
+//! validates against its documented shape; annotations survive a restart and ride along.
+
+use assert_cmd::Command;
+use llmmon::annotations::Annotations;
+use llmmon::export::validate_chat_line;
+use std::io::Write;
+
+const EMAIL: &str = "jane.doe@example.com";
+const CARD: &str = "4111 1111 1111 1111";
+const SECRET: &str = "sk-live-9fQ2xT7mB4nR8vK1pZ3w";
+const AWS: &str = "AKIAIOSFODNN7EXAMPLE";
+
+fn log(dir: &tempfile::TempDir) -> String {
+    let p = dir.path().join("app.jsonl");
+    let mut f = std::fs::File::create(&p).unwrap();
+    let base = 1_795_687_200;
+    let lines = [
+        format!(
+            r#"{{"type":"call","id":"a1","ts":{},"conversation_id":"conv-a","model":"gpt-4o","system_prompt":"Support bot. Escalate to {EMAIL}.","messages":[{{"role":"user","content":"My card is {CARD}, refund please"}}],"output":"Refund sent to {EMAIL}.","metadata":{{"api_key":"{SECRET}"}}}}"#,
+            base
+        ),
+        format!(
+            r#"{{"type":"call","id":"a2","ts":{},"conversation_id":"conv-a","model":"gpt-4o","system_prompt":"Support bot. Escalate to {EMAIL}.","messages":[{{"role":"user","content":"My card is {CARD}, refund please"}},{{"role":"assistant","content":"Refund sent to {EMAIL}."}},{{"role":"user","content":"use key {SECRET} and {AWS}"}}],"output":"Done.","tool_calls":[{{"name":"charge","arguments":"{{\"card\":\"{CARD}\"}}"}}]}}"#,
+            base + 5
+        ),
+        format!(
+            r#"{{"type":"call","id":"b1","ts":{},"conversation_id":"conv-b","model":"gpt-4o-mini","messages":[{{"role":"user","content":"hello"}}],"output":"Hi! How can I help?"}}"#,
+            base + 9
+        ),
+        format!(
+            r#"{{"type":"call","id":"c1","ts":{},"conversation_id":"conv-c","model":"gpt-4o-mini","messages":[{{"role":"user","content":"ping"}}],"status":"error","error_message":"timeout"}}"#,
+            base + 12
+        ),
+    ];
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+    p.display().to_string()
+}
+
+fn export(dir: &tempfile::TempDir, args: &[&str]) -> assert_cmd::assert::Assert {
+    let cfg = dir.path().join("empty.toml");
+    std::fs::write(&cfg, "").unwrap();
+    Command::cargo_bin("llmmon")
+        .unwrap()
+        .env("LLMMON_ANNOTATIONS", dir.path().join("ann.jsonl"))
+        .arg("export")
+        .arg("--config")
+        .arg(&cfg)
+        .args(args)
+        .assert()
+}
+
+fn assert_clean(text: &str) {
+    for leaked in [EMAIL, CARD, "4111111111111111", SECRET, AWS, "jane.doe"] {
+        assert!(!text.contains(leaked), "{leaked} leaked:\n{text}");
+    }
+}
+
+#[test]
+fn redacted_exports_leak_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = log(&dir);
+    for format in ["chat", "raw"] {
+        let out = dir.path().join(format!("out.{format}.jsonl"));
+        let report = dir.path().join(format!("incident.{format}.md"));
+        export(
+            &dir,
+            &[
+                &src,
+                "--filter",
+                "model:gpt-4o*",
+                "--format",
+                format,
+                "--redact",
+                "-o",
+                out.to_str().unwrap(),
+                "--incident-report",
+                report.to_str().unwrap(),
+            ],
+        )
+        .success();
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            text.contains("[EMAIL]") && text.contains("[CARD]"),
+            "{text}"
+        );
+        assert_clean(&text);
+        let md = std::fs::read_to_string(&report).unwrap();
+        assert!(md.starts_with("# llmmon incident report"), "{md}");
+        assert!(md.contains("## Top conversations by cost"));
+        assert_clean(&md);
+    }
+    // Without --redact the text is there (the test input really holds it).
+    let out = dir.path().join("plain.jsonl");
+    export(
+        &dir,
+        &[
+            &src,
+            "--filter",
+            "model:gpt-4o",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    )
+    .success();
+    assert!(std::fs::read_to_string(&out).unwrap().contains(EMAIL));
+}
+
+#[test]
+fn chat_lines_have_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = log(&dir);
+    let out = dir.path().join("chat.jsonl");
+    export(
+        &dir,
+        &[
+            &src,
+            "--filter",
+            "model:gpt-4o*",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    )
+    .success()
+    .stderr(predicates::str::contains("1 without an answer skipped"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for l in &lines {
+        validate_chat_line(l).unwrap();
+    }
+    let a: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let roles: Vec<&str> = a["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    // Turn two repeats turn one's history: it is not duplicated.
+    assert_eq!(roles, ["system", "user", "assistant", "user", "assistant"]);
+    assert_eq!(a["metadata"]["conversation"], "conv-a");
+    assert_eq!(a["metadata"]["calls"], serde_json::json!(["a1", "a2"]));
+    for bad in [
+        r#"{"messages":[]}"#,
+        r#"{"messages":[{"role":"user","content":"x"}]}"#,
+        r#"{"messages":[{"role":"tool","content":"x"},{"role":"assistant","content":"y"}]}"#,
+        r#"{"messages":[{"role":"user","content":"x","weight":0},{"role":"assistant","content":"y"}]}"#,
+        r#"{"messages":[{"role":"assistant","content":"y"}],"extra":1}"#,
+    ] {
+        assert!(validate_chat_line(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn annotations_survive_a_restart_and_drive_marked_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = log(&dir);
+    let path = dir.path().join("ann.jsonl");
+    {
+        let mut ann = Annotations::open(&path).unwrap();
+        ann.label(
+            Some("b1"),
+            Some("conv-b"),
+            "hallucination",
+            Some("made up a greeting"),
+        )
+        .unwrap();
+        assert!(ann.toggle_mark("conv-a", Some("a1")).unwrap());
+    }
+    let again = Annotations::open(&path).unwrap();
+    assert_eq!(again.all().len(), 2);
+    assert!(again.is_marked("conv-a", None));
+    assert_eq!(
+        again.for_call("b1").next().unwrap().label.as_deref(),
+        Some("hallucination")
+    );
+
+    let out = dir.path().join("marked.jsonl");
+    export(&dir, &[&src, "--marked", "-o", out.to_str().unwrap()]).success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| {
+            validate_chat_line(l).unwrap();
+            serde_json::from_str(l).unwrap()
+        })
+        .collect();
+    let convs: Vec<&str> = lines
+        .iter()
+        .map(|v| v["metadata"]["conversation"].as_str().unwrap())
+        .collect();
+    assert_eq!(convs, ["conv-a", "conv-b"]);
+    let b = &lines[1];
+    assert_eq!(
+        b["messages"][1]["weight"], 0,
+        "a hallucination is not learned from"
+    );
+    assert_eq!(
+        b["metadata"]["annotations"][0]["note"],
+        "made up a greeting"
+    );
+
+    let raw = dir.path().join("marked.raw.jsonl");
+    export(
+        &dir,
+        &[
+            &src,
+            "--marked",
+            "--format",
+            "raw",
+            "-o",
+            raw.to_str().unwrap(),
+        ],
+    )
+    .success();
+    let text = std::fs::read_to_string(&raw).unwrap();
+    assert!(text.contains("llmmon_annotations"), "{text}");
+}
+
+#[test]
+fn export_usage_errors_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = log(&dir);
+    export(&dir, &[&src, "--flagged"])
+        .failure()
+        .stderr(predicates::str::contains("-o FILE"));
+    export(&dir, &[&src, "--flagged", "--marked", "-o", "x"]).failure();
+    export(&dir, &[&src, "--filter", "colour:red", "-o", "x"])
+        .failure()
+        .stderr(predicates::str::contains("--filter"));
+}
