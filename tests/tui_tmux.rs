@@ -8,7 +8,10 @@ use std::io::Write;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/litellm.jsonl");
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/samples/litellm.jsonl"
+);
 
 struct Tmux {
     socket: String,
@@ -16,7 +19,12 @@ struct Tmux {
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().unwrap()
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     fn capture(&self) -> String {
@@ -43,24 +51,40 @@ impl Tmux {
             if s.contains(needle) {
                 return s;
             }
-            assert!(start.elapsed() < Duration::from_secs(15), "timed out waiting for {needle:?}; screen:\n{s}");
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "timed out waiting for {needle:?}; screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     fn title(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["display-message", "-p", "-t", "t", "#{pane_title}"]).stdout).trim().to_string()
+        String::from_utf8_lossy(
+            &self
+                .run(&["display-message", "-p", "-t", "t", "#{pane_title}"])
+                .stdout,
+        )
+        .trim()
+        .to_string()
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
     }
 }
 
 fn tmux_available() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -84,12 +108,34 @@ fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
     .unwrap();
     drop(f);
 
-    let tmux = Tmux { socket: format!("llmmon-test-{}", std::process::id()) };
-    let started = tmux.run(&["-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "48", "-s", "t", "sh"]);
-    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let tmux = Tmux {
+        socket: format!("llmmon-test-{}", std::process::id()),
+    };
+    let started = tmux.run(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        "-s",
+        "t",
+        "sh",
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
     tmux.run(&["set-option", "-t", "t", "allow-rename", "on"]);
     let title_before = tmux.title();
-    let cmd = format!("NO_COLOR= {} --from-start {}", env!("CARGO_BIN_EXE_llmmon"), log.display());
+    let cmd = format!(
+        "NO_COLOR= {} --from-start {}",
+        env!("CARGO_BIN_EXE_llmmon"),
+        log.display()
+    );
     tmux.literal(&cmd);
     tmux.keys(&["Enter"]);
     let s = tmux.wait_for("1:Overview");
@@ -105,11 +151,17 @@ fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
     tmux.keys(&["Enter"]);
     let s = tmux.wait_for("hits");
     assert!(s.contains("filter: user:priya"), "{s}");
-    assert!(s.lines().filter(|l| l.contains("priya")).count() >= 2, "{s}");
+    assert!(
+        s.lines().filter(|l| l.contains("priya")).count() >= 2,
+        "{s}"
+    );
 
     tmux.keys(&["Escape"]);
     let s = tmux.wait_for("sort last");
-    assert!(!s.contains("filter: user:priya"), "Esc clears the filter: {s}");
+    assert!(
+        !s.contains("filter: user:priya"),
+        "Esc clears the filter: {s}"
+    );
 
     // The hostile record is shown escaped, and the title is unchanged.
     tmux.keys(&["/"]);
@@ -117,7 +169,11 @@ fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
     tmux.keys(&["Enter", "Enter"]);
     let s = tmux.wait_for("detail · conversation evil-sess");
     assert!(s.contains(r"ok\x1b[2J\x1b]0;pwned\x07 bye\x00"), "{s}");
-    assert_eq!(tmux.title(), title_before, "the record retitled the terminal");
+    assert_eq!(
+        tmux.title(),
+        title_before,
+        "the record retitled the terminal"
+    );
     tmux.keys(&["Escape"]);
 
     tmux.keys(&["?"]);
@@ -127,6 +183,9 @@ fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
     tmux.literal("echo done-marker");
     tmux.keys(&["Enter"]);
     let s = tmux.wait_for("\ndone-marker");
-    assert!(!s.contains("1:Overview") && !s.contains("Conversations"), "the alternate screen was left: {s}");
+    assert!(
+        !s.contains("1:Overview") && !s.contains("Conversations"),
+        "the alternate screen was left: {s}"
+    );
     assert_ne!(tmux.title(), "pwned");
 }
