@@ -92,10 +92,27 @@ pub fn sanitize(s: &str, mode: Mode) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len() + 16);
     out.push_str(&s[..restart]);
     let mut col = 0usize;
-    let mut chars = s[restart..].chars().peekable();
-    while let Some(c) = chars.next() {
+    let rest = &s[restart..];
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Copy runs of printable ASCII in one go.
+        let run = bytes[i..]
+            .iter()
+            .position(|b| !(0x20..0x7f).contains(b))
+            .unwrap_or(bytes.len() - i);
+        if run > 0 {
+            out.push_str(&rest[i..i + run]);
+            col += run;
+            i += run;
+            continue;
+        }
+        let Some(c) = rest[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
         match c {
-            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' if bytes.get(i) == Some(&b'\n') => {}
             '\n' | '\r' | '\u{2028}' | '\u{2029}' => {
                 match mode.newlines {
                     Newlines::Keep => out.push('\n'),
