@@ -41,6 +41,8 @@ pub struct Config {
     pub websocket: WebSocketConfig,
     pub engine: EngineSection,
     pub pricing: PricingConfig,
+    /// `[safety]`: the detectors (see `llmmon.toml.example`).
+    pub safety: crate::enrich::safety::config::SafetyConfig,
     pub tui: TuiConfig,
     /// Where this config came from (not read from the file).
     #[serde(skip)]
@@ -173,10 +175,7 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            line: e
-                .span()
-                .map(|s| line_of(text, s.start))
-                .unwrap_or(0),
+            line: e.span().map(|s| line_of(text, s.start)).unwrap_or(0),
             message: e.message().to_string(),
         })?;
         cfg.engine_config_at(path)?;
@@ -196,13 +195,21 @@ impl Config {
         let mut windows = Vec::new();
         for w in &e.windows {
             windows.push(parse_duration(w).ok_or_else(|| {
-                Self::invalid(path, "engine.windows", format!("{w:?} is not a duration like 5m"))
+                Self::invalid(
+                    path,
+                    "engine.windows",
+                    format!("{w:?} is not a duration like 5m"),
+                )
             })?);
         }
         windows.sort_unstable();
         windows.dedup();
         let gap = parse_duration(&e.session_gap).ok_or_else(|| {
-            Self::invalid(path, "engine.session_gap", format!("{:?} is not a duration", e.session_gap))
+            Self::invalid(
+                path,
+                "engine.session_gap",
+                format!("{:?} is not a duration", e.session_gap),
+            )
         })?;
         let mut cfg = EngineConfig {
             windows,
@@ -219,7 +226,10 @@ impl Config {
 
     /// The engine configuration this file describes.
     pub fn engine_config(&self) -> Result<EngineConfig, ConfigError> {
-        let path = self.path.clone().unwrap_or_else(|| PathBuf::from("(defaults)"));
+        let path = self
+            .path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("(defaults)"));
         self.engine_config_at(&path)
     }
 
@@ -278,16 +288,21 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let text = "[engine]\nmax_calls = 10\nbogus = 1\n";
-        let err = Config::parse(text, Path::new("x.toml")).unwrap_err().to_string();
+        let err = Config::parse(text, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("x.toml:3:"), "{err}");
         let text = "[engine]\nwindows = [\"5 parsecs\"]\n";
-        let err = Config::parse(text, Path::new("x.toml")).unwrap_err().to_string();
+        let err = Config::parse(text, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("engine.windows"), "{err}");
     }
 
     #[test]
     fn pricing_overrides_add_models() {
-        let text = "[pricing.models.acme-ft]\ninput_cost_per_token = 1e-6\noutput_cost_per_token = 2e-6\n";
+        let text =
+            "[pricing.models.acme-ft]\ninput_cost_per_token = 1e-6\noutput_cost_per_token = 2e-6\n";
         let cfg = Config::parse(text, Path::new("x.toml")).unwrap();
         let t = cfg.price_table().unwrap();
         assert!(t.lookup("acme-ft").is_some());

@@ -1,17 +1,20 @@
 //! llmmon: a live terminal monitor for LLM applications.
 //!
 //! The flow is one-way (see `DESIGN.md` in the shared docs): [`source`] → [`decode`] →
-//! enrich → engine → views. The engine is pure and synchronous; views only read it.
+//! [`enrich`] → [`engine`] → views ([`tui`], [`report`]). The engine is pure and
+//! synchronous; views only read it.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod decode;
+pub mod demo;
 pub mod engine;
 pub mod enrich;
 pub mod pipeline;
 pub mod query;
-pub mod report;
 pub mod record;
+pub mod report;
+pub mod scan;
 pub mod source;
 pub mod tui;

@@ -6,6 +6,9 @@ use llmmon::commands;
 use llmmon::config::Config;
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -21,9 +24,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let cfg = Config::load(cli.config.as_deref())?;
     match cli.command {
         Some(Command::Report(args)) => commands::report::run(&cfg, &args),
+        Some(Command::Gen(args)) => commands::gen::run(&args),
+        Some(Command::Scan(args)) => commands::scan::run(&cfg, &args),
         Some(Command::Watch(args)) => commands::watch::run(&cfg, &args),
         Some(Command::Demo(args)) => commands::watch::run_demo(&cfg, &args),
-        Some(_) => anyhow::bail!("TEMP"),
         None if !cli.watch.sources.is_empty() => commands::watch::run(&cfg, &cli.watch),
         None => {
             let mut cmd = Cli::command();

@@ -15,9 +15,9 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
 /// Capacity of the source → decode channel, in batches.
-const SOURCE_QUEUE: usize = 64;
+const SOURCE_QUEUE: usize = 8;
 /// Capacity of the decode → engine channel, in batches.
-const UPDATE_QUEUE: usize = 64;
+const UPDATE_QUEUE: usize = 4;
 
 /// What the engine owner applies, in order.
 #[derive(Debug)]
@@ -31,7 +31,10 @@ pub enum Update {
         metric_points: u64,
     },
     /// A source's state changed.
-    State { source: SourceId, state: SourceState },
+    State {
+        source: SourceId,
+        state: SourceState,
+    },
     /// Bytes read by a source.
     Bytes { source: SourceId, n: u64 },
 }
@@ -77,8 +80,9 @@ pub struct Pipeline {
 }
 
 /// Something that can start extra sources (the demo generator) on the pipeline's runtime.
-pub type ExtraSpawner =
-    Box<dyn FnOnce(SourceId, tokio::sync::mpsc::Sender<SourceEvent>) -> tokio::task::JoinHandle<()>>;
+pub type ExtraSpawner = Box<
+    dyn FnOnce(SourceId, tokio::sync::mpsc::Sender<SourceEvent>) -> tokio::task::JoinHandle<()>,
+>;
 
 impl Pipeline {
     /// Registers every source with the engine and starts reading. `demo` starts the
@@ -110,7 +114,10 @@ impl Pipeline {
                 SourceSpec::Otlp { .. } => {
                     engine.note_state(
                         id,
-                        SourceState::Error("OTLP receiving is not built yet; use the Collector's file exporter".into()),
+                        SourceState::Error(
+                            "OTLP receiving is not built yet; use the Collector's file exporter"
+                                .into(),
+                        ),
                     );
                 }
             }

@@ -38,7 +38,9 @@ impl Record {
 
 /// What kind of work a call or span did. Only `Chat`, `Completion` and `Embeddings` are
 /// counted as LLM calls; the rest are structure around them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     #[default]
@@ -88,9 +90,19 @@ impl Operation {
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
-    #[serde(alias = "success", alias = "OK", alias = "STATUS_CODE_OK", alias = "unset")]
+    #[serde(
+        alias = "success",
+        alias = "OK",
+        alias = "STATUS_CODE_OK",
+        alias = "unset"
+    )]
     Ok,
-    #[serde(alias = "failure", alias = "ERROR", alias = "STATUS_CODE_ERROR", alias = "failed")]
+    #[serde(
+        alias = "failure",
+        alias = "ERROR",
+        alias = "STATUS_CODE_ERROR",
+        alias = "failed"
+    )]
     Error,
 }
 
@@ -113,13 +125,29 @@ pub enum CostProvenance {
 /// Token counts of one call. `None` means "not reported", which is not the same as zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Tokens {
-    #[serde(default, alias = "prompt_tokens", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "prompt_tokens",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input: Option<u64>,
-    #[serde(default, alias = "completion_tokens", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "completion_tokens",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<u64>,
-    #[serde(default, alias = "cached_tokens", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "cached_tokens",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cache_read: Option<u64>,
-    #[serde(default, alias = "cache_creation", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "cache_creation",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cache_write: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<u64>,
@@ -210,28 +238,65 @@ pub struct Flag {
 pub struct Call {
     pub id: String,
     /// Start time (unix ns).
-    #[serde(default, with = "time_opt", alias = "start_time", alias = "startTime", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time_opt",
+        alias = "start_time",
+        alias = "startTime",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start: Option<Nanos>,
     /// End time (unix ns). Event time is `end`, else `start`, else `ts`.
-    #[serde(default, with = "time_opt", alias = "end_time", alias = "endTime", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time_opt",
+        alias = "end_time",
+        alias = "endTime",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end: Option<Nanos>,
     /// A single timestamp for sources that have only one.
-    #[serde(default, with = "time_opt", alias = "timestamp", alias = "time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time_opt",
+        alias = "timestamp",
+        alias = "time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ts: Option<Nanos>,
-    #[serde(default, alias = "session_id", alias = "conversation", alias = "session", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "session_id",
+        alias = "conversation",
+        alias = "session",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversation_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn: Option<u32>,
     #[serde(default, alias = "user_id", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    #[serde(default, alias = "service", alias = "service_name", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "service",
+        alias = "service_name",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub app: Option<String>,
-    #[serde(default, alias = "environment", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "environment",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub env: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// Requested model (what the application asked for).
-    #[serde(default, alias = "request_model", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "request_model",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model: Option<String>,
     /// Model the provider says answered (often dated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,9 +316,17 @@ pub struct Call {
     pub error_message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
-    #[serde(default, alias = "duration_ms", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "duration_ms",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latency_ms: Option<f64>,
-    #[serde(default, alias = "time_to_first_token_ms", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "time_to_first_token_ms",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ttft_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
@@ -266,14 +339,27 @@ pub struct Call {
     pub cost_source: Option<CostProvenance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,
-    #[serde(default, alias = "input_messages", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        alias = "input_messages",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub messages: Vec<Message>,
-    #[serde(default, alias = "output_text", alias = "response", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "output_text",
+        alias = "response",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     /// Retrieved documents given to the model (RAG context).
-    #[serde(default, alias = "retrieved_context", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        alias = "retrieved_context",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub context: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
@@ -391,7 +477,12 @@ pub enum FeedbackKind {
 pub struct Feedback {
     #[serde(alias = "target_id", alias = "call")]
     pub call_id: String,
-    #[serde(default, with = "time_opt", alias = "timestamp", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time_opt",
+        alias = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time: Option<Nanos>,
     pub kind: FeedbackKind,
     #[serde(default, alias = "score", skip_serializing_if = "Option::is_none")]
@@ -519,7 +610,9 @@ mod tests {
             "prompt_tokens":0,"tokens":{"prompt_tokens":12,"completion_tokens":3},
             "model":"gpt-4o","status":"failure","session_id":"s1"}"#;
         let r: Record = serde_json::from_str(line).unwrap();
-        let Record::Call(c) = &r else { panic!("not a call") };
+        let Record::Call(c) = &r else {
+            panic!("not a call")
+        };
         assert_eq!(c.latency_ms, Some(1200.0));
         assert_eq!(c.tokens.input, Some(12));
         assert_eq!(c.status, Status::Error);

@@ -2,9 +2,9 @@
 //! object documented in the README. Numbers come from [`Engine::summary`], the same code
 //! the TUI reads, so the two always agree.
 
+use crate::engine::hist::Percentiles;
 use crate::engine::sources::SourceStats;
 use crate::engine::{Engine, GroupSummary, Summary};
-use crate::engine::hist::Percentiles;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -49,7 +49,11 @@ pub fn ms(v: Option<f64>) -> String {
         None => "-".into(),
         Some(v) if v < 1000.0 => format!("{v:.0}ms"),
         Some(v) if v < 60_000.0 => format!("{:.2}s", v / 1000.0),
-        Some(v) => format!("{}m{:02}s", (v / 60_000.0) as u64, ((v % 60_000.0) / 1000.0) as u64),
+        Some(v) => format!(
+            "{}m{:02}s",
+            (v / 60_000.0) as u64,
+            ((v % 60_000.0) / 1000.0) as u64
+        ),
     }
 }
 
@@ -197,9 +201,17 @@ pub fn to_text(engine: &Engine, s: &Summary, top: usize, price_date: &str) -> St
     group_table(&mut out, "by user", &s.by_user, top);
     group_table(&mut out, "by app", &s.by_app, top);
     if !s.flags.by_detector.is_empty() {
-        let _ = writeln!(out, "\nflags ({} records flagged)", count(s.flags.flagged_records));
+        let _ = writeln!(
+            out,
+            "\nflags ({} records flagged)",
+            count(s.flags.flagged_records)
+        );
         for (det, f) in &s.flags.by_detector {
-            let sev: Vec<String> = f.by_severity.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let sev: Vec<String> = f
+                .by_severity
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             let _ = writeln!(
                 out,
                 "  {det:<12} {:>6}   {:>8.2} per 1k calls   {}",
@@ -214,11 +226,10 @@ pub fn to_text(engine: &Engine, s: &Summary, top: usize, price_date: &str) -> St
         source_lines(&mut out, src);
     }
     let ev = &s.evicted;
-    if ev.calls + ev.conversations + ev.traces + ev.pending > 0 || !ev.groups_folded.is_empty() {
+    if ev.conversations + ev.traces > 0 || !ev.groups_folded.is_empty() {
         let _ = writeln!(
             out,
-            "\nbounded store: evicted {} calls, {} conversations, {} traces; folded into (other): {:?}",
-            count(ev.calls),
+            "\nbounded store: evicted {} conversations, {} traces; folded into (other): {:?}",
             count(ev.conversations),
             count(ev.traces),
             ev.groups_folded

@@ -78,7 +78,9 @@ fn decoded_totals(records: &[Record]) -> Totals {
 // ---- independent readers over raw JSON ----
 
 fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key).and_then(Value::as_array).map_or(&[], |a| a.as_slice())
+    v.get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], |a| a.as_slice())
 }
 
 fn attr<'a>(span: &'a Value, key: &str) -> Option<&'a Value> {
@@ -122,7 +124,10 @@ fn raw_span_model(span: &Value) -> Option<String> {
     if let Some(m) = attr_str(span, "gen_ai.request.model") {
         return Some(m.to_owned());
     }
-    for key in ["llm.invocation_parameters", "embedding.invocation_parameters"] {
+    for key in [
+        "llm.invocation_parameters",
+        "embedding.invocation_parameters",
+    ] {
         if let Some(p) = attr_str(span, key) {
             let p: Value = serde_json::from_str(p).unwrap();
             return p["model"].as_str().map(str::to_owned);
@@ -169,7 +174,13 @@ fn raw_totals(name: &str) -> (Totals, u64) {
         for rm in arr(&v, "resourceMetrics") {
             for sm in arr(rm, "scopeMetrics") {
                 for m in arr(sm, "metrics") {
-                    for kind in ["sum", "gauge", "histogram", "exponentialHistogram", "summary"] {
+                    for kind in [
+                        "sum",
+                        "gauge",
+                        "histogram",
+                        "exponentialHistogram",
+                        "summary",
+                    ] {
                         if let Some(k) = m.get(kind) {
                             points += arr(k, "dataPoints").len() as u64;
                         }
@@ -204,15 +215,40 @@ fn litellm_facts() {
     let d = decode_file("litellm.jsonl");
     let cs: Vec<_> = calls(&d.records).collect();
     assert_eq!(cs.len(), 30);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Chat).count(), 27);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Embeddings).count(), 3);
+    assert_eq!(
+        cs.iter().filter(|c| c.operation == Operation::Chat).count(),
+        27
+    );
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.operation == Operation::Embeddings)
+            .count(),
+        3
+    );
     assert_eq!(cs.iter().filter(|c| c.status == Status::Error).count(), 8);
-    assert_eq!(cs.iter().filter(|c| c.tokens.cache_read.unwrap_or(0) > 0).count(), 3);
-    assert_eq!(cs.iter().filter(|c| c.tokens.cache_write.unwrap_or(0) > 0).count(), 2);
-    assert_eq!(cs.iter().filter(|c| c.tokens.reasoning.unwrap_or(0) > 0).count(), 2);
-    assert_eq!(cs.iter().filter(|c| c.stream == Some(true)).count(), 6 + 1);
-    assert!(cs.iter().all(|c| c.cost_usd.is_some()
-        && c.cost_source == Some(llmmon::record::CostProvenance::Reported)));
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.tokens.cache_read.unwrap_or(0) > 0)
+            .count(),
+        3
+    );
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.tokens.cache_write.unwrap_or(0) > 0)
+            .count(),
+        2
+    );
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.tokens.reasoning.unwrap_or(0) > 0)
+            .count(),
+        2
+    );
+    assert_eq!(cs.iter().filter(|c| c.stream == Some(true)).count(), 6);
+    assert!(cs
+        .iter()
+        .all(|c| c.cost_usd.is_some()
+            && c.cost_source == Some(llmmon::record::CostProvenance::Reported)));
     // TTFT only on streams, and shorter than the whole call.
     for c in &cs {
         assert_eq!(c.ttft_ms.is_some(), c.stream == Some(true), "{}", c.id);
@@ -221,19 +257,36 @@ fn litellm_facts() {
         }
     }
     let users: BTreeSet<_> = cs.iter().filter_map(|c| c.user.as_deref()).collect();
-    assert_eq!(users, ["marco", "olu", "priya", "sven", "yuki"].into_iter().collect());
+    assert_eq!(
+        users,
+        ["marco", "olu", "priya", "sven", "yuki"]
+            .into_iter()
+            .collect()
+    );
     let errors: BTreeSet<_> = cs.iter().filter_map(|c| c.error_type.as_deref()).collect();
     assert!(errors.contains("RateLimitError") && errors.contains("ContextWindowExceededError"));
-    assert!(cs.iter().filter(|c| c.status == Status::Error).all(|c| c.error_message.is_some()));
-    assert!(cs.iter().all(|c| c.system_prompt.is_some() || c.operation == Operation::Embeddings));
+    assert!(cs
+        .iter()
+        .filter(|c| c.status == Status::Error)
+        .all(|c| c.error_message.is_some()));
+    assert!(cs
+        .iter()
+        .all(|c| c.system_prompt.is_some() || c.operation == Operation::Embeddings));
     assert_eq!(cs.iter().filter(|c| !c.tool_calls.is_empty()).count(), 2);
-    let embed = cs.iter().find(|c| c.operation == Operation::Embeddings).unwrap();
+    let embed = cs
+        .iter()
+        .find(|c| c.operation == Operation::Embeddings)
+        .unwrap();
     assert_eq!(embed.messages[0].role, "user");
     assert!(cs.iter().any(|c| c.app.as_deref() == Some("travel")));
     assert!(cs.iter().any(|c| c.tags.contains(&"canary".to_owned())));
+    // The README's 16 sessions include the embeddings' empty `session_id`, which is no session.
     assert_eq!(
-        cs.iter().filter_map(|c| c.conversation_id.as_deref()).collect::<BTreeSet<_>>().len(),
-        16
+        cs.iter()
+            .filter_map(|c| c.conversation_id.as_deref())
+            .collect::<BTreeSet<_>>()
+            .len(),
+        15
     );
 }
 
@@ -242,11 +295,32 @@ fn otel_genai_span_facts() {
     let d = decode_file("otel_genai_spans.jsonl");
     let cs: Vec<_> = calls(&d.records).collect();
     assert_eq!(cs.len(), 44);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Chat).count(), 30);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Embeddings).count(), 2);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Agent).count(), 4);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Workflow).count(), 4);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Tool).count(), 4);
+    assert_eq!(
+        cs.iter().filter(|c| c.operation == Operation::Chat).count(),
+        30
+    );
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.operation == Operation::Embeddings)
+            .count(),
+        2
+    );
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.operation == Operation::Agent)
+            .count(),
+        4
+    );
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.operation == Operation::Workflow)
+            .count(),
+        4
+    );
+    assert_eq!(
+        cs.iter().filter(|c| c.operation == Operation::Tool).count(),
+        4
+    );
     assert_eq!(cs.iter().filter(|c| c.status == Status::Error).count(), 7);
     // TTFT exactly on the streaming spans.
     let ttft: Vec<_> = cs.iter().filter(|c| c.ttft_ms.is_some()).collect();
@@ -254,8 +328,13 @@ fn otel_genai_span_facts() {
     assert!(ttft.iter().all(|c| c.stream == Some(true)));
     assert!(cs.iter().all(|c| c.app.as_deref() == Some("trip-planner")));
     assert!(cs.iter().all(|c| c.env.as_deref() == Some("dev")));
-    assert!(cs.iter().all(|c| c.trace_id.is_some() && c.start.is_some() && c.end.is_some()));
-    let rate = cs.iter().find(|c| c.model.as_deref() == Some("gpt-4.1-fail429")).unwrap();
+    assert!(cs
+        .iter()
+        .all(|c| c.trace_id.is_some() && c.start.is_some() && c.end.is_some()));
+    let rate = cs
+        .iter()
+        .find(|c| c.model.as_deref() == Some("gpt-4.1-fail429"))
+        .unwrap();
     assert_eq!(rate.error_type.as_deref(), Some("openai.RateLimitError"));
     assert!(rate.error_message.as_deref().unwrap().contains("429"));
     let tool = cs
@@ -263,14 +342,24 @@ fn otel_genai_span_facts() {
         .find(|c| c.operation == Operation::Tool && c.status == Status::Ok)
         .unwrap();
     assert_eq!(tool.name.as_deref(), Some("search_flights"));
-    assert!(tool.tool_calls[0].result.as_deref().unwrap().contains("AC 880"));
+    assert!(tool.tool_calls[0]
+        .result
+        .as_deref()
+        .unwrap()
+        .contains("AC 880"));
     assert!(cs.iter().any(|c| c.tokens.reasoning.unwrap_or(0) > 0));
-    let chat = cs.iter().find(|c| c.operation == Operation::Chat && c.status == Status::Ok).unwrap();
+    let chat = cs
+        .iter()
+        .find(|c| c.operation == Operation::Chat && c.status == Status::Ok)
+        .unwrap();
     assert!(chat.system_prompt.is_some() && chat.output.is_some() && !chat.messages.is_empty());
     assert!(chat.response_model.as_deref().unwrap().len() > chat.model.as_deref().unwrap().len());
     assert!(cs.iter().any(|c| c.operation == Operation::Chat
         && c.tool_calls.iter().any(|t| t.name == "search_flights")));
-    let responses = cs.iter().filter(|c| c.metadata.get("api_type").is_some()).count();
+    let responses = cs
+        .iter()
+        .filter(|c| c.metadata.contains_key("api_type"))
+        .count();
     assert_eq!(responses, 3);
     assert!(cs
         .iter()
@@ -283,12 +372,31 @@ fn openinference_facts() {
     let d = decode_file("openinference_spans.jsonl");
     let cs: Vec<_> = calls(&d.records).collect();
     assert_eq!(cs.len(), 25);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Chat).count(), 18);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Embeddings).count(), 1);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Agent).count(), 3);
-    assert_eq!(cs.iter().filter(|c| c.operation == Operation::Tool).count(), 3);
+    assert_eq!(
+        cs.iter().filter(|c| c.operation == Operation::Chat).count(),
+        18
+    );
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.operation == Operation::Embeddings)
+            .count(),
+        1
+    );
+    assert_eq!(
+        cs.iter()
+            .filter(|c| c.operation == Operation::Agent)
+            .count(),
+        3
+    );
+    assert_eq!(
+        cs.iter().filter(|c| c.operation == Operation::Tool).count(),
+        3
+    );
     // Request model recovered from the invocation parameters, even on failures.
-    assert!(cs.iter().filter(|c| c.operation.is_llm_call()).all(|c| c.model.is_some()));
+    assert!(cs
+        .iter()
+        .filter(|c| c.operation.is_llm_call())
+        .all(|c| c.model.is_some()));
     let failed: Vec<_> = cs
         .iter()
         .filter(|c| c.operation == Operation::Chat && c.status == Status::Error)
@@ -298,15 +406,22 @@ fn openinference_facts() {
         && c.error_type.is_some()
         && c.model.as_deref().unwrap().contains("-fail")));
     assert_eq!(cs.iter().filter(|c| c.ttft_ms.is_some()).count(), 3);
-    assert!(cs.iter().all(|c| c.conversation_id.is_some() && c.user.is_some()));
+    assert!(cs
+        .iter()
+        .all(|c| c.conversation_id.is_some() && c.user.is_some()));
     let users: BTreeSet<_> = cs.iter().filter_map(|c| c.user.as_deref()).collect();
     assert_eq!(users.len(), 5);
-    let embed = cs.iter().find(|c| c.operation == Operation::Embeddings).unwrap();
+    let embed = cs
+        .iter()
+        .find(|c| c.operation == Operation::Embeddings)
+        .unwrap();
     assert_eq!(embed.messages.len(), 3);
     let llm = cs.iter().find(|c| c.operation == Operation::Chat).unwrap();
     assert!(llm.system_prompt.is_some() && llm.tags == ["dev", "ide"]);
     assert_eq!(llm.metadata["tenant"], "initech");
-    assert!(cs.iter().any(|c| c.tool_calls.iter().any(|t| t.name == "run_tests")));
+    assert!(cs
+        .iter()
+        .any(|c| c.tool_calls.iter().any(|t| t.name == "run_tests")));
     assert!(cs.iter().all(|c| c.app.as_deref() == Some("code-helper")));
 }
 
@@ -318,14 +433,21 @@ fn legacy_span_facts() {
     assert_eq!(cs.iter().filter(|c| c.status == Status::Error).count(), 2);
     assert!(cs.iter().all(|c| c.provider.as_deref() == Some("openai")));
     assert_eq!(
-        cs.iter().find(|c| c.status == Status::Error).unwrap().error_type.as_deref(),
+        cs.iter()
+            .find(|c| c.status == Status::Error)
+            .unwrap()
+            .error_type
+            .as_deref(),
         Some("RateLimitError")
     );
 }
 
 #[test]
 fn log_events_become_linked_attachments() {
-    for (file, n) in [("otel_genai_legacy_logs.jsonl", 31), ("otel_genai_logs.jsonl", 30)] {
+    for (file, n) in [
+        ("otel_genai_legacy_logs.jsonl", 31),
+        ("otel_genai_logs.jsonl", 30),
+    ] {
         let d = decode_file(file);
         let atts: Vec<_> = d
             .records
@@ -336,7 +458,9 @@ fn log_events_become_linked_attachments() {
             })
             .collect();
         assert_eq!(atts.len(), n, "{file}");
-        assert!(atts.iter().all(|a| a.span_id.is_some() && a.trace_id.is_some() && a.time.is_some()));
+        assert!(atts
+            .iter()
+            .all(|a| a.span_id.is_some() && a.trace_id.is_some() && a.time.is_some()));
     }
     let legacy = decode_file("otel_genai_legacy_logs.jsonl");
     let count = |f: &dyn Fn(&llmmon::record::Attachment) -> bool| {
@@ -349,17 +473,62 @@ fn log_events_become_linked_attachments() {
     assert_eq!(count(&|a| a.system_prompt.is_some()), 9);
     assert_eq!(count(&|a| a.messages.iter().any(|m| m.role == "user")), 11);
     assert_eq!(count(&|a| a.finish_reason.is_some()), 9);
-    assert_eq!(count(&|a| a.tool_calls.iter().any(|t| t.name == "search_flights")), 1);
+    assert_eq!(
+        count(&|a| a.tool_calls.iter().any(|t| t.name == "search_flights")),
+        1
+    );
     let current = decode_file("otel_genai_logs.jsonl");
-    assert!(current.records.iter().all(|r| matches!(r, Record::Attachment(a)
+    assert!(current
+        .records
+        .iter()
+        .all(|r| matches!(r, Record::Attachment(a)
         if a.system_prompt.is_some() || !a.messages.is_empty())));
 }
 
 #[test]
 fn metrics_are_counted_not_recorded() {
-    for file in ["otel_genai_metrics.jsonl", "otel_genai_legacy_metrics.jsonl"] {
+    for file in [
+        "otel_genai_metrics.jsonl",
+        "otel_genai_legacy_metrics.jsonl",
+    ] {
         let d = decode_file(file);
         assert!(d.records.is_empty());
         assert!(d.metric_points > 0, "{file}");
     }
+}
+
+#[test]
+fn schema_doc_examples_decode() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md")).unwrap();
+    let mut dec = Decoder::new();
+    let mut out = Vec::new();
+    let mut in_block = false;
+    let mut lines = 0;
+    for line in doc.lines() {
+        match line {
+            "```json" => in_block = true,
+            "```" => in_block = false,
+            l if in_block => {
+                dec.decode(l.as_bytes(), 1, &mut out)
+                    .unwrap_or_else(|e| panic!("{l}: {e}"));
+                lines += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(out.len(), lines);
+    assert!(lines >= 9);
+    assert_eq!(
+        out.iter()
+            .filter(|r| matches!(r, Record::Feedback(_)))
+            .count(),
+        2
+    );
+    assert_eq!(
+        out.iter()
+            .filter(|r| matches!(r, Record::Attachment(_)))
+            .count(),
+        1
+    );
 }

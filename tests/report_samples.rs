@@ -34,7 +34,16 @@ struct Expected {
 
 impl Expected {
     #[allow(clippy::too_many_arguments)]
-    fn add(&mut self, model: &str, user: Option<&str>, error: bool, input: u64, output: u64, latency_ms: f64, cost: Option<f64>) {
+    fn add(
+        &mut self,
+        model: &str,
+        user: Option<&str>,
+        error: bool,
+        input: u64,
+        output: u64,
+        latency_ms: f64,
+        cost: Option<f64>,
+    ) {
         self.calls += 1;
         self.errors += u64::from(error);
         self.input += input;
@@ -44,7 +53,10 @@ impl Expected {
             Some(c) => self.cost += c,
             None => self.unpriced += 1,
         }
-        for (map, key) in [(&mut self.by_model, model), (&mut self.by_user, user.unwrap_or("(none)"))] {
+        for (map, key) in [
+            (&mut self.by_model, model),
+            (&mut self.by_user, user.unwrap_or("(none)")),
+        ] {
             let g = map.entry(key.to_string()).or_default();
             g.calls += 1;
             g.errors += u64::from(error);
@@ -60,7 +72,11 @@ fn report(file: &str) -> Value {
         .args(["report", "--json", &format!("{SAMPLES}/{file}")])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -78,7 +94,16 @@ fn lines(file: &str) -> Vec<Value> {
 fn price(model: &str, input: u64, cached: u64, output: u64) -> Option<f64> {
     let table: Value = serde_json::from_str(PRICES).unwrap();
     let base = match model.len().checked_sub(11) {
-        Some(i) if model.as_bytes()[i] == b'-' && model[i + 1..].chars().filter(|c| c.is_ascii_digit()).count() == 8 => &model[..i],
+        Some(i)
+            if model.as_bytes()[i] == b'-'
+                && model[i + 1..]
+                    .chars()
+                    .filter(|c| c.is_ascii_digit())
+                    .count()
+                    == 8 =>
+        {
+            &model[..i]
+        }
         _ => model,
     };
     let p = &table["models"][base];
@@ -98,7 +123,10 @@ fn otlp_attrs(span: &Value) -> BTreeMap<String, Value> {
                     let v = v
                         .get("stringValue")
                         .cloned()
-                        .or_else(|| v.get("intValue").map(|i| Value::from(i.as_str().unwrap().parse::<u64>().unwrap())))
+                        .or_else(|| {
+                            v.get("intValue")
+                                .map(|i| Value::from(i.as_str().unwrap().parse::<u64>().unwrap()))
+                        })
                         .or_else(|| v.get("doubleValue").cloned())
                         .unwrap_or(Value::Null);
                     (kv["key"].as_str().unwrap().to_string(), v)
@@ -133,22 +161,51 @@ fn expected_otlp(file: &str) -> Expected {
         let kind = s("openinference.span.kind");
         let op = s("gen_ai.operation.name");
         let is_llm = matches!(kind.as_deref(), Some("LLM" | "EMBEDDING"))
-            || matches!(op.as_deref(), Some("chat" | "text_completion" | "embeddings"));
+            || matches!(
+                op.as_deref(),
+                Some("chat" | "text_completion" | "embeddings")
+            );
         if !is_llm {
             continue;
         }
         let (model, response_model, input, output, cached, user) = if kind.is_some() {
-            let params: Value = serde_json::from_str(&s("llm.invocation_parameters").unwrap_or("{}".into())).unwrap();
-            let req = params["model"].as_str().map(str::to_string).or(s("embedding.model_name")).unwrap();
-            (req, s("llm.model_name"), n("llm.token_count.prompt"), n("llm.token_count.completion"), n("llm.token_count.prompt_details.cache_read"), s("user.id"))
+            let params: Value =
+                serde_json::from_str(&s("llm.invocation_parameters").unwrap_or("{}".into()))
+                    .unwrap();
+            let req = params["model"]
+                .as_str()
+                .map(str::to_string)
+                .or(s("embedding.model_name"))
+                .unwrap();
+            (
+                req,
+                s("llm.model_name"),
+                n("llm.token_count.prompt"),
+                n("llm.token_count.completion"),
+                n("llm.token_count.prompt_details.cache_read"),
+                s("user.id"),
+            )
         } else {
             let input = n("gen_ai.usage.input_tokens") + n("gen_ai.usage.prompt_tokens");
             let output = n("gen_ai.usage.output_tokens") + n("gen_ai.usage.completion_tokens");
-            (s("gen_ai.request.model").unwrap(), s("gen_ai.response.model"), input, output, n("gen_ai.usage.cache_read.input_tokens"), None)
+            (
+                s("gen_ai.request.model").unwrap(),
+                s("gen_ai.response.model"),
+                input,
+                output,
+                n("gen_ai.usage.cache_read.input_tokens"),
+                None,
+            )
         };
         let error = span["status"]["code"].as_u64() == Some(2);
         let latency = (nanos(&span["endTimeUnixNano"]) - nanos(&span["startTimeUnixNano"])) / 1e6;
-        let cost = price(response_model.as_deref().unwrap_or(&model), input, cached, output).or_else(|| price(&model, input, cached, output));
+        let cost = price(
+            response_model.as_deref().unwrap_or(&model),
+            input,
+            cached,
+            output,
+        )
+        .or_else(|| price(&model, input, cached, output));
         e.add(&model, user.as_deref(), error, input, output, latency, cost);
     }
     e
@@ -195,31 +252,62 @@ fn check(file: &str, e: &Expected) {
     assert_eq!(r["input_tokens"], e.input, "{file}: input tokens");
     assert_eq!(r["output_tokens"], e.output, "{file}: output tokens");
     assert_eq!(r["unpriced_calls"], e.unpriced, "{file}: unpriced");
-    assert!(close(r["cost_usd"].as_f64().unwrap(), e.cost, 1e-6), "{file}: cost {} vs {}", r["cost_usd"], e.cost);
-    let rate = if e.calls == 0 { 0.0 } else { e.errors as f64 / e.calls as f64 };
-    assert!(close(r["error_rate"].as_f64().unwrap(), rate, 1e-5), "{file}: error rate");
+    assert!(
+        close(r["cost_usd"].as_f64().unwrap(), e.cost, 1e-6),
+        "{file}: cost {} vs {}",
+        r["cost_usd"],
+        e.cost
+    );
+    let rate = if e.calls == 0 {
+        0.0
+    } else {
+        e.errors as f64 / e.calls as f64
+    };
+    assert!(
+        close(r["error_rate"].as_f64().unwrap(), rate, 1e-5),
+        "{file}: error rate"
+    );
     for (key, groups) in [("by_model", &e.by_model), ("by_user", &e.by_user)] {
         let got = r[key].as_object().unwrap();
-        assert_eq!(got.len(), groups.len(), "{file}: {key} keys {:?}", got.keys().collect::<Vec<_>>());
+        assert_eq!(
+            got.len(),
+            groups.len(),
+            "{file}: {key} keys {:?}",
+            got.keys().collect::<Vec<_>>()
+        );
         for (name, g) in groups {
             let o = &got[name];
             assert_eq!(o["calls"], g.calls, "{file}: {key}.{name}.calls");
             assert_eq!(o["errors"], g.errors, "{file}: {key}.{name}.errors");
-            assert_eq!(o["input_tokens"], g.input, "{file}: {key}.{name}.input_tokens");
-            assert_eq!(o["output_tokens"], g.output, "{file}: {key}.{name}.output_tokens");
+            assert_eq!(
+                o["input_tokens"], g.input,
+                "{file}: {key}.{name}.input_tokens"
+            );
+            assert_eq!(
+                o["output_tokens"], g.output,
+                "{file}: {key}.{name}.output_tokens"
+            );
         }
     }
     let mut lat = e.latencies.clone();
     lat.sort_by(f64::total_cmp);
     if let Some(max) = lat.last() {
-        assert!(close(r["latency_ms"]["max"].as_f64().unwrap(), *max, 1e-4), "{file}: max latency");
+        assert!(
+            close(r["latency_ms"]["max"].as_f64().unwrap(), *max, 1e-4),
+            "{file}: max latency"
+        );
         for (k, q) in [("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99)] {
             check_percentile(file, &r["latency_ms"][k], &lat, q);
         }
     }
     let src = &r["sources"][0];
     assert_eq!(src["kind"], "file");
-    assert_eq!(src["rejected"].as_object().unwrap().len(), 0, "{file}: rejected {}", src["rejected"]);
+    assert_eq!(
+        src["rejected"].as_object().unwrap().len(),
+        0,
+        "{file}: rejected {}",
+        src["rejected"]
+    );
     assert_eq!(src["lines"], lines(file).len() as u64);
 }
 
@@ -267,10 +355,16 @@ fn log_and_metric_files_report_records_but_no_calls() {
             .flat_map(|rm| rm["scopeMetrics"].as_array().cloned().unwrap_or_default())
             .flat_map(|sm| sm["metrics"].as_array().cloned().unwrap_or_default())
             .map(|m| {
-                ["histogram", "sum", "gauge", "exponentialHistogram", "summary"]
-                    .iter()
-                    .filter_map(|k| m[*k]["dataPoints"].as_array().map(Vec::len))
-                    .sum::<usize>() as u64
+                [
+                    "histogram",
+                    "sum",
+                    "gauge",
+                    "exponentialHistogram",
+                    "summary",
+                ]
+                .iter()
+                .filter_map(|k| m[*k]["dataPoints"].as_array().map(Vec::len))
+                .sum::<usize>() as u64
             })
             .sum();
         assert_eq!(r["metric_points"], raw_points, "{file}");

@@ -70,7 +70,7 @@ impl Probe {
     }
 
     /// Receives everything until the source ends.
-    async fn to_end(&mut self) {
+    async fn drain_to_end(&mut self) {
         while let Ok(Some(ev)) = tokio::time::timeout(WAIT, self.rx.recv()).await {
             self.take(ev);
         }
@@ -333,7 +333,7 @@ async fn without_follow_the_file_is_read_to_eof_including_an_unterminated_line()
     let (tx, rx) = mpsc::channel(4);
     let task = spawn_file(7, path.clone(), opts, tx);
     let mut p = Probe::new(rx);
-    p.to_end().await;
+    p.drain_to_end().await;
     task.await.unwrap();
     let mut want = lines;
     want.push("last-no-newline".into());
@@ -355,7 +355,7 @@ async fn an_unreadable_path_is_an_error_with_the_os_cause() {
         let (tx, rx) = mpsc::channel(4);
         let task = spawn_file(7, path.clone(), follow_opts(false), tx);
         let mut p = Probe::new(rx);
-        p.to_end().await;
+        p.drain_to_end().await;
         task.await.unwrap();
         let Some(SourceState::Error(msg)) = p.states.last() else {
             panic!("no error state: {:?}", p.states)
@@ -374,7 +374,53 @@ async fn a_stream_is_split_into_lines_and_ends_done() {
     let input: &'static [u8] = b"a\r\nb\n\nc";
     spawn_reader(7, input, SourceOptions::default(), tx);
     let mut p = Probe::new(rx);
-    p.to_end().await;
+    p.drain_to_end().await;
     assert_eq!(p.texts(), ["a", "b", "", "c"]);
     assert_eq!(p.states.last(), Some(&SourceState::Done));
+}
+
+/// Throughput of a one-shot read of a warm file, consumer included. Run with
+/// `cargo test --release --test source_file -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, not a check; run in release"]
+async fn measure_one_shot_read_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jsonl");
+    let line = format!(
+        r#"{{"type":"call","id":"c-{{}}","model":"gpt-4o","tokens":{{"input":1200,"output":300}},"output":"{}"}}"#,
+        "lorem ipsum ".repeat(25)
+    );
+    let mut f = std::io::BufWriter::new(File::create(&path).unwrap());
+    let mut size = 0u64;
+    let mut written = 0u64;
+    while size < 256 << 20 {
+        writeln!(f, "{line}").unwrap();
+        size += line.len() as u64 + 1;
+        written += 1;
+    }
+    drop(f);
+    for pass in ["cold-ish", "warm", "warm"] {
+        let opts = SourceOptions {
+            follow: false,
+            ..SourceOptions::default()
+        };
+        let (tx, mut rx) = mpsc::channel(64);
+        let started = std::time::Instant::now();
+        spawn_file(7, path.clone(), opts, tx);
+        let mut lines = 0u64;
+        while let Some(ev) = rx.recv().await {
+            if let SourceEvent::Lines(batch) = ev {
+                lines += batch.len() as u64;
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        assert_eq!(lines, written);
+        println!(
+            "{pass}: {} MiB, {lines} lines of {} bytes in {secs:.3}s = {:.0} MB/s, {:.2} M lines/s",
+            size >> 20,
+            line.len() + 1,
+            size as f64 / 1e6 / secs,
+            lines as f64 / 1e6 / secs
+        );
+    }
 }

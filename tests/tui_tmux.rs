@@ -131,11 +131,9 @@ fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
     );
     tmux.run(&["set-option", "-t", "t", "allow-rename", "on"]);
     let title_before = tmux.title();
-    let cmd = format!(
-        "NO_COLOR= {} --from-start {}",
-        env!("CARGO_BIN_EXE_llmmon"),
-        log.display()
-    );
+    // CI builds the release binary once and names it in LLMMON_BIN.
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    let cmd = format!("NO_COLOR= {bin} --from-start {}", log.display());
     tmux.literal(&cmd);
     tmux.keys(&["Enter"]);
     let s = tmux.wait_for("1:Overview");

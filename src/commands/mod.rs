@@ -1,11 +1,14 @@
 //! The binary's edge: each subcommand wires config, sources, pipeline, engine and a view
 //! together and returns the process exit code. Errors here are `anyhow` with context.
 
+pub mod gen;
 pub mod report;
+pub mod scan;
 pub mod watch;
 
 use crate::config::Config;
 use crate::enrich::pricing::{PriceTable, Pricer};
+use crate::enrich::safety::Detectors;
 use crate::enrich::Enricher;
 use crate::source::{SourceOptions, SourceSpec};
 use anyhow::{Context, Result};
@@ -38,8 +41,42 @@ pub fn source_options(cfg: &Config, follow: bool, from_start: bool) -> SourceOpt
     }
 }
 
-/// The enrich stage as configured: price table (built-in or replaced, with overrides).
+/// The safety detectors as configured.
+pub fn detectors(cfg: &Config) -> Result<Arc<Detectors>> {
+    Ok(Arc::new(
+        Detectors::new(&cfg.safety).context("building the safety detectors")?,
+    ))
+}
+
+/// The enrich stage as configured: price table (built-in or replaced, with overrides) and
+/// the safety detectors.
 pub fn enricher(cfg: &Config) -> Result<(Enricher, Arc<PriceTable>)> {
     let table = Arc::new(cfg.price_table().context("loading the price table")?);
-    Ok((Enricher::new(Pricer::new(table.clone())), table))
+    let det = detectors(cfg)?;
+    Ok((Enricher::new(Pricer::new(table.clone()), Some(det)), table))
+}
+
+/// Starts the built-in generator for `demo` sources on the pipeline's runtime.
+pub fn demo_spawner(
+    seed: u64,
+    speed: f64,
+    scenario: crate::demo::Scenario,
+) -> impl FnMut() -> crate::pipeline::ExtraSpawner {
+    move || {
+        let opts = crate::demo::DemoOptions {
+            speed,
+            seed,
+            scenario,
+            ..crate::demo::DemoOptions::default()
+        };
+        Box::new(move |id, tx| crate::demo::spawn_demo(id, opts, tx))
+    }
+}
+
+/// The generator scenario named on the command line.
+pub fn scenario(s: crate::cli::ScenarioArg) -> crate::demo::Scenario {
+    match s {
+        crate::cli::ScenarioArg::Steady => crate::demo::Scenario::Steady,
+        crate::cli::ScenarioArg::Incident => crate::demo::Scenario::Incident,
+    }
 }

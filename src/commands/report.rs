@@ -25,12 +25,16 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         }
     }
     let window = match &args.window {
-        Some(w) => Some(parse_duration(w).ok_or_else(|| anyhow::anyhow!("--window {w:?} is not a duration like 5m"))?),
+        Some(w) => Some(
+            parse_duration(w)
+                .ok_or_else(|| anyhow::anyhow!("--window {w:?} is not a duration like 5m"))?,
+        ),
         None => None,
     };
     let deadline = match &args.duration {
         Some(d) => {
-            let ns = parse_duration(d).ok_or_else(|| anyhow::anyhow!("--duration {d:?} is not a duration like 30s"))?;
+            let ns = parse_duration(d)
+                .ok_or_else(|| anyhow::anyhow!("--duration {d:?} is not a duration like 30s"))?;
             Some(Instant::now() + Duration::from_nanos(ns.unsigned_abs()))
         }
         None => None,
@@ -44,7 +48,13 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     let mut engine = Engine::new(engine_cfg);
     let (enricher, table) = enricher(cfg)?;
     let opts = source_options(cfg, false, true);
-    let mut pipeline = Pipeline::start(&specs, &opts, enricher, &mut engine, || -> crate::pipeline::ExtraSpawner { Box::new(|_, _| tokio::spawn(async {})) })?;
+    let mut pipeline = Pipeline::start(
+        &specs,
+        &opts,
+        enricher,
+        &mut engine,
+        super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Incident),
+    )?;
     pipeline.drain_into(&mut engine, deadline);
     pipeline.shutdown();
 

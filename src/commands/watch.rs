@@ -74,23 +74,9 @@ pub fn run_demo(cfg: &Config, args: &DemoArgs) -> Result<i32> {
 
 type Spawner = Box<dyn FnMut() -> ExtraSpawner>;
 
-/// The demo generator, once the demo module is in this build.
+/// The built-in generator for `demo` sources, in real time at `speed`.
 fn demo_spawner(seed: u64, speed: f64, scenario: crate::cli::ScenarioArg) -> Spawner {
-    let _ = (seed, speed, scenario);
-    Box::new(|| -> ExtraSpawner {
-        Box::new(|id, tx| {
-            tokio::spawn(async move {
-                let _ = tx
-                    .send(crate::source::SourceEvent::State {
-                        source: id,
-                        state: crate::source::SourceState::Error(
-                            "the demo generator is not in this build".into(),
-                        ),
-                    })
-                    .await;
-            })
-        })
-    })
+    Box::new(super::demo_spawner(seed, speed, super::scenario(scenario)))
 }
 
 fn live(

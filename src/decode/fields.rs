@@ -10,7 +10,9 @@ pub(super) fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
 
 /// A non-empty string at a path.
 pub(super) fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    get(v, path).and_then(Value::as_str).filter(|s| !s.is_empty())
+    get(v, path)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 /// An owned non-empty string at a path.
@@ -132,7 +134,8 @@ mod tests {
 
     #[test]
     fn content_parts_are_joined() {
-        let v = json!([{"type":"text","text":"a"},{"type":"image_url"},{"type":"text","content":"b"}]);
+        let v =
+            json!([{"type":"text","text":"a"},{"type":"image_url"},{"type":"text","content":"b"}]);
         assert_eq!(content_text(&v).as_deref(), Some("a\nb"));
         assert_eq!(content_text(&json!(null)), None);
     }

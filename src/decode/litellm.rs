@@ -4,13 +4,12 @@
 //! object; failures carry `error_information`; embeddings put their input in `messages`.
 
 use super::fields::{
-    content_text, f64_at, get, json_text, push_system, str_at, string_at, u64_at,
-    valid_ms,
+    content_text, f64_at, get, json_text, push_system, str_at, string_at, u64_at, valid_ms,
 };
 use super::{Reject, RejectReason};
 use crate::record::{
-    epoch_to_nanos, Call, CostProvenance, Message, Nanos, Operation, Record, Status, ToolCall,
-    Tokens,
+    epoch_to_nanos, Call, CostProvenance, Message, Nanos, Operation, Record, Status, Tokens,
+    ToolCall,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -60,7 +59,9 @@ pub(super) fn decode(v: &Value, arrival: Nanos, out: &mut Vec<Record>) -> Result
         call.cost_usd = Some(cost);
         call.cost_source = Some(CostProvenance::Reported);
     }
-    if str_at(v, &["status"]) == Some("failure") || str_at(v, &["error_information", "error_class"]).is_some() {
+    if str_at(v, &["status"]) == Some("failure")
+        || str_at(v, &["error_information", "error_class"]).is_some()
+    {
         call.status = Status::Error;
         call.error_type = string_at(v, &["error_information", "error_class"]);
         call.error_message = string_at(v, &["error_information", "error_message"])
@@ -79,7 +80,10 @@ fn operation(call_type: &str) -> Operation {
         Operation::Embeddings
     } else if t.contains("text_completion") {
         Operation::Completion
-    } else if t.starts_with("completion") || t.contains("responses") || t.contains("generate_content") {
+    } else if t.starts_with("completion")
+        || t.contains("responses")
+        || t.contains("generate_content")
+    {
         Operation::Chat
     } else {
         Operation::Other

@@ -124,8 +124,8 @@ impl Decoder {
         // struct also notices the keys that mark every other format, and hands those lines
         // (and any line it cannot read) to the generic path below.
         let native_err = match native::parse(text) {
-            Ok(native::Parsed::Native(wire)) => return native::convert(*wire, text, arrival, out),
-            Ok(native::Parsed::Foreign) => None,
+            Ok(Some(wire)) => return native::convert(wire, text, arrival, out),
+            Ok(None) => None,
             Err(e) => Some(e),
         };
         let value: Value = serde_json::from_str(text).map_err(json_error)?;
@@ -169,9 +169,14 @@ fn sniff(obj: &serde_json::Map<String, Value>) -> Format {
         return Format::Otlp;
     }
     if obj.contains_key("call_type")
-        && ["litellm_call_id", "response_cost", "hidden_params", "model_parameters"]
-            .iter()
-            .any(|k| obj.contains_key(*k))
+        && [
+            "litellm_call_id",
+            "response_cost",
+            "hidden_params",
+            "model_parameters",
+        ]
+        .iter()
+        .any(|k| obj.contains_key(*k))
     {
         return Format::LiteLlm;
     }
@@ -221,4 +226,131 @@ fn json_error(e: serde_json::Error) -> Reject {
         return Reject::new(RejectReason::UnknownShape, msg);
     }
     Reject::new(RejectReason::NotJson, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{CostProvenance, FeedbackKind, Operation, Status};
+
+    fn one(line: &str) -> Record {
+        let mut out = Vec::new();
+        Decoder::new()
+            .decode(line.as_bytes(), 7_000, &mut out)
+            .unwrap();
+        assert_eq!(out.len(), 1, "{out:?}");
+        out.remove(0)
+    }
+
+    fn call(line: &str) -> crate::record::Call {
+        match one(line) {
+            Record::Call(c) => *c,
+            other => panic!("not a call: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn native_flat_aliases() {
+        let c = call(
+            r#"{"id":"c1","timestamp":"2026-11-26T10:00:00Z","prompt_tokens":12,"completion_tokens":3,
+            "cache_read_tokens":4,"cache_write_tokens":5,"reasoning_tokens":6,"duration_ms":900,
+            "session_id":"s1","user_id":"u1","request_model":"gpt-4o","cost":0.25,"status":"failure",
+            "messages":[{"role":"user","content":"hi \"there\""}],"tool_calls":[{"name":"f","arguments":{"a":1}}]}"#,
+        );
+        assert_eq!(c.tokens.input, Some(12));
+        assert_eq!(c.tokens.output, Some(3));
+        assert_eq!(c.tokens.cache_read, Some(4));
+        assert_eq!(c.tokens.cache_write, Some(5));
+        assert_eq!(c.tokens.reasoning, Some(6));
+        assert_eq!(c.latency_ms, Some(900.0));
+        assert_eq!(c.conversation_id.as_deref(), Some("s1"));
+        assert_eq!(c.user.as_deref(), Some("u1"));
+        assert_eq!(c.model.as_deref(), Some("gpt-4o"));
+        assert_eq!(c.cost_source, Some(CostProvenance::Reported));
+        assert_eq!(c.status, Status::Error);
+        assert_eq!(c.ts, crate::record::parse_time_str("2026-11-26T10:00:00Z"));
+        assert_eq!(c.messages[0].content, "hi \"there\"");
+        assert_eq!(c.tool_calls[0].arguments, r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn native_epoch_times_and_first_alias_wins() {
+        let c = call(
+            r#"{"model":"m","start_time":1795687200,"end":1795687200500,"input_tokens":1,"prompt_tokens":2}"#,
+        );
+        assert_eq!(c.start, Some(1_795_687_200_000_000_000));
+        assert_eq!(c.end, Some(1_795_687_200_500_000_000));
+        assert_eq!(c.tokens.input, Some(1));
+        assert_eq!(c.effective_latency_ms(), Some(500.0));
+    }
+
+    #[test]
+    fn native_call_without_id_or_time_gets_stable_id_and_arrival() {
+        let line = r#"{"model":"gpt-4o","latency_ms":10}"#;
+        let a = call(line);
+        assert_eq!(a.id, call(line).id);
+        assert!(a.id.starts_with("line-"));
+        assert_eq!(a.ts, Some(7_000));
+        assert_eq!(a.operation, Operation::Chat);
+    }
+
+    #[test]
+    fn native_serde_form_round_trips() {
+        let c = call(
+            r#"{"id":"x","ts":"2026-11-26T10:00:00.250Z","model":"m","tokens":{"input":1},"operation":"invoke_agent","name":"A"}"#,
+        );
+        assert_eq!(c.operation, Operation::Agent);
+        let line = serde_json::to_string(&Record::Call(Box::new(c.clone()))).unwrap();
+        assert_eq!(call(&line), c);
+    }
+
+    #[test]
+    fn native_feedback_and_attachment() {
+        let Record::Feedback(f) =
+            one(r#"{"type":"feedback","call_id":"c1","kind":"down","comment":"wrong"}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(f.kind, FeedbackKind::ThumbsDown);
+        assert_eq!(f.time, Some(7_000));
+        let Record::Feedback(f) =
+            one(r#"{"call_id":"c1","kind":"score","score":0.5,"time":1795687200}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(f.value, Some(0.5));
+        let Record::Attachment(a) = one(r#"{"type":"attachment","span_id":"s","output":"o"}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(a.output.as_deref(), Some("o"));
+    }
+
+    #[test]
+    fn bare_provider_objects() {
+        let c = call(
+            r#"{"id":"chatcmpl-1","object":"chat.completion","created":1795687200,"model":"gpt-4o-2024-11-20",
+            "choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hello"}}],
+            "usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":2}}}"#,
+        );
+        assert_eq!(c.output.as_deref(), Some("hello"));
+        assert_eq!(c.tokens.cache_read, Some(2));
+        assert_eq!(c.ts, Some(1_795_687_200_000_000_000));
+        let c = call(
+            r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-opus-4-5","stop_reason":"tool_use",
+            "content":[{"type":"text","text":"let me look"},{"type":"tool_use","id":"t1","name":"search","input":{"q":"x"}}],
+            "usage":{"input_tokens":10,"output_tokens":4,"cache_read_input_tokens":3}}"#,
+        );
+        assert_eq!(c.provider.as_deref(), Some("anthropic"));
+        assert_eq!(c.tool_calls[0].arguments, r#"{"q":"x"}"#);
+        assert_eq!(c.ts, Some(7_000));
+        let c = call(
+            r#"{"id":"resp_1","object":"response","created_at":1795687200,"model":"gpt-4.1","status":"completed",
+            "instructions":"be brief","output":[{"type":"message","role":"assistant","content":[{"type":"output_text","text":"ok"}]}],
+            "usage":{"input_tokens":9,"output_tokens":1,"output_tokens_details":{"reasoning_tokens":0}}}"#,
+        );
+        assert_eq!(c.output.as_deref(), Some("ok"));
+        assert_eq!(c.system_prompt.as_deref(), Some("be brief"));
+        assert_eq!(c.tokens.input, Some(9));
+    }
 }

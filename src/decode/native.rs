@@ -8,7 +8,7 @@ use super::fields::line_id;
 use super::{Reject, RejectReason};
 use crate::record::{
     epoch_to_nanos, parse_time_str, Attachment, Call, CostProvenance, Feedback, FeedbackKind,
-    Message, Nanos, Operation, Record, Status, ToolCall, Tokens,
+    Message, Nanos, Operation, Record, Status, Tokens, ToolCall,
 };
 use serde::de::{self, IgnoredAny};
 use serde::{Deserialize, Deserializer};
@@ -161,16 +161,8 @@ pub(super) struct Wire<'a> {
     choices: Option<IgnoredAny>,
 }
 
-/// Result of the fast native read.
-pub(super) enum Parsed<'a> {
-    /// A native record, ready to convert.
-    Native(Box<Wire<'a>>),
-    /// A line with another format's keys: decode it generically.
-    Foreign,
-}
-
-/// Reads a line as native JSONL, or notices it is another format.
-pub(super) fn parse(text: &str) -> Result<Parsed<'_>, serde_json::Error> {
+/// Reads a line as native JSONL; `None` when it carries another format's keys.
+pub(super) fn parse(text: &str) -> Result<Option<Wire<'_>>, serde_json::Error> {
     let wire: Wire<'_> = serde_json::from_str(text)?;
     let foreign = wire.resource_spans.is_some()
         || wire.resource_logs.is_some()
@@ -179,11 +171,7 @@ pub(super) fn parse(text: &str) -> Result<Parsed<'_>, serde_json::Error> {
         || wire.object.is_some()
         || wire.choices.is_some()
         || matches!(&wire.record_type, Some(t) if !matches!(&*t.0, "call" | "feedback" | "attachment"));
-    Ok(if foreign {
-        Parsed::Foreign
-    } else {
-        Parsed::Native(Box::new(wire))
-    })
+    Ok((!foreign).then_some(wire))
 }
 
 /// Explains why a line that looked native could not be read.
@@ -241,9 +229,7 @@ fn feedback(w: Wire<'_>, arrival: Nanos) -> Result<Record, Reject> {
 fn feedback_kind(k: &str) -> FeedbackKind {
     match k.to_ascii_lowercase().as_str() {
         "thumbs_up" | "thumbs-up" | "up" | "like" | "positive" => FeedbackKind::ThumbsUp,
-        "thumbs_down" | "thumbs-down" | "down" | "dislike" | "negative" => {
-            FeedbackKind::ThumbsDown
-        }
+        "thumbs_down" | "thumbs-down" | "down" | "dislike" | "negative" => FeedbackKind::ThumbsDown,
         "score" | "rating" => FeedbackKind::Score,
         "comment" => FeedbackKind::Comment,
         "copy" => FeedbackKind::Copy,
@@ -327,7 +313,10 @@ fn call(w: Wire<'_>, text: &str, arrival: Nanos, typed: bool) -> Result<Record, 
         error_type,
         error_message,
         finish_reason: own(w.finish_reason),
-        latency_ms: w.latency_ms.or(w.duration_ms).filter(|v| v.is_finite() && *v >= 0.0),
+        latency_ms: w
+            .latency_ms
+            .or(w.duration_ms)
+            .filter(|v| v.is_finite() && *v >= 0.0),
         ttft_ms: w.ttft_ms.filter(|v| v.is_finite() && *v >= 0.0),
         stream: w.stream,
         tokens,
@@ -341,7 +330,11 @@ fn call(w: Wire<'_>, text: &str, arrival: Nanos, typed: bool) -> Result<Record, 
         trace_id: own(w.trace_id),
         span_id,
         parent_span_id: own(w.parent_span_id),
-        scores: w.scores.into_iter().filter(|(_, v)| v.is_finite()).collect(),
+        scores: w
+            .scores
+            .into_iter()
+            .filter(|(_, v)| v.is_finite())
+            .collect(),
         metadata: w.metadata,
         flags: Vec::new(),
     })))

@@ -5,7 +5,7 @@
 use super::fields::{content_text, f64_at, get, json_text, str_at, string_at, u64_at};
 use super::litellm::openai_tool_calls;
 use super::{Reject, RejectReason};
-use crate::record::{epoch_to_nanos, Call, Nanos, Operation, Record, Status, ToolCall, Tokens};
+use crate::record::{epoch_to_nanos, Call, Nanos, Operation, Record, Status, Tokens, ToolCall};
 use serde_json::Value;
 
 fn missing(what: &str) -> Reject {
@@ -49,7 +49,10 @@ pub(super) fn openai_chat(v: &Value, arrival: Nanos, out: &mut Vec<Record>) -> R
         output: u64_at(v, &["usage", "completion_tokens"]),
         cache_read: u64_at(v, &["usage", "prompt_tokens_details", "cached_tokens"]),
         cache_write: None,
-        reasoning: u64_at(v, &["usage", "completion_tokens_details", "reasoning_tokens"]),
+        reasoning: u64_at(
+            v,
+            &["usage", "completion_tokens_details", "reasoning_tokens"],
+        ),
     };
     out.push(Record::Call(Box::new(call)));
     Ok(())
@@ -79,7 +82,10 @@ pub(super) fn openai_responses(
                     call.tool_calls.push(ToolCall {
                         id: string_at(item, &["call_id"]).or_else(|| string_at(item, &["id"])),
                         name,
-                        arguments: item.get("arguments").and_then(json_text).unwrap_or_default(),
+                        arguments: item
+                            .get("arguments")
+                            .and_then(json_text)
+                            .unwrap_or_default(),
                         result: None,
                     });
                 }
@@ -94,7 +100,8 @@ pub(super) fn openai_responses(
             .then(|| "tool_calls".to_owned())
             .or_else(|| string_at(v, &["status"]))
     });
-    if str_at(v, &["status"]) == Some("failed") || get(v, &["error"]).is_some_and(|e| !e.is_null()) {
+    if str_at(v, &["status"]) == Some("failed") || get(v, &["error"]).is_some_and(|e| !e.is_null())
+    {
         call.status = Status::Error;
         call.error_type = string_at(v, &["error", "code"]);
         call.error_message = string_at(v, &["error", "message"]);

@@ -265,7 +265,12 @@ mod tests {
         }
         let s = h.summary();
         assert_eq!(s.count, 1000);
-        for (got, want) in [(s.p50, 500.0), (s.p90, 900.0), (s.p95, 950.0), (s.p99, 990.0)] {
+        for (got, want) in [
+            (s.p50, 500.0),
+            (s.p90, 900.0),
+            (s.p95, 950.0),
+            (s.p99, 990.0),
+        ] {
             let got = got.unwrap();
             assert!((got - want).abs() / want <= 0.01, "{got} vs {want}");
         }

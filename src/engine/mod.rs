@@ -272,7 +272,8 @@ impl Engine {
                 Scope::SinceStart => "since start".to_string(),
                 Scope::Window(len) => format_duration(len),
             },
-            from: (view.is_some() && g.all.first.is_some()).then(|| crate::record::format_time(from.max(g.all.first.unwrap_or(from)))),
+            from: (view.is_some() && g.all.first.is_some())
+                .then(|| crate::record::format_time(from.max(g.all.first.unwrap_or(from)))),
             to: view.is_some().then(|| crate::record::format_time(to)),
             records: self.records,
             calls,
@@ -351,7 +352,11 @@ impl ScopeView<'_> {
 
     /// Seconds the scope covers (for rates).
     pub fn span_secs(&self) -> f64 {
-        let from = self.grouped().all.first.map_or(self.from, |f| f.max(self.from));
+        let from = self
+            .grouped()
+            .all
+            .first
+            .map_or(self.from, |f| f.max(self.from));
         (self.to - from).max(0) as f64 / 1e9
     }
 }
@@ -463,7 +468,10 @@ impl FlagSummary {
                         d.clone(),
                         DetectorFlags {
                             total,
-                            by_severity: sev.iter().map(|(s, n)| (s.as_str().to_string(), *n)).collect(),
+                            by_severity: sev
+                                .iter()
+                                .map(|(s, n)| (s.as_str().to_string(), *n))
+                                .collect(),
                             per_1k_calls: per_1k,
                         },
                     )
@@ -531,7 +539,11 @@ mod tests {
                 model: Some(model.into()),
                 latency_ms: Some(lat),
                 operation: op,
-                status: if lat > 1000.0 { Status::Error } else { Status::Ok },
+                status: if lat > 1000.0 {
+                    Status::Error
+                } else {
+                    Status::Ok
+                },
                 ..Call::default()
             })),
         )
@@ -542,7 +554,14 @@ mod tests {
         let mut e = Engine::new(EngineConfig::default());
         let src = e.add_source("x", SourceKind::File);
         let batch: Vec<_> = (0..600)
-            .map(|i| call(i, if i % 2 == 0 { "a" } else { "b" }, 100.0 + i as f64, Operation::Chat))
+            .map(|i| {
+                call(
+                    i,
+                    if i % 2 == 0 { "a" } else { "b" },
+                    100.0 + i as f64,
+                    Operation::Chat,
+                )
+            })
             .chain([call(600, "a", 5.0, Operation::Tool)])
             .collect();
         e.ingest(src, batch);
@@ -551,7 +570,11 @@ mod tests {
         assert_eq!(total.spans, 1);
         assert_eq!(total.by_model["a"].calls, 300);
         let last_min = e.summary(Scope::Window(60 * SECOND));
-        assert!(last_min.calls <= 60 && last_min.calls >= 50, "{}", last_min.calls);
+        assert!(
+            last_min.calls <= 60 && last_min.calls >= 50,
+            "{}",
+            last_min.calls
+        );
         assert_eq!(total.sources[0].records, 601);
     }
 
@@ -559,7 +582,13 @@ mod tests {
     fn records_older_than_the_longest_window_are_rejected_as_late() {
         let mut e = Engine::new(EngineConfig::default());
         let src = e.add_source("x", SourceKind::File);
-        e.ingest(src, vec![call(10_000, "a", 1.0, Operation::Chat), call(1, "a", 1.0, Operation::Chat)]);
+        e.ingest(
+            src,
+            vec![
+                call(10_000, "a", 1.0, Operation::Chat),
+                call(1, "a", 1.0, Operation::Chat),
+            ],
+        );
         let s = e.summary(Scope::SinceStart);
         assert_eq!(s.calls, 1);
         assert_eq!(s.sources[0].rejected.get("late"), Some(&1));

@@ -81,7 +81,13 @@ mod tests {
     fn buckets_sum_the_window_and_drop_older() {
         let mut s = Series::default();
         for i in 0..120 {
-            s.add(i * SECOND, Point { calls: 1, ..Point::default() });
+            s.add(
+                i * SECOND,
+                Point {
+                    calls: 1,
+                    ..Point::default()
+                },
+            );
         }
         let b = s.buckets(119 * SECOND, 60 * SECOND, 6);
         assert_eq!(b.len(), 6);

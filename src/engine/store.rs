@@ -4,7 +4,8 @@
 //! whichever order it comes.
 
 use crate::record::{Attachment, Call, Feedback, FeedbackKind, Nanos, Status};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Bounds of the store.
 #[derive(Debug, Clone)]
@@ -272,12 +273,20 @@ impl Store {
         let Some(id) = c.trace_id.as_deref().filter(|s| !s.is_empty()) else {
             return;
         };
-        let tr = self.traces.entry(id.into()).or_insert_with(|| Trace {
-            id: id.into(),
-            first: t,
-            last: t,
-            ..Trace::default()
-        });
+        if !self.traces.contains_key(id) {
+            self.traces.insert(
+                id.into(),
+                Trace {
+                    id: id.into(),
+                    first: t,
+                    last: t,
+                    ..Trace::default()
+                },
+            );
+        }
+        let Some(tr) = self.traces.get_mut(id) else {
+            return;
+        };
         tr.spans.push(seq);
         tr.span_count += 1;
         if c.operation.is_llm_call() {
@@ -309,16 +318,21 @@ impl Store {
         t: Nanos,
     ) {
         let max_turns = self.cfg.max_turns;
-        let conv = self
-            .conversations
-            .entry(key.into())
-            .or_insert_with(|| Conversation {
-                key: key.into(),
-                derived,
-                first: t,
-                last: t,
-                ..Conversation::default()
-            });
+        if !self.conversations.contains_key(key) {
+            self.conversations.insert(
+                key.into(),
+                Conversation {
+                    key: key.into(),
+                    derived,
+                    first: t,
+                    last: t,
+                    ..Conversation::default()
+                },
+            );
+        }
+        let Some(conv) = self.conversations.get_mut(key) else {
+            return;
+        };
         conv.calls += 1;
         conv.first = conv.first.min(t);
         conv.last = conv.last.max(t);
@@ -370,7 +384,9 @@ impl Store {
             self.pending_attachments.entry(key).or_default().push(a);
             return;
         };
-        let Some(idx) = self.index_of(seq) else { return };
+        let Some(idx) = self.index_of(seq) else {
+            return;
+        };
         let had_flags = self.calls[idx].call.flags.len();
         let new_flags = a.flags.clone();
         merge_attachment(&mut self.calls[idx].call, a);
@@ -408,7 +424,11 @@ impl Store {
         self.generation += 1;
         let Some(seq) = self.by_id.get(f.call_id.as_str()).copied() else {
             if self.pending_feedback.len() >= self.cfg.max_pending {
-                self.feedback_unjoined += self.pending_feedback.values().map(|v| v.len() as u64).sum::<u64>();
+                self.feedback_unjoined += self
+                    .pending_feedback
+                    .values()
+                    .map(|v| v.len() as u64)
+                    .sum::<u64>();
                 self.pending_feedback.clear();
             }
             self.pending_feedback
@@ -446,7 +466,8 @@ impl Store {
                     self.by_id.remove(old.call.id.as_str());
                 }
                 if let (Some(tr), Some(sp)) = (old.call.trace_id, old.call.span_id) {
-                    self.by_span.remove(&(tr.into_boxed_str(), sp.into_boxed_str()));
+                    self.by_span
+                        .remove(&(tr.into_boxed_str(), sp.into_boxed_str()));
                 }
             }
         }

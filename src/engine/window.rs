@@ -4,7 +4,7 @@
 
 use super::stats::{HistMask, Stats, StatsSummary};
 use crate::record::{Call, Nanos};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Slots per window: a window of length W rolls in steps of W / SLOTS.
 pub const SLOTS: usize = 6;

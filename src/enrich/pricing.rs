@@ -317,8 +317,14 @@ mod tests {
             t.lookup("bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
             t.lookup("claude-sonnet-4-5")
         );
-        assert_eq!(t.lookup("claude-3-5-sonnet@20240620"), t.lookup("claude-3-7-sonnet"));
-        assert_eq!(t.lookup("gpt-4.1-mini-2025-04-14"), t.lookup("gpt-4.1-mini"));
+        assert_eq!(
+            t.lookup("claude-3-5-sonnet@20240620"),
+            t.lookup("claude-3-7-sonnet")
+        );
+        assert_eq!(
+            t.lookup("gpt-4.1-mini-2025-04-14"),
+            t.lookup("gpt-4.1-mini")
+        );
         assert_eq!(t.lookup("acme-support-ft-v2"), None);
         assert_eq!(t.lookup(""), None);
     }
@@ -344,7 +350,10 @@ mod tests {
         p.price(&mut c);
         let want = 600.0 * 2.5e-6 + 400.0 * 1.25e-6 + 100.0 * 1e-5;
         assert!((c.cost_usd.unwrap() - want).abs() < 1e-12);
-        assert!(matches!(c.cost_source, Some(CostProvenance::Computed { .. })));
+        assert!(matches!(
+            c.cost_source,
+            Some(CostProvenance::Computed { .. })
+        ));
 
         let mut big = call("gemini-2.5-pro", 250_000, 1000);
         p.price(&mut big);

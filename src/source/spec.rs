@@ -20,7 +20,12 @@ pub enum SourceSpec {
     /// `demo`: the built-in simulated application.
     Demo,
     /// `otlp://HOST:PORT`: an OTLP receiver to listen on.
-    Otlp { host: String, port: u16 },
+    Otlp {
+        /// Interface to bind (IPv6 addresses keep their brackets).
+        host: String,
+        /// TCP port, never 0.
+        port: u16,
+    },
 }
 
 /// Why a source string could not be understood.
@@ -30,8 +35,10 @@ pub enum SpecError {
         "empty source: give a file path, '-', 'demo', a ws:// or wss:// URL, or otlp://HOST:PORT"
     )]
     Empty,
+    /// A `scheme://` other than ws, wss, otlp or file.
     #[error("unsupported scheme '{scheme}' in source '{spec}': expected a file path, '-', 'demo', a ws:// or wss:// URL, or otlp://HOST:PORT")]
     UnsupportedScheme { scheme: String, spec: String },
+    /// A ws:// or wss:// URL that is not a valid request target (no host, bad port, ...).
     #[error("invalid WebSocket URL '{spec}': {cause}")]
     BadUrl { spec: String, cause: String },
     #[error(

@@ -38,7 +38,10 @@ impl<'a> Attrs<'a> {
 
     /// Keys starting with `prefix`, in input order.
     pub(super) fn keys_with(&self, prefix: &'a str) -> impl Iterator<Item = &'a str> + '_ {
-        self.keys.iter().copied().filter(move |k| k.starts_with(prefix))
+        self.keys
+            .iter()
+            .copied()
+            .filter(move |k| k.starts_with(prefix))
     }
 
     /// A `stringValue`, non-empty.
@@ -95,7 +98,11 @@ impl<'a> Attrs<'a> {
     /// The first element of an array value, or the value itself, as text.
     pub(super) fn first_string(&self, key: &str) -> Option<String> {
         let v = self.map.get(key)?;
-        match v.get("arrayValue").and_then(|a| a.get("values")).and_then(Value::as_array) {
+        match v
+            .get("arrayValue")
+            .and_then(|a| a.get("values"))
+            .and_then(Value::as_array)
+        {
             Some(values) => values.first().and_then(scalar_text),
             None => scalar_text(v),
         }
@@ -119,12 +126,16 @@ fn scalar_text(v: &Value) -> Option<String> {
         return (!s.is_empty()).then(|| s.to_owned());
     }
     if let Some(i) = v.get("intValue") {
-        return as_u64(i).map(|n| n.to_string()).or_else(|| i.as_str().map(str::to_owned));
+        return as_u64(i)
+            .map(|n| n.to_string())
+            .or_else(|| i.as_str().map(str::to_owned));
     }
     if let Some(d) = v.get("doubleValue").and_then(as_f64) {
         return Some(d.to_string());
     }
-    v.get("boolValue").and_then(Value::as_bool).map(|b| b.to_string())
+    v.get("boolValue")
+        .and_then(Value::as_bool)
+        .map(|b| b.to_string())
 }
 
 /// An OTLP `AnyValue` as plain JSON: kvlists become objects, arrays arrays, `{}` null.
@@ -146,13 +157,23 @@ pub(super) fn any_to_json(v: &Value) -> Value {
     }
     if let Some(a) = obj.get("arrayValue") {
         let values = a.get("values").and_then(Value::as_array);
-        return Value::Array(values.map_or_else(Vec::new, |vs| vs.iter().map(any_to_json).collect()));
+        return Value::Array(
+            values.map_or_else(Vec::new, |vs| vs.iter().map(any_to_json).collect()),
+        );
     }
     if let Some(kv) = obj.get("kvlistValue") {
         let mut m = Map::new();
-        for item in kv.get("values").and_then(Value::as_array).into_iter().flatten() {
+        for item in kv
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(k) = item.get("key").and_then(Value::as_str) {
-                m.insert(k.to_owned(), item.get("value").map_or(Value::Null, any_to_json));
+                m.insert(
+                    k.to_owned(),
+                    item.get("value").map_or(Value::Null, any_to_json),
+                );
             }
         }
         return Value::Object(m);

@@ -49,16 +49,28 @@ impl Content {
     pub(super) fn add_output(&mut self, v: &Value) {
         let mut texts = Vec::new();
         for m in v.as_array().into_iter().flatten() {
-            if let Some(t) = m.get("parts").and_then(Value::as_array).and_then(|p| parts_text(p)) {
+            if let Some(t) = m
+                .get("parts")
+                .and_then(Value::as_array)
+                .and_then(|p| parts_text(p))
+            {
                 texts.push(t);
             }
-            for part in m.get("parts").and_then(Value::as_array).into_iter().flatten() {
+            for part in m
+                .get("parts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if str_at(part, &["type"]) == Some("tool_call") {
                     if let Some(name) = string_at(part, &["name"]) {
                         self.tool_calls.push(ToolCall {
                             id: string_at(part, &["id"]),
                             name,
-                            arguments: part.get("arguments").and_then(json_text).unwrap_or_default(),
+                            arguments: part
+                                .get("arguments")
+                                .and_then(json_text)
+                                .unwrap_or_default(),
                             result: None,
                         });
                     }
@@ -122,8 +134,10 @@ mod tests {
             {"role":"system","parts":[{"type":"text","content":"be brief"}]},
             {"role":"user","parts":[{"type":"text","content":"hi"}]}
         ]));
-        c.add_output(&json!([{"role":"assistant","finish_reason":"tool_call","parts":[
-            {"type":"tool_call","name":"search","id":"c1","arguments":{"q":1}}]}]));
+        c.add_output(
+            &json!([{"role":"assistant","finish_reason":"tool_call","parts":[
+            {"type":"tool_call","name":"search","id":"c1","arguments":{"q":1}}]}]),
+        );
         assert_eq!(c.system_prompt.as_deref(), Some("be brief"));
         assert_eq!(c.messages.len(), 1);
         assert_eq!(c.tool_calls[0].arguments, r#"{"q":1}"#);

@@ -63,7 +63,13 @@ pub(super) fn count_metric_points(v: &Value) -> u64 {
     for rm in array(v, "resourceMetrics") {
         for sm in array(rm, "scopeMetrics") {
             for m in array(sm, "metrics") {
-                for kind in ["sum", "gauge", "histogram", "exponentialHistogram", "summary"] {
+                for kind in [
+                    "sum",
+                    "gauge",
+                    "histogram",
+                    "exponentialHistogram",
+                    "summary",
+                ] {
                     if let Some(points) = get(m, &[kind, "dataPoints"]).and_then(Value::as_array) {
                         n = n.saturating_add(points.len() as u64);
                     }

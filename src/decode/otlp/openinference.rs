@@ -5,7 +5,7 @@
 use super::super::fields::{push_system, str_at, string_at, valid_ms};
 use super::attrs::Attrs;
 use super::{array, unix_nano};
-use crate::record::{Call, Message, Operation, ToolCall, Tokens};
+use crate::record::{Call, Message, Operation, Tokens, ToolCall};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -69,7 +69,10 @@ pub(super) fn fill(a: &Attrs<'_>, span: &Value, span_name: Option<String>, call:
     if !texts.is_empty() {
         call.output = Some(texts.join("\n"));
     }
-    call.tool_calls = outputs.into_iter().flat_map(|(_, m)| m.tool_calls).collect();
+    call.tool_calls = outputs
+        .into_iter()
+        .flat_map(|(_, m)| m.tool_calls)
+        .collect();
 
     match call.operation {
         Operation::Embeddings => {
@@ -125,8 +128,7 @@ struct FlatMessage {
 /// Rebuilds `prefix{i}.message.*` attributes into messages ordered by index.
 fn flat_messages(a: &Attrs<'_>, prefix: &'static str) -> Vec<(String, FlatMessage)> {
     let mut by_index: BTreeMap<usize, FlatMessage> = BTreeMap::new();
-    let mut calls: BTreeMap<(usize, usize), (Option<String>, Option<String>, String)> =
-        BTreeMap::new();
+    let mut calls: BTreeMap<(usize, usize), ToolCall> = BTreeMap::new();
     let mut parts: BTreeMap<(usize, usize), String> = BTreeMap::new();
     for key in a.keys_with(prefix) {
         let rest = &key[prefix.len()..];
@@ -140,19 +142,23 @@ fn flat_messages(a: &Attrs<'_>, prefix: &'static str) -> Vec<(String, FlatMessag
             "message.content" => entry.text = a.string(key).unwrap_or_default(),
             _ => {
                 if let Some(tc) = field.strip_prefix("message.tool_calls.") {
-                    let Some((j, f)) = tc.split_once('.') else { continue };
+                    let Some((j, f)) = tc.split_once('.') else {
+                        continue;
+                    };
                     let Ok(j) = j.parse::<usize>() else { continue };
                     let slot = calls.entry((i, j)).or_default();
                     match f {
-                        "tool_call.id" => slot.0 = a.string(key),
-                        "tool_call.function.name" => slot.1 = a.string(key),
+                        "tool_call.id" => slot.id = a.string(key),
+                        "tool_call.function.name" => slot.name = a.string(key).unwrap_or_default(),
                         "tool_call.function.arguments" => {
-                            slot.2 = a.string(key).unwrap_or_default()
+                            slot.arguments = a.string(key).unwrap_or_default()
                         }
                         _ => {}
                     }
                 } else if let Some(c) = field.strip_prefix("message.contents.") {
-                    let Some((j, f)) = c.split_once('.') else { continue };
+                    let Some((j, f)) = c.split_once('.') else {
+                        continue;
+                    };
                     let Ok(j) = j.parse::<usize>() else { continue };
                     if f == "message_content.text" {
                         if let Some(t) = a.string(key) {
@@ -171,14 +177,9 @@ fn flat_messages(a: &Attrs<'_>, prefix: &'static str) -> Vec<(String, FlatMessag
             m.text.push_str(&text);
         }
     }
-    for ((i, _), (id, name, arguments)) in calls {
-        if let (Some(m), Some(name)) = (by_index.get_mut(&i), name) {
-            m.tool_calls.push(ToolCall {
-                id,
-                name,
-                arguments,
-                result: None,
-            });
+    for ((i, _), tc) in calls {
+        if let (Some(m), false) = (by_index.get_mut(&i), tc.name.is_empty()) {
+            m.tool_calls.push(tc);
         }
     }
     by_index
@@ -192,7 +193,10 @@ fn indexed(a: &Attrs<'_>, prefix: &'static str, suffix: &str) -> Vec<String> {
     let mut found: BTreeMap<usize, String> = BTreeMap::new();
     for key in a.keys_with(prefix) {
         let rest = &key[prefix.len()..];
-        if let Some(i) = rest.strip_suffix(suffix).and_then(|i| i.parse::<usize>().ok()) {
+        if let Some(i) = rest
+            .strip_suffix(suffix)
+            .and_then(|i| i.parse::<usize>().ok())
+        {
             if let Some(s) = a.string(key) {
                 found.insert(i, s);
             }

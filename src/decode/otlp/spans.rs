@@ -7,8 +7,8 @@ use super::super::native::operation;
 use super::super::{Reject, RejectReason};
 use super::attrs::Attrs;
 use super::genai::Content;
-use super::{array, str_field, openinference, unix_nano, Resource};
-use crate::record::{Call, Nanos, Operation, Record, Status, ToolCall, Tokens};
+use super::{array, openinference, str_field, unix_nano, Resource};
+use crate::record::{Call, Nanos, Operation, Record, Status, Tokens, ToolCall};
 use serde_json::Value;
 
 /// Decodes one span. `path` names it in a rejection.
@@ -82,10 +82,13 @@ fn fill_genai(a: &Attrs<'_>, span_name: Option<String>, call: &mut Call) {
         Operation::Tool => a.string("gen_ai.tool.name"),
         Operation::Agent => a.string("gen_ai.agent.name"),
         Operation::Workflow => a.string("gen_ai.workflow.name"),
-        op if op.is_llm_call() => None,
         _ => None,
     }
-    .or_else(|| (!call.operation.is_llm_call()).then_some(span_name).flatten());
+    .or_else(|| {
+        (!call.operation.is_llm_call())
+            .then_some(span_name)
+            .flatten()
+    });
     call.model = a.string("gen_ai.request.model");
     call.response_model = a.string("gen_ai.response.model");
     call.provider = a

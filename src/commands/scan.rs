@@ -1,0 +1,77 @@
+//! `llmmon scan [FILE|-] [--text] [--json] [--fail-on LEVEL]`: the detectors over records
+//! (any format llmmon decodes) or plain text lines, for CI and pre-commit hooks.
+//! Exit codes: 0 clean (or below `--fail-on`), 1 findings at or above it, 2 unreadable input.
+
+use super::detectors;
+use crate::cli::{LevelArg, ScanArgs};
+use crate::config::Config;
+use crate::decode::Decoder;
+use crate::record::Severity;
+use crate::scan::{scan_records, scan_text_lines, ScanOptions};
+use anyhow::Result;
+use std::io::{BufRead, BufReader, Write};
+
+fn severity(l: LevelArg) -> Severity {
+    match l {
+        LevelArg::Info => Severity::Info,
+        LevelArg::Low => Severity::Low,
+        LevelArg::Medium => Severity::Medium,
+        LevelArg::High => Severity::High,
+        LevelArg::Critical => Severity::Critical,
+    }
+}
+
+/// Runs the scan and returns the exit code.
+pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
+    let det = detectors(cfg)?;
+    let input: Box<dyn BufRead> = match args.input.as_deref() {
+        None | Some("-") => Box::new(BufReader::new(std::io::stdin().lock())),
+        Some(path) => match std::fs::File::open(path) {
+            Ok(f) => Box::new(BufReader::with_capacity(1 << 20, f)),
+            Err(e) => {
+                eprintln!("llmmon: cannot read {path}: {e}");
+                return Ok(2);
+            }
+        },
+    };
+    let opts = ScanOptions {
+        text_mode: args.text,
+        json: args.json,
+        fail_on: args.fail_on.map(severity),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut rejected = 0u64;
+    let mut first_reject = None;
+    let summary = if args.text {
+        scan_text_lines(&det, input, &opts, &mut out)?
+    } else {
+        let mut dec = Decoder::new();
+        let mut buf = Vec::new();
+        let records = input
+            .split(b'\n')
+            .enumerate()
+            .map_while(|(i, line)| line.ok().map(|l| (i as u64 + 1, l)))
+            .flat_map(|(no, line)| {
+                buf.clear();
+                let now = jiff::Timestamp::now().as_nanosecond() as i64;
+                if let Err(e) = dec.decode(&line, now, &mut buf) {
+                    rejected += 1;
+                    first_reject.get_or_insert_with(|| format!("line {no}: {e}"));
+                }
+                buf.drain(..).map(move |r| (no, r)).collect::<Vec<_>>()
+            });
+        scan_records(&det, records, &opts, &mut out)?
+    };
+    out.flush()?;
+    let mut err = std::io::stderr().lock();
+    summary.write_summary(&mut err)?;
+    if rejected > 0 {
+        writeln!(
+            err,
+            "  {rejected} line(s) could not be decoded (first: {})",
+            first_reject.unwrap_or_default()
+        )?;
+    }
+    Ok(summary.exit_code(opts.fail_on))
+}
