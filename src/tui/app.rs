@@ -19,8 +19,10 @@ use std::time::{Duration, Instant};
 /// Smallest terminal the panes are laid out for.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
 
-/// Rebuilding the row indexes happens at most this often while data flows.
+/// Rebuilding the row indexes happens at most this often while data flows...
 const REBUILD_EVERY: Duration = Duration::from_millis(250);
+/// ...and at most this share of the UI thread's time (large stores rebuild less often).
+const REBUILD_SHARE: u32 = 10;
 
 /// The six panes, in number-key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +230,8 @@ pub struct App {
     pub price_date: Option<String>,
     built_gen: Option<u64>,
     built_at: Option<Instant>,
+    /// How long the last rebuild took, to space rebuilds of large stores.
+    rebuild_cost: Duration,
     /// Something changed that needs a redraw.
     pub dirty: bool,
 }
@@ -270,6 +274,7 @@ impl App {
             price_date: None,
             built_gen: None,
             built_at: None,
+            rebuild_cost: Duration::ZERO,
             dirty: true,
         }
     }
@@ -317,13 +322,16 @@ impl App {
         }
         let gen = engine.generation ^ engine.store.generation.rotate_left(32);
         let stale = self.built_gen != Some(gen);
+        let every = REBUILD_EVERY.max(self.rebuild_cost * REBUILD_SHARE);
         let due = self
             .built_at
-            .is_none_or(|t| now.saturating_duration_since(t) >= REBUILD_EVERY);
+            .is_none_or(|t| now.saturating_duration_since(t) >= every);
         if !(force || (stale && due)) {
             return;
         }
+        let started = Instant::now();
         self.rebuild(engine);
+        self.rebuild_cost = started.elapsed();
         self.built_gen = Some(gen);
         self.built_at = Some(now);
     }
@@ -348,6 +356,13 @@ impl App {
         reselect(&mut self.conv, &self.conv_index, follow, |r| &r.key);
         reselect(&mut self.traces, &self.trace_index, follow, |r| &r.id);
         reselect(&mut self.flagged, &self.flagged_index, follow, |s| s);
+    }
+
+    fn rebuild_overview(&mut self, engine: &Engine) {
+        self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
+        self.model_pos = self
+            .model_pos
+            .min(self.overview.models.len().saturating_sub(1));
     }
 
     fn rebuild_now(&mut self, engine: &Engine) {
@@ -511,8 +526,14 @@ impl App {
                 self.filter.saved.clone_from(&self.filter.text);
                 self.filter.editing = Some(self.filter.text.clone());
             }
-            Action::Up => self.move_by(-1),
-            Action::Down => self.move_by(1),
+            Action::Up => {
+                self.move_by(-1);
+                self.overview_follow_model(engine);
+            }
+            Action::Down => {
+                self.move_by(1);
+                self.overview_follow_model(engine);
+            }
             Action::PageUp => self.move_by(-(self.page() as i64)),
             Action::PageDown => self.move_by(self.page() as i64),
             Action::HalfPageUp => self.move_by(-(self.page() as i64 / 2).max(1)),
@@ -533,11 +554,12 @@ impl App {
                     self.select_newest();
                 }
             }
-            Action::NextPane => self.switch((self.pane.index() + 1) % Pane::ALL.len()),
-            Action::PrevPane => {
-                self.switch((self.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len())
-            }
-            Action::Pane(n) => self.switch(usize::from(n.saturating_sub(1))),
+            Action::NextPane => self.switch((self.pane.index() + 1) % Pane::ALL.len(), engine),
+            Action::PrevPane => self.switch(
+                (self.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len(),
+                engine,
+            ),
+            Action::Pane(n) => self.switch(usize::from(n.saturating_sub(1)), engine),
             Action::Enter => {
                 if let Some(t) = self.selected_target(engine) {
                     self.push(t, false);
@@ -714,9 +736,12 @@ impl App {
         });
     }
 
-    fn switch(&mut self, i: usize) {
+    fn switch(&mut self, i: usize, engine: &Engine) {
         self.stack.clear();
         self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
+        if self.pane == Pane::Overview && self.paused.is_none() {
+            self.rebuild_overview(engine);
+        }
     }
 
     fn toggle_pause(&mut self, engine: &Engine) {
@@ -735,7 +760,7 @@ impl App {
         let n = self.windows.len() as i64 + 1;
         let i = (self.window_idx as i64 + by).clamp(0, n - 1);
         self.window_idx = i as usize;
-        self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
+        self.rebuild_overview(engine);
     }
 
     fn sort(&mut self, reverse: bool, engine: &Engine) {
@@ -833,6 +858,13 @@ impl App {
             Pane::Flagged => set_pos(&mut self.flagged, &self.flagged_index, pos, |s| s),
             Pane::Overview => self.model_pos = pos,
             _ => {}
+        }
+    }
+
+    /// Rebuilds the overview after its model selection moved (the histogram follows it).
+    fn overview_follow_model(&mut self, engine: &Engine) {
+        if self.pane == Pane::Overview && self.paused.is_none() {
+            self.rebuild_overview(engine);
         }
     }
 

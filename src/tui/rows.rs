@@ -310,12 +310,12 @@ pub struct ConvItem<'a> {
 }
 
 impl ConvItem<'_> {
-    fn any_turn(&self, mut f: impl FnMut(&crate::engine::store::StoredCall) -> bool) -> bool {
+    fn any_turn(&self, f: impl FnMut(&crate::engine::store::StoredCall) -> bool) -> bool {
         self.conv
             .turns
             .iter()
             .filter_map(|&s| self.store.get(s))
-            .any(|c| f(c))
+            .any(f)
     }
 }
 
