@@ -11,7 +11,7 @@ use std::path::PathBuf;
     about = "A live terminal monitor for LLM applications",
     long_about = "llmmon tails what your LLM application already writes (JSONL logs, LiteLLM logs, \
 OpenTelemetry Collector exports, a WebSocket feed, stdin) and shows latency, TTFT, tokens, cost, \
-errors and flagged exchanges live.\n\nTry it: llmmon demo",
+errors and flagged exchanges live.\n\nTry it: llmmon demo"
 )]
 pub struct Cli {
     /// Configuration file (default: $LLMMON_CONFIG, then the platform config dir).
