@@ -10,8 +10,8 @@ use anyhow::{bail, Result};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-/// Content kept for drill-down is not needed by a one-shot summary.
-const REPORT_MAX_CALLS: usize = 1000;
+/// A one-shot summary needs no content for drill-down: the store keeps counts only.
+const REPORT_MAX_CALLS: usize = 0;
 
 /// Reads every source to its end (or `--duration`) and prints the summary. Exit code 0, or
 /// 1 when a source could not be read.
