@@ -541,7 +541,20 @@ fn parse_utc_fast(b: &[u8]) -> Option<Nanos> {
         _ => return None,
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     let days_in_month = *month_days.get(usize::try_from(month).ok()?.checked_sub(1)?)?;
     if day < 1 || day > days_in_month || hour > 23 || min > 59 || sec > 59 {
         return None;
@@ -665,7 +678,11 @@ mod tests {
             "1969-12-31T23:59:59.5Z",
         ] {
             let general = s.parse::<jiff::Timestamp>().unwrap().as_nanosecond();
-            assert_eq!(parse_utc_fast(s.as_bytes()).map(i128::from), Some(general), "{s}");
+            assert_eq!(
+                parse_utc_fast(s.as_bytes()).map(i128::from),
+                Some(general),
+                "{s}"
+            );
         }
         for s in [
             "2026-11-26T10:00:60Z",

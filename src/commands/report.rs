@@ -4,7 +4,7 @@ use super::{enricher, parse_specs, source_options};
 use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::engine::{parse_duration, Engine, Scope};
-use crate::pipeline::Pipeline;
+use crate::pipeline::InlinePipeline;
 use crate::source::{SourceSpec, SourceState};
 use anyhow::{bail, Result};
 use std::io::Write;
@@ -48,7 +48,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     let mut engine = Engine::new(engine_cfg);
     let (enricher, table) = enricher(cfg)?;
     let opts = source_options(cfg, false, true);
-    let mut pipeline = Pipeline::start(
+    let mut pipeline = InlinePipeline::start(
         &specs,
         &opts,
         enricher,

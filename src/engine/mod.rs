@@ -13,8 +13,8 @@ pub mod window;
 
 use crate::decode::{Reject, RejectReason};
 use crate::record::{Call, Flag, Nanos, Record, Severity};
-use facts::CallFacts;
 use crate::source::{SourceId, SourceKind, SourceState};
+use facts::CallFacts;
 use serde::Serialize;
 use series::{Point, Series};
 use sources::SourceStats;
@@ -149,6 +149,14 @@ impl Engine {
             for (line_no, r) in rejects {
                 s.reject(line_no, r);
             }
+        }
+    }
+
+    /// Notes one rejected line (for consumers that decode and ingest line by line).
+    pub fn note_reject(&mut self, id: SourceId, line_no: u64, reject: Reject) {
+        self.generation += 1;
+        if let Some(s) = self.source(id) {
+            s.reject(line_no, reject);
         }
     }
 
