@@ -56,8 +56,9 @@ impl Reject {
 }
 
 /// One record from [`Decoder::decode_facts`]: a native call borrowed from its line, or any
-/// other record owned.
+/// other record owned. Lives only for one call of the sink, so its size does not matter.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Decoded<'a> {
     Facts(CallFacts<'a>),
     Record(Record),
