@@ -333,7 +333,7 @@ impl Engine {
             by_user: group(Dim::User),
             by_app: group(Dim::App),
             flags: FlagSummary::new(&self.flags, self.windows.total.all.calls),
-            conversations: self.store.conversations().len() as u64,
+            conversations: self.store.conversation_count() as u64,
             traces: self.store.traces().len() as u64,
             evicted: EvictedSummary {
                 calls: self.store.evicted.calls,

@@ -116,6 +116,9 @@ pub struct Store {
     by_id: HashMap<Box<str>, Seq>,
     by_span: HashMap<(Box<str>, Box<str>), Seq>,
     conversations: HashMap<Box<str>, Conversation>,
+    /// Without retained calls only the number of conversations is shown: each is kept as
+    /// its key and last activity, which is all counting and eviction need.
+    conversation_last: HashMap<Box<str>, Nanos>,
     derived_sessions: HashMap<(String, String), (Box<str>, Nanos)>,
     derived_count: u64,
     traces: HashMap<Box<str>, Trace>,
@@ -170,9 +173,15 @@ impl Store {
         self.flagged.iter().copied()
     }
 
-    /// All conversations (unordered; views sort what they show).
+    /// All conversations (unordered; views sort what they show). Empty when the store keeps
+    /// counts only; [`Store::conversation_count`] counts them either way.
     pub fn conversations(&self) -> &HashMap<Box<str>, Conversation> {
         &self.conversations
+    }
+
+    /// Number of conversations tracked.
+    pub fn conversation_count(&self) -> usize {
+        self.conversations.len() + self.conversation_last.len()
     }
 
     /// All traces (unordered).
@@ -237,7 +246,7 @@ impl Store {
             .remove(call.id.as_str())
             .unwrap_or_default();
 
-        let conv = self.index(&CallFacts::of(&call), &[], &feedback, seq, t);
+        let conv = self.index(&CallFacts::of(&call), &feedback, seq, t);
         if !call.flags.is_empty() {
             self.push_flagged(seq);
         }
@@ -258,26 +267,21 @@ impl Store {
     }
 
     /// Counts a call in its trace and conversation without keeping it: what a store with
-    /// `max_calls == 0` does instead of [`Store::add_call`]. Content that arrived for it
-    /// earlier is dropped after its flags are counted.
+    /// `max_calls == 0` does instead of [`Store::add_call`]. Content and feedback that
+    /// arrived for it earlier are dropped (there is nothing to join them to).
     pub fn count_call(&mut self, f: &CallFacts<'_>, t: Nanos) {
         self.generation += 1;
         let seq = self.next_seq;
         self.next_seq += 1;
-        let mut extra_flags = Vec::new();
         if let (Some(tr), Some(sp)) = (f.trace_id, f.span_id) {
             if !self.pending_attachments.is_empty() {
-                if let Some(atts) = self.pending_attachments.remove(&(tr.into(), sp.into())) {
-                    extra_flags.extend(atts.into_iter().flat_map(|a| a.flags));
-                }
+                self.pending_attachments.remove(&(tr.into(), sp.into()));
             }
         }
-        let feedback = if self.pending_feedback.is_empty() {
-            Vec::new()
-        } else {
-            self.pending_feedback.remove(f.id).unwrap_or_default()
-        };
-        self.index(f, &extra_flags, &feedback, seq, t);
+        if !self.pending_feedback.is_empty() {
+            self.pending_feedback.remove(f.id);
+        }
+        self.index(f, &[], seq, t);
         self.evicted.calls += 1;
         self.trim();
     }
@@ -286,7 +290,6 @@ impl Store {
     fn index(
         &mut self,
         f: &CallFacts<'_>,
-        extra_flags: &[Flag],
         feedback: &[Feedback],
         seq: Seq,
         t: Nanos,
@@ -297,8 +300,17 @@ impl Store {
         } else {
             None
         };
-        if let Some((key, derived)) = &conv {
-            self.update_conversation(key, *derived, f, extra_flags, feedback, seq, t);
+        match &conv {
+            Some((key, _)) if !self.retains_calls() => {
+                match self.conversation_last.get_mut(&**key) {
+                    Some(last) => *last = (*last).max(t),
+                    None => drop(self.conversation_last.insert(key.clone(), t)),
+                }
+            }
+            Some((key, derived)) => {
+                self.update_conversation(key, *derived, f, feedback, seq, t);
+            }
+            None => {}
         }
         conv.map(|c| c.0)
     }
@@ -355,22 +367,16 @@ impl Store {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn update_conversation(
         &mut self,
         key: &str,
         derived: bool,
         c: &CallFacts<'_>,
-        extra_flags: &[Flag],
         feedback: &[Feedback],
         seq: Seq,
         t: Nanos,
     ) {
-        let max_turns = if self.retains_calls() {
-            self.cfg.max_turns
-        } else {
-            0
-        };
+        let max_turns = self.cfg.max_turns;
         if !self.conversations.contains_key(key) {
             self.conversations.insert(
                 key.into(),
@@ -413,15 +419,12 @@ impl Store {
             conv.worst_latency_ms = conv.worst_latency_ms.max(l);
         }
         add_flags(conv, c.flags);
-        add_flags(conv, extra_flags);
         for f in feedback {
             count_feedback(conv, f);
         }
-        if max_turns > 0 {
-            conv.turns.push_back(seq);
-            while conv.turns.len() > max_turns {
-                conv.turns.pop_front();
-            }
+        conv.turns.push_back(seq);
+        while conv.turns.len() > max_turns {
+            conv.turns.pop_front();
         }
     }
 
@@ -533,6 +536,9 @@ impl Store {
         let cap = self.cfg.max_conversations;
         if self.conversations.len() > cap + cap / 10 {
             self.evicted.conversations += evict_oldest(&mut self.conversations, cap, |c| c.last);
+        }
+        if self.conversation_last.len() > cap + cap / 10 {
+            self.evicted.conversations += evict_oldest(&mut self.conversation_last, cap, |l| *l);
         }
         let cap = self.cfg.max_traces;
         if self.traces.len() > cap + cap / 10 {
@@ -667,6 +673,29 @@ mod tests {
         for id in ["1", "2"] {
             assert_eq!(s.by_id(id).unwrap().call.output.as_deref(), Some("hello"));
         }
+    }
+
+    #[test]
+    fn counts_only_store_counts_conversations_and_traces_like_a_full_one() {
+        let cfg = StoreConfig {
+            max_conversations: 5,
+            max_traces: 5,
+            ..StoreConfig::default()
+        };
+        let mut full = Store::new(cfg.clone());
+        let mut counts = Store::new(StoreConfig { max_calls: 0, ..cfg });
+        for i in 0..100 {
+            let mut c = call(&i.to_string(), &format!("u{}", i % 9), i);
+            c.trace_id = Some(format!("t{}", i % 7));
+            c.conversation_id = (i % 3 == 0).then(|| format!("c{}", i % 11));
+            counts.count_call(&CallFacts::of(&c), i);
+            full.add_call(c, i);
+        }
+        assert_eq!(counts.conversation_count(), full.conversation_count());
+        assert_eq!(counts.traces().len(), full.traces().len());
+        assert_eq!(counts.evicted.conversations, full.evicted.conversations);
+        assert_eq!(counts.evicted.traces, full.evicted.traces);
+        assert!(counts.is_empty() && counts.conversations().is_empty());
     }
 
     #[test]
