@@ -104,6 +104,9 @@ pub struct ReportArgs {
     /// Groups listed per table in the text output.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// Skip the safety detectors (no `flags`): the fastest path, for totals only.
+    #[arg(long)]
+    pub no_detectors: bool,
 }
 
 /// Severity names accepted by `--fail-on`.

@@ -1,9 +1,10 @@
 //! Glue between the stages: source tasks on a tokio runtime send lines to a decode thread,
 //! which decodes and enriches them and hands [`Update`]s to whoever owns the engine (the
-//! `report` loop or the TUI). Bounded channels everywhere: a slow consumer slows the
+//! `report` loop or the TUI); `report` may instead decode on its own thread with
+//! [`InlinePipeline`]. Bounded channels everywhere: a slow consumer slows the
 //! sources down instead of growing memory.
 
-use crate::decode::{Decoder, Reject, RejectReason};
+use crate::decode::{Decoded, Decoder, Reject, RejectReason};
 use crate::engine::Engine;
 use crate::enrich::Enricher;
 use crate::record::Record;
@@ -92,47 +93,14 @@ impl Pipeline {
         opts: &SourceOptions,
         enricher: Enricher,
         engine: &mut Engine,
-        mut demo: impl FnMut() -> ExtraSpawner,
+        demo: impl FnMut() -> ExtraSpawner,
     ) -> std::io::Result<Pipeline> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("llmmon-source")
-            .enable_all()
-            .build()?;
-        let (src_tx, src_rx) = tokio::sync::mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
+        let (runtime, src_rx, finished) = start_sources(specs, opts, engine, demo)?;
         let (tx, rx) = sync_channel::<Update>(UPDATE_QUEUE);
-        let _guard = runtime.enter();
-        for spec in specs {
-            let id = engine.add_source(spec.to_string(), spec.kind());
-            let t = src_tx.clone();
-            let o = opts.clone();
-            match spec {
-                SourceSpec::File(p) => drop(spawn_file(id, p.clone(), o, t)),
-                SourceSpec::Stdin => drop(spawn_stdin(id, o, t)),
-                SourceSpec::WebSocket(url) => drop(spawn_websocket(id, url.clone(), o, t)),
-                SourceSpec::Demo => drop(demo()(id, t)),
-                SourceSpec::Otlp { .. } => {
-                    engine.note_state(
-                        id,
-                        SourceState::Error(
-                            "OTLP receiving is not built yet; use the Collector's file exporter"
-                                .into(),
-                        ),
-                    );
-                }
-            }
-        }
-        drop(src_tx);
         let n = specs.len();
         std::thread::Builder::new()
             .name("llmmon-decode".into())
             .spawn(move || decode_loop(src_rx, tx, enricher, n))?;
-        let mut finished = vec![false; n];
-        for (i, s) in engine.sources.iter().enumerate() {
-            if matches!(s.state, SourceState::Error(_)) {
-                finished[i] = true;
-            }
-        }
         Ok(Pipeline {
             rx,
             runtime,
@@ -202,6 +170,199 @@ impl Pipeline {
     pub fn shutdown(self) {
         self.runtime.shutdown_background();
     }
+}
+
+/// The sources with decoding on the caller's thread, straight into the engine, for
+/// `report`: when the store keeps no content and enrichment only prices, a native call is
+/// never turned into an owned record, only into [`crate::engine::facts::CallFacts`] borrowed
+/// from its line.
+pub struct InlinePipeline {
+    rx: tokio::sync::mpsc::Receiver<SourceEvent>,
+    runtime: tokio::runtime::Runtime,
+    decoders: Vec<Decoder>,
+    enricher: Enricher,
+    finished: Vec<bool>,
+}
+
+impl InlinePipeline {
+    /// Registers every source with the engine and starts reading (see [`Pipeline::start`]).
+    pub fn start(
+        specs: &[SourceSpec],
+        opts: &SourceOptions,
+        enricher: Enricher,
+        engine: &mut Engine,
+        demo: impl FnMut() -> ExtraSpawner,
+    ) -> std::io::Result<InlinePipeline> {
+        let (runtime, rx, finished) = start_sources(specs, opts, engine, demo)?;
+        Ok(InlinePipeline {
+            rx,
+            runtime,
+            decoders: (0..specs.len()).map(|_| Decoder::new()).collect(),
+            enricher,
+            finished,
+        })
+    }
+
+    /// Decodes everything into `engine` until every source ends or `deadline` passes.
+    pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
+        loop {
+            if self.finished.iter().all(|&f| f) {
+                while let Ok(ev) = self.rx.try_recv() {
+                    self.apply(ev, engine);
+                }
+                return;
+            }
+            let wait = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) => left.min(Duration::from_millis(100)),
+                    None => return,
+                },
+                None => Duration::from_millis(100),
+            };
+            let next = match self.rx.try_recv() {
+                Ok(ev) => Ok(Some(ev)),
+                Err(_) => self
+                    .runtime
+                    .block_on(async { tokio::time::timeout(wait, self.rx.recv()).await }),
+            };
+            match next {
+                Ok(Some(ev)) => self.apply(ev, engine),
+                Ok(None) => return,
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn apply(&mut self, ev: SourceEvent, engine: &mut Engine) {
+        match ev {
+            SourceEvent::Lines(lines) => {
+                let Some(source) = lines.first().map(|l| l.source) else {
+                    return;
+                };
+                let Some(dec) = self.decoders.get_mut(usize::from(source)) else {
+                    return;
+                };
+                engine.note_lines(source, lines.len() as u64, Vec::new());
+                let before = dec.metric_points();
+                let facts = !engine.store.retains_calls() && self.enricher.prices_only();
+                let enricher = &mut self.enricher;
+                let mut scratch = Vec::new();
+                for line in &lines {
+                    let line_no = line.line_no;
+                    let result = if facts {
+                        dec.decode_facts(&line.bytes, line.arrival, &mut |d| match d {
+                            Decoded::Facts(mut f) => {
+                                enricher.enrich_facts(&mut f);
+                                engine.ingest_facts(source, line_no, &f);
+                            }
+                            Decoded::Record(mut r) => {
+                                enricher.enrich(&mut r);
+                                engine.ingest(source, vec![(line_no, r)]);
+                            }
+                        })
+                    } else {
+                        dec.decode(&line.bytes, line.arrival, &mut scratch)
+                            .map(|()| {
+                                let records = scratch
+                                    .drain(..)
+                                    .map(|mut r| {
+                                        enricher.enrich(&mut r);
+                                        (line_no, r)
+                                    })
+                                    .collect();
+                                engine.ingest(source, records);
+                            })
+                    };
+                    if let Err(e) = result {
+                        engine.note_reject(source, line_no, e);
+                    }
+                }
+                engine.note_metric_points(dec.metric_points() - before);
+            }
+            SourceEvent::Dropped {
+                source,
+                line_no,
+                reason: SourceDrop::Oversize,
+                len,
+            } => {
+                engine.note_lines(source, 1, Vec::new());
+                engine.note_reject(
+                    source,
+                    line_no,
+                    Reject::new(
+                        RejectReason::Oversize,
+                        format!("line of {len} bytes is over the configured cap"),
+                    ),
+                );
+            }
+            SourceEvent::State { source, state } => {
+                if matches!(state, SourceState::Done | SourceState::Error(_)) {
+                    if let Some(f) = self.finished.get_mut(usize::from(source)) {
+                        *f = true;
+                    }
+                }
+                engine.note_state(source, state);
+            }
+            SourceEvent::Bytes { source, n } => engine.note_bytes(source, n),
+        }
+    }
+
+    /// Stops the sources without waiting for them.
+    pub fn shutdown(self) {
+        self.runtime.shutdown_background();
+    }
+}
+
+/// Source tasks on their own runtime, registered with the engine; also says which sources
+/// failed before starting.
+type Started = (
+    tokio::runtime::Runtime,
+    tokio::sync::mpsc::Receiver<SourceEvent>,
+    Vec<bool>,
+);
+
+fn start_sources(
+    specs: &[SourceSpec],
+    opts: &SourceOptions,
+    engine: &mut Engine,
+    mut demo: impl FnMut() -> ExtraSpawner,
+) -> std::io::Result<Started> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("llmmon-source")
+        .enable_all()
+        .build()?;
+    let (src_tx, src_rx) = tokio::sync::mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
+    {
+        let _guard = runtime.enter();
+        for spec in specs {
+            let id = engine.add_source(spec.to_string(), spec.kind());
+            let t = src_tx.clone();
+            let o = opts.clone();
+            match spec {
+                SourceSpec::File(p) => drop(spawn_file(id, p.clone(), o, t)),
+                SourceSpec::Stdin => drop(spawn_stdin(id, o, t)),
+                SourceSpec::WebSocket(url) => drop(spawn_websocket(id, url.clone(), o, t)),
+                SourceSpec::Demo => drop(demo()(id, t)),
+                SourceSpec::Otlp { .. } => {
+                    engine.note_state(
+                        id,
+                        SourceState::Error(
+                            "OTLP receiving is not built yet; use the Collector's file exporter"
+                                .into(),
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    drop(src_tx);
+    let finished = engine
+        .sources
+        .iter()
+        .map(|s| matches!(s.state, SourceState::Error(_)))
+        .collect();
+    Ok((runtime, src_rx, finished))
 }
 
 /// The decode thread: one [`Decoder`] per source, enrichment, batching to the engine.

@@ -497,6 +497,9 @@ pub struct Feedback {
 /// microseconds or nanoseconds (the unit chosen by magnitude).
 pub fn parse_time_str(s: &str) -> Option<Nanos> {
     let s = s.trim();
+    if let Some(ns) = parse_utc_fast(s.as_bytes()) {
+        return Some(ns);
+    }
     if let Ok(n) = s.parse::<f64>() {
         return epoch_to_nanos(n);
     }
@@ -508,6 +511,64 @@ pub fn parse_time_str(s: &str) -> Option<Nanos> {
     let dt: jiff::civil::DateTime = s.parse().ok()?;
     let ts = dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
     i64::try_from(ts.as_nanosecond()).ok()
+}
+
+/// The form almost every logger writes, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, read without
+/// the general parser; anything else (offsets, leap seconds, odd widths) returns `None` and
+/// takes the general path.
+fn parse_utc_fast(b: &[u8]) -> Option<Nanos> {
+    if b.len() < 20 || b.last() != Some(&b'Z') {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+        b.get(r)?.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let seps = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if seps.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hour, min, sec) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    let frac = &b[19..b.len() - 1];
+    let nanos = match frac.split_first() {
+        None => 0,
+        Some((b'.', f)) if !f.is_empty() && f.len() <= 9 => {
+            let v = digits(20..20 + f.len())?;
+            v * 10i64.pow(9 - f.len() as u32)
+        }
+        _ => return None,
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let days_in_month = *month_days.get(usize::try_from(month).ok()?.checked_sub(1)?)?;
+    if day < 1 || day > days_in_month || hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    // Days since the epoch of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec;
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
 /// Interprets an epoch number by magnitude: seconds (< 1e11), milliseconds (< 1e14),
@@ -602,6 +663,37 @@ mod tests {
         assert_eq!(parse_time_str("2026-11-26T11:00:00+01:00").unwrap(), want);
         assert_eq!(format_time(want), "2026-11-26T10:00:00.000Z");
         assert!(parse_time_str("yesterday").is_none());
+    }
+
+    #[test]
+    fn fast_utc_form_agrees_with_the_general_parser() {
+        for s in [
+            "2026-11-26T10:00:00Z",
+            "2026-11-26T10:00:00.1Z",
+            "2026-11-26T10:00:00.250Z",
+            "2026-11-26T10:00:00.123456789Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59.999Z",
+            "2100-03-01T00:00:00Z",
+            "1969-12-31T23:59:59.5Z",
+        ] {
+            let general = s.parse::<jiff::Timestamp>().unwrap().as_nanosecond();
+            assert_eq!(
+                parse_utc_fast(s.as_bytes()).map(i128::from),
+                Some(general),
+                "{s}"
+            );
+        }
+        for s in [
+            "2026-11-26T10:00:60Z",
+            "2026-02-30T10:00:00Z",
+            "2026-11-26 10:00:00Z",
+            "2026-11-26T10:00:00.Z",
+            "2026-11-26T10:00:00+01:00",
+            "2026-11-26T10:00:00.1234567890Z",
+        ] {
+            assert_eq!(parse_utc_fast(s.as_bytes()), None, "{s}");
+        }
     }
 
     #[test]

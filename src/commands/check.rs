@@ -32,7 +32,7 @@ pub fn read_to_end(cfg: &Config, sources: &[String], engine_cfg: EngineConfig) -
         }
     }
     let mut engine = Engine::new(engine_cfg);
-    let (enricher, _) = enricher(cfg)?;
+    let (enricher, _) = enricher(cfg, true)?;
     let opts = source_options(cfg, false, true);
     let mut pipeline = Pipeline::start(
         &specs,

@@ -50,12 +50,12 @@ pub fn detectors(cfg: &Config) -> Result<Arc<Detectors>> {
     ))
 }
 
-/// The enrich stage as configured: price table (built-in or replaced, with overrides) and
-/// the safety detectors.
-pub fn enricher(cfg: &Config) -> Result<(Enricher, Arc<PriceTable>)> {
+/// The enrich stage as configured: price table (built-in or replaced, with overrides) and,
+/// when `detect`, the safety detectors.
+pub fn enricher(cfg: &Config, detect: bool) -> Result<(Enricher, Arc<PriceTable>)> {
     let table = Arc::new(cfg.price_table().context("loading the price table")?);
-    let det = detectors(cfg)?;
-    Ok((Enricher::new(Pricer::new(table.clone()), Some(det)), table))
+    let det = if detect { Some(detectors(cfg)?) } else { None };
+    Ok((Enricher::new(Pricer::new(table.clone()), det), table))
 }
 
 /// Starts the built-in generator for `demo` sources on the pipeline's runtime.

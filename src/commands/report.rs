@@ -4,14 +4,14 @@ use super::{enricher, parse_specs, source_options};
 use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::engine::{parse_duration, Engine, Scope};
-use crate::pipeline::Pipeline;
+use crate::pipeline::InlinePipeline;
 use crate::source::{SourceSpec, SourceState};
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-/// Content kept for drill-down is not needed by a one-shot summary.
-const REPORT_MAX_CALLS: usize = 1000;
+/// A one-shot summary needs no content for drill-down: the store keeps counts only.
+const REPORT_MAX_CALLS: usize = 0;
 
 /// Reads every source to its end (or `--duration`) and prints the summary. Exit code 0, or
 /// 1 when a source could not be read.
@@ -46,9 +46,9 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     engine_cfg.windows = window.into_iter().collect();
     engine_cfg.store.max_calls = REPORT_MAX_CALLS;
     let mut engine = Engine::new(engine_cfg);
-    let (enricher, table) = enricher(cfg)?;
+    let (enricher, table) = enricher(cfg, !args.no_detectors)?;
     let opts = source_options(cfg, false, true);
-    let mut pipeline = Pipeline::start(
+    let mut pipeline = InlinePipeline::start(
         &specs,
         &opts,
         enricher,

@@ -94,7 +94,7 @@ fn live(
     let engine_cfg = cfg.engine_config()?;
     let windows = engine_cfg.windows.clone();
     let mut engine = Engine::new(engine_cfg);
-    let (enricher, table) = enricher(cfg)?;
+    let (enricher, table) = enricher(cfg, true)?;
     let opts = source_options(cfg, true, from_start);
     let mut demo = demo;
     let mut pipeline = Pipeline::start(specs, &opts, enricher, &mut engine, || {

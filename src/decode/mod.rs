@@ -2,6 +2,7 @@
 //! source may mix formats. Every format quirk lives in this module and nowhere else. A bad
 //! line is a counted, reasoned [`Reject`], never a panic and never silent.
 
+use crate::engine::facts::CallFacts;
 use crate::record::{Nanos, Record};
 use std::fmt;
 
@@ -54,6 +55,15 @@ impl Reject {
     }
 }
 
+/// One record from [`Decoder::decode_facts`]: a native call borrowed from its line, or any
+/// other record owned. Lives only for one call of the sink, so its size does not matter.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Decoded<'a> {
+    Facts(CallFacts<'a>),
+    Record(Record),
+}
+
 mod fields;
 mod litellm;
 mod native;
@@ -87,25 +97,40 @@ impl Decoder {
         arrival: Nanos,
         out: &mut Vec<Record>,
     ) -> Result<(), Reject> {
-        let text = std::str::from_utf8(line).map_err(|e| {
-            Reject::new(
-                RejectReason::InvalidUtf8,
-                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-            )
-        })?;
-        let text = text.trim();
-        if text.is_empty() {
+        let Some(text) = object_text(line)? else {
             return Ok(());
-        }
-        if !text.starts_with('{') {
-            return Err(classify_non_object(text));
-        }
+        };
         let mark = out.len();
         let result = self.decode_object(text, arrival, out);
         if result.is_err() {
             out.truncate(mark);
         }
         result
+    }
+
+    /// Like [`Decoder::decode`], but a native call is handed to `sink` as borrowed
+    /// [`CallFacts`] (its strings stay in `line`, its content is never copied); every other
+    /// record as an owned [`Record`]. For consumers that count and keep no content.
+    pub fn decode_facts(
+        &mut self,
+        line: &[u8],
+        arrival: Nanos,
+        sink: &mut impl FnMut(Decoded<'_>),
+    ) -> Result<(), Reject> {
+        let Some(text) = object_text(line)? else {
+            return Ok(());
+        };
+        let native_err = match native::parse(text) {
+            Ok(Some(wire)) => return native::convert_facts(wire, text, arrival, sink),
+            Ok(None) => None,
+            Err(e) => Some(e),
+        };
+        let mut out = Vec::new();
+        self.decode_other(text, native_err, arrival, &mut out)?;
+        for r in out {
+            sink(Decoded::Record(r));
+        }
+        Ok(())
     }
 
     /// OTLP metric data points seen so far (resourceMetrics lines are counted, not turned
@@ -128,6 +153,18 @@ impl Decoder {
             Ok(None) => None,
             Err(e) => Some(e),
         };
+        self.decode_other(text, native_err, arrival, out)
+    }
+
+    /// The generic path: any format but native, or a native line the wire struct could not
+    /// read (`native_err`).
+    fn decode_other(
+        &mut self,
+        text: &str,
+        native_err: Option<serde_json::Error>,
+        arrival: Nanos,
+        out: &mut Vec<Record>,
+    ) -> Result<(), Reject> {
         let value: Value = serde_json::from_str(text).map_err(json_error)?;
         let Value::Object(obj) = &value else {
             return Err(Reject::new(RejectReason::UnknownShape, "not a JSON object"));
@@ -147,6 +184,24 @@ impl Decoder {
             }),
         }
     }
+}
+
+/// A line's text when it is a JSON object; `None` for a blank line.
+fn object_text(line: &[u8]) -> Result<Option<&str>, Reject> {
+    let text = std::str::from_utf8(line).map_err(|e| {
+        Reject::new(
+            RejectReason::InvalidUtf8,
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
+    })?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if !text.starts_with('{') {
+        return Err(classify_non_object(text));
+    }
+    Ok(Some(text))
 }
 
 /// The input formats a line can be in.
@@ -324,6 +379,42 @@ mod tests {
             panic!()
         };
         assert_eq!(a.output.as_deref(), Some("o"));
+    }
+
+    #[test]
+    fn borrowed_facts_equal_the_facts_of_the_owned_call() {
+        let lines = [
+            r#"{"id":"c1","timestamp":"2026-11-26T10:00:00Z","prompt_tokens":12,"duration_ms":900,
+            "session_id":"s1","user_id":"u1","request_model":"gpt-4o","cost":0.25,"status":"failure",
+            "error_type":"RateLimit","trace_id":"t","span_id":"s","messages":[{"role":"user","content":"a\nb"}]}"#,
+            r#"{"model":"gpt-4o","latency_ms":10,"operation":"invoke_agent","user":"","app":"x"}"#,
+            r#"{"type":"call","span_id":"sp","response_model":"m","start":1795687200,"end":1795687201,"ttft_ms":-1}"#,
+        ];
+        for line in lines {
+            let owned = call(line);
+            let mut seen = 0;
+            Decoder::new()
+                .decode_facts(line.as_bytes(), 7_000, &mut |d| {
+                    let Decoded::Facts(f) = d else {
+                        panic!("not facts: {d:?}")
+                    };
+                    assert_eq!(f, crate::engine::facts::CallFacts::of(&owned), "{line}");
+                    seen += 1;
+                })
+                .unwrap();
+            assert_eq!(seen, 1);
+        }
+        let mut kinds = Vec::new();
+        Decoder::new()
+            .decode_facts(
+                br#"{"type":"feedback","call_id":"c1","kind":"up"}"#,
+                0,
+                &mut |d| {
+                    kinds.push(matches!(d, Decoded::Record(Record::Feedback(_))));
+                },
+            )
+            .unwrap();
+        assert_eq!(kinds, [true]);
     }
 
     #[test]

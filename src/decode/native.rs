@@ -5,7 +5,8 @@
 //! handed to the generic path without a second guess.
 
 use super::fields::line_id;
-use super::{Reject, RejectReason};
+use super::{Decoded, Reject, RejectReason};
+use crate::engine::facts::CallFacts;
 use crate::record::{
     epoch_to_nanos, parse_time_str, Attachment, Call, CostProvenance, Feedback, FeedbackKind,
     Message, Nanos, Operation, Record, Status, Tokens, ToolCall,
@@ -185,6 +186,26 @@ pub(super) fn reject_from(e: &serde_json::Error) -> Reject {
     Reject::new(reason, format!("native record: {msg}"))
 }
 
+/// Which native record a wire struct holds.
+enum Kind {
+    Feedback,
+    Attachment,
+    /// A call; `typed` when it said `"type": "call"` (or any other native type).
+    Call {
+        typed: bool,
+    },
+}
+
+fn kind(w: &Wire<'_>) -> Kind {
+    match w.record_type.as_ref().map(|t| &*t.0) {
+        Some("feedback") => Kind::Feedback,
+        Some("attachment") => Kind::Attachment,
+        Some(_) => Kind::Call { typed: true },
+        None if w.call_id.is_some() && w.kind.is_some() => Kind::Feedback,
+        None => Kind::Call { typed: false },
+    }
+}
+
 /// Turns a native wire record into a [`Record`].
 pub(super) fn convert(
     w: Wire<'_>,
@@ -192,15 +213,37 @@ pub(super) fn convert(
     arrival: Nanos,
     out: &mut Vec<Record>,
 ) -> Result<(), Reject> {
-    let record_type = w.record_type.as_ref().map(|t| t.0.clone());
-    let record = match record_type.as_deref() {
-        Some("feedback") => feedback(w, arrival)?,
-        Some("attachment") => attachment(w, arrival)?,
-        Some(_) => call(w, text, arrival, true)?,
-        None if w.call_id.is_some() && w.kind.is_some() => feedback(w, arrival)?,
-        None => call(w, text, arrival, false)?,
+    let record = match kind(&w) {
+        Kind::Feedback => feedback(w, arrival)?,
+        Kind::Attachment => attachment(w, arrival)?,
+        Kind::Call { typed } => call(w, text, arrival, typed)?,
     };
     out.push(record);
+    Ok(())
+}
+
+/// Hands a native call to `sink` as borrowed [`CallFacts`] (nothing is copied out of the
+/// line); feedback and attachments are converted to owned records as usual.
+pub(super) fn convert_facts(
+    w: Wire<'_>,
+    text: &str,
+    arrival: Nanos,
+    sink: &mut impl FnMut(Decoded<'_>),
+) -> Result<(), Reject> {
+    match kind(&w) {
+        Kind::Call { typed } => {
+            check_call(&w, typed)?;
+            let id = call_id(&w, text);
+            sink(Decoded::Facts(facts(&w, &id, arrival)));
+        }
+        _ => {
+            let mut out = Vec::with_capacity(1);
+            convert(w, text, arrival, &mut out)?;
+            for r in out {
+                sink(Decoded::Record(r));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -252,83 +295,131 @@ fn attachment(w: Wire<'_>, arrival: Nanos) -> Result<Record, Reject> {
     })))
 }
 
-fn call(w: Wire<'_>, text: &str, arrival: Nanos, typed: bool) -> Result<Record, Reject> {
-    let tokens = tokens(&w);
+/// A call needs at least one field that says what it was.
+fn check_call(w: &Wire<'_>, typed: bool) -> Result<(), Reject> {
     let has_content = w.id.is_some()
         || w.span_id.is_some()
         || w.model.is_some()
         || w.request_model.is_some()
         || w.response_model.is_some()
-        || tokens != Tokens::default()
+        || tokens(w) != Tokens::default()
         || w.latency_ms.is_some()
         || w.duration_ms.is_some()
         || !w.messages.is_empty()
         || w.output.is_some()
         || w.operation.is_some();
-    if !has_content {
-        return Err(if typed {
-            missing("call needs at least one of `id`, `model`, tokens, `latency_ms`, `messages`, `output`")
-        } else {
-            Reject::new(
-                RejectReason::UnknownShape,
-                "object has none of the native call fields (`id`, `model`, tokens, `latency_ms`, `messages`, `output`)",
-            )
-        });
+    if has_content {
+        return Ok(());
     }
-    let span_id = own(w.span_id);
-    let id = own(w.id)
-        .or_else(|| span_id.clone())
-        .unwrap_or_else(|| line_id(text));
-    let error_type = own(w.error_type);
-    let error_message = own(w.error_message);
+    Err(if typed {
+        missing(
+            "call needs at least one of `id`, `model`, tokens, `latency_ms`, `messages`, `output`",
+        )
+    } else {
+        Reject::new(
+            RejectReason::UnknownShape,
+            "object has none of the native call fields (`id`, `model`, tokens, `latency_ms`, `messages`, `output`)",
+        )
+    })
+}
+
+/// A borrowed string field, when present and not empty.
+fn text<'x>(s: &'x Option<Str<'_>>) -> Option<&'x str> {
+    s.as_ref().map(|s| &*s.0).filter(|s| !s.is_empty())
+}
+
+/// The call's id: its own, else its span id, else one derived from the line.
+fn call_id<'x>(w: &'x Wire<'_>, line: &str) -> Cow<'x, str> {
+    text(&w.id)
+        .or_else(|| text(&w.span_id))
+        .map_or_else(|| Cow::Owned(line_id(line)), Cow::Borrowed)
+}
+
+/// Everything the engine counts of a call, resolved from the aliases and borrowed from the
+/// wire; the owned [`Call`] is built from these same values.
+fn facts<'x>(w: &'x Wire<'_>, id: &'x str, arrival: Nanos) -> CallFacts<'x> {
+    let error_type = text(&w.error_type);
+    let has_error = error_type.is_some() || text(&w.error_message).is_some();
     let status = match w.status.as_ref().map(|s| s.0.as_ref()) {
-        Some(s) => status(s, error_type.is_some() || error_message.is_some()),
-        None if error_type.is_some() || error_message.is_some() => Status::Error,
+        Some(s) => status(s, has_error),
+        None if has_error => Status::Error,
         None => Status::Ok,
     };
-    let cost_usd = w.cost_usd.filter(|c| c.is_finite());
     let time_given = w.start.is_some() || w.end.is_some() || w.ts.is_some();
-    Ok(Record::Call(Box::new(Call {
+    CallFacts {
         id,
         start: w.start,
         end: w.end,
         ts: if time_given { w.ts } else { Some(arrival) },
-        conversation_id: own(w.conversation_id)
-            .or_else(|| own(w.session_id))
-            .or_else(|| own(w.conversation)),
-        turn: w.turn,
-        user: own(w.user).or_else(|| own(w.user_id)),
-        app: own(w.app),
-        env: own(w.env),
-        tags: w.tags.into_iter().map(Str::own).collect(),
-        model: own(w.model).or_else(|| own(w.request_model)),
-        response_model: own(w.response_model),
-        provider: own(w.provider),
+        conversation_id: text(&w.conversation_id)
+            .or_else(|| text(&w.session_id))
+            .or_else(|| text(&w.conversation)),
+        user: text(&w.user).or_else(|| text(&w.user_id)),
+        app: text(&w.app),
+        model: text(&w.model).or_else(|| text(&w.request_model)),
+        response_model: text(&w.response_model),
+        provider: text(&w.provider),
         operation: w
             .operation
             .as_ref()
             .map_or(Operation::Chat, |o| operation(&o.0)),
-        name: own(w.name),
         status,
         error_type,
-        error_message,
-        finish_reason: own(w.finish_reason),
         latency_ms: w
             .latency_ms
             .or(w.duration_ms)
             .filter(|v| v.is_finite() && *v >= 0.0),
         ttft_ms: w.ttft_ms.filter(|v| v.is_finite() && *v >= 0.0),
+        tokens: tokens(w),
+        cost_usd: w.cost_usd.filter(|c| c.is_finite()),
+        cost_computed: false,
+        trace_id: text(&w.trace_id),
+        span_id: text(&w.span_id),
+        flags: &[],
+    }
+}
+
+fn call(w: Wire<'_>, line: &str, arrival: Nanos, typed: bool) -> Result<Record, Reject> {
+    check_call(&w, typed)?;
+    let id = call_id(&w, line);
+    let f = facts(&w, &id, arrival);
+    let owned = |s: Option<&str>| s.map(str::to_owned);
+    let head = Call {
+        id: f.id.to_owned(),
+        start: f.start,
+        end: f.end,
+        ts: f.ts,
+        conversation_id: owned(f.conversation_id),
+        user: owned(f.user),
+        app: owned(f.app),
+        model: owned(f.model),
+        response_model: owned(f.response_model),
+        provider: owned(f.provider),
+        operation: f.operation,
+        status: f.status,
+        error_type: owned(f.error_type),
+        latency_ms: f.latency_ms,
+        ttft_ms: f.ttft_ms,
+        tokens: f.tokens,
+        cost_source: f.cost_usd.map(|_| CostProvenance::Reported),
+        cost_usd: f.cost_usd,
+        trace_id: owned(f.trace_id),
+        span_id: owned(f.span_id),
+        ..Call::default()
+    };
+    Ok(Record::Call(Box::new(Call {
+        turn: w.turn,
+        env: own(w.env),
+        tags: w.tags.into_iter().map(Str::own).collect(),
+        name: own(w.name),
+        error_message: own(w.error_message),
+        finish_reason: own(w.finish_reason),
         stream: w.stream,
-        tokens,
-        cost_source: cost_usd.map(|_| CostProvenance::Reported),
-        cost_usd,
         system_prompt: own(w.system_prompt),
         messages: messages(w.messages),
         output: w.output.map(Str::own),
         tool_calls: tool_calls(w.tool_calls),
         context: w.context.into_iter().map(Str::own).collect(),
-        trace_id: own(w.trace_id),
-        span_id,
         parent_span_id: own(w.parent_span_id),
         scores: w
             .scores
@@ -336,7 +427,7 @@ fn call(w: Wire<'_>, text: &str, arrival: Nanos, typed: bool) -> Result<Record, 
             .filter(|(_, v)| v.is_finite())
             .collect(),
         metadata: w.metadata,
-        flags: Vec::new(),
+        ..head
     })))
 }
 

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod budgets;
+pub mod facts;
 pub mod hist;
 pub mod series;
 pub mod sources;
@@ -15,6 +16,7 @@ pub mod window;
 use crate::decode::{Reject, RejectReason};
 use crate::record::{Call, Flag, Nanos, Record, Severity};
 use crate::source::{SourceId, SourceKind, SourceState};
+use facts::CallFacts;
 use serde::Serialize;
 use series::{Point, Series};
 use sources::SourceStats;
@@ -158,6 +160,14 @@ impl Engine {
         }
     }
 
+    /// Notes one rejected line (for consumers that decode and ingest line by line).
+    pub fn note_reject(&mut self, id: SourceId, line_no: u64, reject: Reject) {
+        self.generation += 1;
+        if let Some(s) = self.source(id) {
+            s.reject(line_no, reject);
+        }
+    }
+
     /// Notes bytes read by a source.
     pub fn note_bytes(&mut self, id: SourceId, n: u64) {
         if let Some(s) = self.source(id) {
@@ -185,26 +195,9 @@ impl Engine {
         }
         self.generation += 1;
         for (line_no, r) in records {
-            let t = r.time().or(self.now).unwrap_or(0);
-            if let Some(now) = self.now {
-                if self.windows.is_late(t, now) {
-                    if let Some(s) = self.source(id) {
-                        s.reject(
-                            line_no,
-                            Reject::new(
-                                RejectReason::Late,
-                                "older than the longest rolling window before the newest record",
-                            ),
-                        );
-                    }
-                    continue;
-                }
-            }
-            self.now = Some(self.now.map_or(t, |n| n.max(t)));
-            self.records += 1;
-            if let Some(s) = self.source(id) {
-                s.records += 1;
-            }
+            let Some(t) = self.admit(id, line_no, r.time()) else {
+                continue;
+            };
             match r {
                 Record::Call(c) => self.ingest_call(*c, t),
                 Record::Feedback(f) => {
@@ -223,11 +216,64 @@ impl Engine {
         }
     }
 
+    /// Folds one call known only by its facts, borrowed from the line it was decoded from:
+    /// the numbers are those [`Engine::ingest`] gives the owned call, but the store keeps no
+    /// content for it (use this only when the store does not retain calls). Alert rules only
+    /// see time pass here: their filters need whole calls, so `check` and the TUI use
+    /// [`Engine::ingest`].
+    pub fn ingest_facts(&mut self, id: SourceId, line_no: u64, f: &CallFacts<'_>) {
+        self.generation += 1;
+        if let Some(t) = self.admit(id, line_no, f.event_time()) {
+            self.observe_call(f, t);
+            self.alerts.advance(t);
+            self.store.count_call(f, t);
+        }
+    }
+
+    /// The time a record counts at, or `None` (and a `late` rejection) when it is older
+    /// than the longest window before the newest record.
+    fn admit(&mut self, id: SourceId, line_no: u64, time: Option<Nanos>) -> Option<Nanos> {
+        let t = time.or(self.now).unwrap_or(0);
+        if let Some(now) = self.now {
+            if self.windows.is_late(t, now) {
+                if let Some(s) = self.source(id) {
+                    s.reject(
+                        line_no,
+                        Reject::new(
+                            RejectReason::Late,
+                            "older than the longest rolling window before the newest record",
+                        ),
+                    );
+                }
+                return None;
+            }
+        }
+        self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        self.records += 1;
+        if let Some(s) = self.source(id) {
+            s.records += 1;
+        }
+        Some(t)
+    }
+
     fn ingest_call(&mut self, c: Call, t: Nanos) {
-        self.flags.add(&c.flags);
+        let f = CallFacts::of(&c);
+        self.observe_call(&f, t);
         if c.operation.is_llm_call() {
-            self.windows.observe(&c, t);
+            // Alert filters use the query language, which needs the whole call.
             self.alerts.observe_call(&c, t);
+        }
+        if self.store.retains_calls() {
+            self.store.add_call(c, t);
+        } else {
+            self.store.count_call(&f, t);
+        }
+    }
+
+    fn observe_call(&mut self, c: &CallFacts<'_>, t: Nanos) {
+        self.flags.add(c.flags);
+        if c.operation.is_llm_call() {
+            self.windows.observe(c, t);
             self.series.add(
                 t,
                 Point {
@@ -241,7 +287,6 @@ impl Engine {
             self.spans += 1;
             self.alerts.advance(t);
         }
-        self.store.add_call(c, t);
     }
 
     /// Stats of a scope, merged (global and per group), with its time range.
@@ -307,7 +352,7 @@ impl Engine {
             by_user: group(Dim::User),
             by_app: group(Dim::App),
             flags: FlagSummary::new(&self.flags, self.windows.total.all.calls),
-            conversations: self.store.conversations().len() as u64,
+            conversations: self.store.conversation_count() as u64,
             traces: self.store.traces().len() as u64,
             evicted: EvictedSummary {
                 calls: self.store.evicted.calls,

@@ -1,8 +1,9 @@
 //! Counters and distributions of a set of LLM calls (one window slot, one group, or
 //! everything since start), and the summary views print from them.
 
+use super::facts::CallFacts;
 use super::hist::{HistSet, Metric, Percentiles};
-use crate::record::{Call, CostProvenance, Nanos, Status};
+use crate::record::{Nanos, Status};
 use hdrhistogram::Counter;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -65,13 +66,13 @@ impl<C: Counter> Stats<C> {
     }
 
     /// Adds one LLM call observed at event time `t`.
-    pub fn observe(&mut self, c: &Call, t: Nanos) {
+    pub fn observe(&mut self, c: &CallFacts<'_>, t: Nanos) {
         self.calls += 1;
         self.first = Some(self.first.map_or(t, |f| f.min(t)));
         self.last = Some(self.last.map_or(t, |l| l.max(t)));
         if c.status == Status::Error {
             self.errors += 1;
-            let ty = c.error_type.as_deref().unwrap_or("error");
+            let ty = c.error_type.unwrap_or("error");
             bump_bounded(&mut self.errors_by_type, ty);
         }
         let tk = &c.tokens;
@@ -80,12 +81,12 @@ impl<C: Counter> Stats<C> {
         self.cache_read_tokens += tk.cache_read.unwrap_or(0);
         self.cache_write_tokens += tk.cache_write.unwrap_or(0);
         self.reasoning_tokens += tk.reasoning.unwrap_or(0);
-        match (c.cost_usd, &c.cost_source) {
-            (Some(usd), Some(CostProvenance::Computed { .. })) => {
+        match (c.cost_usd, c.cost_computed) {
+            (Some(usd), true) => {
                 self.cost_usd += usd;
                 self.cost_computed_usd += usd;
             }
-            (Some(usd), _) => {
+            (Some(usd), false) => {
                 self.cost_usd += usd;
                 self.cost_reported_usd += usd;
             }
@@ -235,7 +236,7 @@ pub struct StatsSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Tokens;
+    use crate::record::{Call, CostProvenance, Tokens};
 
     fn call(lat: f64, cost: Option<f64>, err: bool) -> Call {
         Call {
@@ -256,8 +257,8 @@ mod tests {
     #[test]
     fn counts_costs_and_unpriced() {
         let mut s: Stats = Stats::new(HistMask::All);
-        s.observe(&call(100.0, Some(0.5), false), 0);
-        s.observe(&call(300.0, None, true), 2_000_000_000);
+        s.observe(&CallFacts::of(&call(100.0, Some(0.5), false)), 0);
+        s.observe(&CallFacts::of(&call(300.0, None, true)), 2_000_000_000);
         let sum = s.summary(2.0);
         assert_eq!(sum.calls, 2);
         assert_eq!(sum.errors, 1);

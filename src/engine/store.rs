@@ -3,14 +3,16 @@
 //! Content that arrives apart from its call (GenAI log events, feedback) is joined here in
 //! whichever order it comes.
 
-use crate::record::{Attachment, Call, Feedback, FeedbackKind, Nanos, Status};
+use super::facts::CallFacts;
+use crate::record::{Attachment, Call, Feedback, FeedbackKind, Flag, Nanos, Status};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeSet, VecDeque};
 
 /// Bounds of the store.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    /// Calls (with content) kept for drill-down.
+    /// Calls (with content) kept for drill-down. Zero keeps only counts: conversations and
+    /// traces are still counted, but no call, turn list or span list is kept.
     pub max_calls: usize,
     pub max_conversations: usize,
     pub max_traces: usize,
@@ -114,6 +116,9 @@ pub struct Store {
     by_id: HashMap<Box<str>, Seq>,
     by_span: HashMap<(Box<str>, Box<str>), Seq>,
     conversations: HashMap<Box<str>, Conversation>,
+    /// Without retained calls only the number of conversations is shown: each is kept as
+    /// its key and last activity, which is all counting and eviction need.
+    conversation_last: HashMap<Box<str>, Nanos>,
     derived_sessions: HashMap<(String, String), (Box<str>, Nanos)>,
     derived_count: u64,
     traces: HashMap<Box<str>, Trace>,
@@ -168,9 +173,15 @@ impl Store {
         self.flagged.iter().copied()
     }
 
-    /// All conversations (unordered; views sort what they show).
+    /// All conversations (unordered; views sort what they show). Empty when the store keeps
+    /// counts only; [`Store::conversation_count`] counts them either way.
     pub fn conversations(&self) -> &HashMap<Box<str>, Conversation> {
         &self.conversations
+    }
+
+    /// Number of conversations tracked.
+    pub fn conversation_count(&self) -> usize {
+        self.conversations.len() + self.conversation_last.len()
     }
 
     /// All traces (unordered).
@@ -178,22 +189,26 @@ impl Store {
         &self.traces
     }
 
+    /// True when calls are kept for drill-down (`max_calls > 0`); otherwise only counts are.
+    pub fn retains_calls(&self) -> bool {
+        self.cfg.max_calls > 0
+    }
+
     /// The conversation key a call belongs to, creating a derived session when the call has
     /// no id of its own but has a user.
-    fn conversation_key(&mut self, c: &Call, t: Nanos) -> Option<(Box<str>, bool)> {
-        if let Some(id) = c.conversation_id.as_deref().filter(|s| !s.is_empty()) {
+    fn conversation_key(&mut self, c: &CallFacts<'_>, t: Nanos) -> Option<(Box<str>, bool)> {
+        if let Some(id) = c.conversation_id.filter(|s| !s.is_empty()) {
             return Some((id.into(), false));
         }
         if let Some(conv) = c
             .trace_id
-            .as_deref()
             .and_then(|id| self.traces.get(id))
             .and_then(|tr| tr.conversation.clone())
         {
             return Some((conv, false));
         }
-        let user = c.user.clone()?;
-        let app = c.app.clone().unwrap_or_default();
+        let user = c.user?.to_owned();
+        let app = c.app.unwrap_or_default().to_owned();
         let gap = self.cfg.session_gap_ns;
         let key = (user, app);
         match self.derived_sessions.get_mut(&key) {
@@ -231,15 +246,7 @@ impl Store {
             .remove(call.id.as_str())
             .unwrap_or_default();
 
-        self.update_trace(&call, seq, t);
-        let conv = if call.operation.is_llm_call() {
-            self.conversation_key(&call, t)
-        } else {
-            None
-        };
-        if let Some((key, derived)) = &conv {
-            self.update_conversation(key, *derived, &call, &feedback, seq, t);
-        }
+        let conv = self.index(&CallFacts::of(&call), &feedback, seq, t);
         if !call.flags.is_empty() {
             self.push_flagged(seq);
         }
@@ -254,9 +261,58 @@ impl Store {
             time: t,
             call,
             feedback,
-            conversation: conv.map(|c| c.0),
+            conversation: conv,
         });
         self.trim();
+    }
+
+    /// Counts a call in its trace and conversation without keeping it: what a store with
+    /// `max_calls == 0` does instead of [`Store::add_call`]. Content and feedback that
+    /// arrived for it earlier are dropped (there is nothing to join them to).
+    pub fn count_call(&mut self, f: &CallFacts<'_>, t: Nanos) {
+        self.generation += 1;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if let (Some(tr), Some(sp)) = (f.trace_id, f.span_id) {
+            if !self.pending_attachments.is_empty() {
+                self.pending_attachments.remove(&(tr.into(), sp.into()));
+            }
+        }
+        if !self.pending_feedback.is_empty() {
+            self.pending_feedback.remove(f.id);
+        }
+        self.index(f, &[], seq, t);
+        self.evicted.calls += 1;
+        self.trim();
+    }
+
+    /// Updates the trace and conversation of a call; returns its conversation key.
+    fn index(
+        &mut self,
+        f: &CallFacts<'_>,
+        feedback: &[Feedback],
+        seq: Seq,
+        t: Nanos,
+    ) -> Option<Box<str>> {
+        self.update_trace(f, seq, t);
+        let conv = if f.operation.is_llm_call() {
+            self.conversation_key(f, t)
+        } else {
+            None
+        };
+        match &conv {
+            Some((key, _)) if !self.retains_calls() => {
+                match self.conversation_last.get_mut(&**key) {
+                    Some(last) => *last = (*last).max(t),
+                    None => drop(self.conversation_last.insert(key.clone(), t)),
+                }
+            }
+            Some((key, derived)) => {
+                self.update_conversation(key, *derived, f, feedback, seq, t);
+            }
+            None => {}
+        }
+        conv.map(|c| c.0)
     }
 
     fn push_flagged(&mut self, seq: Seq) {
@@ -269,8 +325,9 @@ impl Store {
         }
     }
 
-    fn update_trace(&mut self, c: &Call, seq: Seq, t: Nanos) {
-        let Some(id) = c.trace_id.as_deref().filter(|s| !s.is_empty()) else {
+    fn update_trace(&mut self, c: &CallFacts<'_>, seq: Seq, t: Nanos) {
+        let retain = self.retains_calls();
+        let Some(id) = c.trace_id.filter(|s| !s.is_empty()) else {
             return;
         };
         if !self.traces.contains_key(id) {
@@ -287,7 +344,9 @@ impl Store {
         let Some(tr) = self.traces.get_mut(id) else {
             return;
         };
-        tr.spans.push(seq);
+        if retain {
+            tr.spans.push(seq);
+        }
         tr.span_count += 1;
         if c.operation.is_llm_call() {
             tr.llm_calls += 1;
@@ -301,10 +360,10 @@ impl Store {
         tr.first = tr.first.min(start);
         tr.last = tr.last.max(t);
         if tr.conversation.is_none() {
-            tr.conversation = c.conversation_id.as_deref().map(Into::into);
+            tr.conversation = c.conversation_id.map(Into::into);
         }
         if tr.user.is_none() {
-            tr.user.clone_from(&c.user);
+            tr.user = c.user.map(str::to_owned);
         }
     }
 
@@ -312,7 +371,7 @@ impl Store {
         &mut self,
         key: &str,
         derived: bool,
-        c: &Call,
+        c: &CallFacts<'_>,
         feedback: &[Feedback],
         seq: Seq,
         t: Nanos,
@@ -337,10 +396,10 @@ impl Store {
         conv.first = conv.first.min(t);
         conv.last = conv.last.max(t);
         if conv.user.is_none() {
-            conv.user.clone_from(&c.user);
+            conv.user = c.user.map(str::to_owned);
         }
         if conv.app.is_none() {
-            conv.app.clone_from(&c.app);
+            conv.app = c.app.map(str::to_owned);
         }
         if let Some(m) = c.model_name() {
             if !conv.models.contains(m) && conv.models.len() < 8 {
@@ -359,7 +418,7 @@ impl Store {
         if let Some(l) = c.effective_latency_ms() {
             conv.worst_latency_ms = conv.worst_latency_ms.max(l);
         }
-        add_flags(conv, c);
+        add_flags(conv, c.flags);
         for f in feedback {
             count_feedback(conv, f);
         }
@@ -478,6 +537,9 @@ impl Store {
         if self.conversations.len() > cap + cap / 10 {
             self.evicted.conversations += evict_oldest(&mut self.conversations, cap, |c| c.last);
         }
+        if self.conversation_last.len() > cap + cap / 10 {
+            self.evicted.conversations += evict_oldest(&mut self.conversation_last, cap, |l| *l);
+        }
         let cap = self.cfg.max_traces;
         if self.traces.len() > cap + cap / 10 {
             self.evicted.traces += evict_oldest(&mut self.traces, cap, |t| t.last);
@@ -499,9 +561,9 @@ fn evict_oldest<V>(map: &mut HashMap<Box<str>, V>, cap: usize, last: impl Fn(&V)
     excess as u64
 }
 
-fn add_flags(conv: &mut Conversation, c: &Call) {
-    conv.flags += c.flags.len() as u64;
-    for f in &c.flags {
+fn add_flags(conv: &mut Conversation, flags: &[Flag]) {
+    conv.flags += flags.len() as u64;
+    for f in flags {
         if !conv.flag_detectors.contains(&f.detector) {
             conv.flag_detectors.insert(f.detector.clone());
         }
@@ -611,6 +673,32 @@ mod tests {
         for id in ["1", "2"] {
             assert_eq!(s.by_id(id).unwrap().call.output.as_deref(), Some("hello"));
         }
+    }
+
+    #[test]
+    fn counts_only_store_counts_conversations_and_traces_like_a_full_one() {
+        let cfg = StoreConfig {
+            max_conversations: 5,
+            max_traces: 5,
+            ..StoreConfig::default()
+        };
+        let mut full = Store::new(cfg.clone());
+        let mut counts = Store::new(StoreConfig {
+            max_calls: 0,
+            ..cfg
+        });
+        for i in 0..100 {
+            let mut c = call(&i.to_string(), &format!("u{}", i % 9), i);
+            c.trace_id = Some(format!("t{}", i % 7));
+            c.conversation_id = (i % 3 == 0).then(|| format!("c{}", i % 11));
+            counts.count_call(&CallFacts::of(&c), i);
+            full.add_call(c, i);
+        }
+        assert_eq!(counts.conversation_count(), full.conversation_count());
+        assert_eq!(counts.traces().len(), full.traces().len());
+        assert_eq!(counts.evicted.conversations, full.evicted.conversations);
+        assert_eq!(counts.evicted.traces, full.evicted.traces);
+        assert!(counts.is_empty() && counts.conversations().is_empty());
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! stats are the merge of the slots that fall inside it, so memory is fixed and a late record
 //! that still falls inside the ring lands in the right slot.
 
+use super::facts::CallFacts;
 use super::stats::{HistMask, Stats, StatsSummary};
-use crate::record::{Call, Nanos};
+use crate::record::Nanos;
 use rustc_hash::FxHashMap as HashMap;
 
 /// Slots per window: a window of length W rolls in steps of W / SLOTS.
@@ -23,12 +24,12 @@ impl Dim {
     pub const ALL: [Dim; 4] = [Dim::Model, Dim::Provider, Dim::User, Dim::App];
 
     /// The call's value in this dimension, `(none)` when missing.
-    pub fn key(self, c: &Call) -> &str {
+    pub fn key<'a>(self, c: &CallFacts<'a>) -> &'a str {
         let v = match self {
             Dim::Model => c.model_name(),
-            Dim::Provider => c.provider.as_deref(),
-            Dim::User => c.user.as_deref(),
-            Dim::App => c.app.as_deref(),
+            Dim::Provider => c.provider,
+            Dim::User => c.user,
+            Dim::App => c.app,
         };
         v.unwrap_or(NONE)
     }
@@ -66,7 +67,7 @@ impl<C: hdrhistogram::Counter> Default for Grouped<C> {
 }
 
 impl<C: hdrhistogram::Counter> Grouped<C> {
-    fn observe(&mut self, c: &Call, t: Nanos, keys: &[&str; 4]) {
+    fn observe(&mut self, c: &CallFacts<'_>, t: Nanos, keys: &[&str; 4]) {
         self.all.observe(c, t);
         for (map, key) in self.groups.iter_mut().zip(keys) {
             match map.get_mut(*key) {
@@ -142,7 +143,7 @@ impl Tier {
         self.slot_no(t) <= self.slot_no(now) - SLOTS as i64
     }
 
-    fn observe(&mut self, c: &Call, t: Nanos, keys: &[&str; 4]) {
+    fn observe(&mut self, c: &CallFacts<'_>, t: Nanos, keys: &[&str; 4]) {
         let no = self.slot_no(t);
         let idx = no.rem_euclid(SLOTS as i64) as usize;
         let slot = &mut self.slots[idx];
@@ -204,7 +205,7 @@ impl Windows {
     }
 
     /// Adds one LLM call at event time `t`.
-    pub fn observe(&mut self, c: &Call, t: Nanos) {
+    pub fn observe(&mut self, c: &CallFacts<'_>, t: Nanos) {
         let mut keys = [NONE; 4];
         for d in Dim::ALL {
             let i = d as usize;
@@ -238,6 +239,7 @@ pub fn summarize<C: hdrhistogram::Counter>(s: &Stats<C>, from: Nanos, to: Nanos)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Call;
 
     const SEC: i64 = 1_000_000_000;
 
@@ -253,7 +255,7 @@ mod tests {
     fn window_forgets_old_slots_and_keeps_totals() {
         let mut w = Windows::new(&[60 * SEC], [10, 10, 10, 10]);
         for i in 0..120 {
-            w.observe(&call("a", 100.0), i * SEC);
+            w.observe(&CallFacts::of(&call("a", 100.0)), i * SEC);
         }
         let now = 119 * SEC;
         let tier = w.tier(60 * SEC).unwrap();
@@ -266,9 +268,9 @@ mod tests {
     #[test]
     fn late_record_inside_window_lands_in_its_slot() {
         let mut w = Windows::new(&[60 * SEC], [10, 10, 10, 10]);
-        w.observe(&call("a", 1.0), 100 * SEC);
+        w.observe(&CallFacts::of(&call("a", 1.0)), 100 * SEC);
         assert!(!w.is_late(95 * SEC, 100 * SEC));
-        w.observe(&call("a", 1.0), 95 * SEC);
+        w.observe(&CallFacts::of(&call("a", 1.0)), 95 * SEC);
         assert!(w.is_late(30 * SEC, 100 * SEC));
         assert_eq!(w.tiers[0].merged(100 * SEC).all.calls, 2);
     }
@@ -277,7 +279,7 @@ mod tests {
     fn groups_past_the_cap_fold_into_other() {
         let mut w = Windows::new(&[], [2, 10, 10, 10]);
         for m in ["a", "b", "c", "d", "a"] {
-            w.observe(&call(m, 1.0), 0);
+            w.observe(&CallFacts::of(&call(m, 1.0)), 0);
         }
         let models = w.total.dim(Dim::Model);
         assert_eq!(models.len(), 3);

@@ -4,8 +4,9 @@
 pub mod pricing;
 pub mod safety;
 
+use crate::engine::facts::CallFacts;
 use crate::record::Record;
-use pricing::Pricer;
+use pricing::{Pricer, Quote};
 use safety::Detectors;
 use std::sync::Arc;
 
@@ -47,5 +48,26 @@ impl Enricher {
             }
             Record::Feedback(_) => {}
         }
+    }
+
+    /// Prices a call known only by its borrowed facts, exactly as [`Enricher::enrich`]
+    /// prices the owned call.
+    pub fn enrich_facts(&mut self, f: &mut CallFacts<'_>) {
+        if f.cost_usd.is_some() {
+            return;
+        }
+        let quote = self
+            .pricer
+            .quote(f.response_model, f.model, f.operation, &f.tokens);
+        if let Quote::Computed(usd) = quote {
+            f.cost_usd = Some(usd);
+            f.cost_computed = true;
+        }
+    }
+
+    /// True when enrichment only prices (no detector needs a call's text), so the decoder
+    /// may hand over borrowed facts instead of owned calls.
+    pub fn prices_only(&self) -> bool {
+        self.detectors.is_none()
     }
 }

@@ -2,7 +2,7 @@
 //! and the cost of a call computed from it. A reported cost always wins; an unknown model is
 //! **unpriced**, never $0.
 
-use crate::record::{Call, CostProvenance};
+use crate::record::{Call, CostProvenance, Operation, Tokens};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -66,7 +66,11 @@ impl Price {
     /// Cost of a call's tokens. Input tokens include cache reads and writes, which are
     /// billed at their own rates.
     pub fn cost(&self, c: &Call) -> f64 {
-        let t = &c.tokens;
+        self.cost_of(&c.tokens)
+    }
+
+    /// Cost of these token counts (see [`Price::cost`]).
+    pub fn cost_of(&self, t: &Tokens) -> f64 {
         let input = t.input.unwrap_or(0);
         let cache_read = t.cache_read.unwrap_or(0).min(input);
         let cache_write = t.cache_write.unwrap_or(0).min(input - cache_read);
@@ -258,32 +262,61 @@ impl Pricer {
             }
             return;
         }
-        // The model that answered is the one billed; the requested name is the fallback.
-        let idx = [c.response_model.as_deref(), c.model.as_deref()]
-            .into_iter()
-            .flatten()
-            .find_map(|m| self.lookup(m));
-        match idx.and_then(|i| self.table.price(i)) {
-            Some(p) if c.operation.is_llm_call() => {
-                c.cost_usd = Some(p.cost(c));
+        let quote = self.quote(
+            c.response_model.as_deref(),
+            c.model.as_deref(),
+            c.operation,
+            &c.tokens,
+        );
+        match quote {
+            Quote::Computed(usd) => {
+                c.cost_usd = Some(usd);
                 c.cost_source = Some(CostProvenance::Computed {
                     table_date: self.table.date.clone(),
                 });
             }
-            Some(_) => {}
-            None => {
-                if c.operation.is_llm_call() {
-                    c.cost_source = Some(CostProvenance::Unpriced);
-                }
-            }
+            Quote::Unpriced => c.cost_source = Some(CostProvenance::Unpriced),
+            Quote::None => {}
         }
     }
+
+    /// What the table says a call that reported no cost costs, from borrowed fields (the
+    /// decoder's fast path prices calls it never turns into a [`Call`]).
+    pub fn quote(
+        &mut self,
+        response_model: Option<&str>,
+        model: Option<&str>,
+        operation: Operation,
+        tokens: &Tokens,
+    ) -> Quote {
+        // The model that answered is the one billed; the requested name is the fallback.
+        let idx = [response_model, model]
+            .into_iter()
+            .flatten()
+            .find_map(|m| self.lookup(m));
+        match idx.and_then(|i| self.table.price(i)) {
+            Some(p) if operation.is_llm_call() => Quote::Computed(p.cost_of(tokens)),
+            Some(_) => Quote::None,
+            None if operation.is_llm_call() => Quote::Unpriced,
+            None => Quote::None,
+        }
+    }
+}
+
+/// A price table's answer for one call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Quote {
+    /// Cost computed from the table.
+    Computed(f64),
+    /// An LLM call of a model in no table.
+    Unpriced,
+    /// Not an LLM call: nothing to say.
+    None,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Operation, Tokens};
 
     fn table() -> PriceTable {
         PriceTable::builtin().unwrap()

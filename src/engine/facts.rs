@@ -1,0 +1,114 @@
+//! The fields of a call that the engine's numbers depend on, borrowed. Both an owned
+//! [`Call`] and a decoder's borrowed wire record produce a [`CallFacts`], and every window,
+//! group, series and store counter is computed from it, so the TUI (owned calls) and
+//! `report` (borrowed lines, no content kept) agree on every number.
+
+use crate::record::{Call, CostProvenance, Flag, Nanos, Operation, Status, Tokens};
+
+/// What the engine counts of one call or span.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CallFacts<'a> {
+    pub id: &'a str,
+    pub start: Option<Nanos>,
+    pub end: Option<Nanos>,
+    pub ts: Option<Nanos>,
+    pub conversation_id: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub app: Option<&'a str>,
+    /// Requested model.
+    pub model: Option<&'a str>,
+    pub response_model: Option<&'a str>,
+    pub provider: Option<&'a str>,
+    pub operation: Operation,
+    pub status: Status,
+    pub error_type: Option<&'a str>,
+    pub latency_ms: Option<f64>,
+    pub ttft_ms: Option<f64>,
+    pub tokens: Tokens,
+    pub cost_usd: Option<f64>,
+    /// True when the cost came from a price table rather than the source.
+    pub cost_computed: bool,
+    pub trace_id: Option<&'a str>,
+    pub span_id: Option<&'a str>,
+    pub flags: &'a [Flag],
+}
+
+impl<'a> CallFacts<'a> {
+    /// The facts of an owned call.
+    pub fn of(c: &'a Call) -> Self {
+        CallFacts {
+            id: &c.id,
+            start: c.start,
+            end: c.end,
+            ts: c.ts,
+            conversation_id: c.conversation_id.as_deref(),
+            user: c.user.as_deref(),
+            app: c.app.as_deref(),
+            model: c.model.as_deref(),
+            response_model: c.response_model.as_deref(),
+            provider: c.provider.as_deref(),
+            operation: c.operation,
+            status: c.status,
+            error_type: c.error_type.as_deref(),
+            latency_ms: c.latency_ms,
+            ttft_ms: c.ttft_ms,
+            tokens: c.tokens,
+            cost_usd: c.cost_usd,
+            cost_computed: matches!(c.cost_source, Some(CostProvenance::Computed { .. })),
+            trace_id: c.trace_id.as_deref(),
+            span_id: c.span_id.as_deref(),
+            flags: &c.flags,
+        }
+    }
+
+    /// The record's own time: end, else start, else its single timestamp.
+    pub fn event_time(&self) -> Option<Nanos> {
+        self.end.or(self.start).or(self.ts)
+    }
+
+    /// Latency as reported, or derived from start and end.
+    pub fn effective_latency_ms(&self) -> Option<f64> {
+        self.latency_ms.or_else(|| match (self.start, self.end) {
+            (Some(s), Some(e)) if e >= s => Some((e - s) as f64 / 1e6),
+            _ => None,
+        })
+    }
+
+    /// Time per output token after the first, when latency, TTFT and output tokens allow it.
+    pub fn tpot_ms(&self) -> Option<f64> {
+        let out = self.tokens.output?;
+        if out < 2 {
+            return None;
+        }
+        let lat = self.effective_latency_ms()?;
+        let ttft = self.ttft_ms?;
+        (lat >= ttft).then(|| (lat - ttft) / (out - 1) as f64)
+    }
+
+    /// The model name used for grouping: requested, else response model.
+    pub fn model_name(&self) -> Option<&'a str> {
+        self.model.or(self.response_model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_of_a_call_agree_with_its_own_methods() {
+        let mut c = Call {
+            start: Some(1_000_000),
+            end: Some(901_000_000),
+            ttft_ms: Some(100.0),
+            response_model: Some("m-2025".into()),
+            ..Call::default()
+        };
+        c.tokens.output = Some(9);
+        let f = CallFacts::of(&c);
+        assert_eq!(f.event_time(), c.event_time());
+        assert_eq!(f.effective_latency_ms(), c.effective_latency_ms());
+        assert_eq!(f.tpot_ms(), c.tpot_ms());
+        assert_eq!(f.model_name(), c.model_name());
+    }
+}
