@@ -4,7 +4,8 @@
 #
 #   scripts/bench-report.sh [RECORDS]      (default 1000000)
 #
-# Prints records/s for llmmon pinned to one core (taskset -c 0) and unpinned, peak RSS,
+# Prints records/s for llmmon pinned to one core (taskset -c 0) and unpinned, with and
+# without the safety detectors, peak RSS,
 # jq's time and the ratio. Needs jq and GNU time (installed with apt-get when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,13 +34,16 @@ measure() { # label, command...
   echo "$secs" > "/tmp/llmmon-bench-$label.secs"
 }
 
-measure llmmon-1core taskset -c 0 $BIN report --json "$DATA"
-measure llmmon-2cores $BIN report --json "$DATA"
+# Decode plus windows (the issue's 1M records/s target) is `--no-detectors`; the default
+# runs every safety detector too (the 500k records/s target).
+measure llmmon-1core taskset -c 0 $BIN report --json --no-detectors "$DATA"
+measure llmmon-2cores $BIN report --json --no-detectors "$DATA"
+measure llmmon-detectors-1core taskset -c 0 $BIN report --json "$DATA"
 measure jq jq -n 'reduce (inputs | select(.type == "call" and (.operation // "chat") as $op | ["chat","completion","embeddings"] | index($op))) as $r
   ({}; .[$r.model // "(none)"] |= ((. // {calls: 0, input: 0, output: 0}) | .calls += 1 | .input += ($r.tokens.input // 0) | .output += ($r.tokens.output // 0)))' "$DATA"
 
 # The two must agree before the speed comparison means anything.
-$BIN report --json "$DATA" | jq -S '.by_model | map_values({calls, input: .input_tokens, output: .output_tokens})' > /tmp/llmmon-bench-a.json
+$BIN report --json --no-detectors "$DATA" | jq -S '.by_model | map_values({calls, input: .input_tokens, output: .output_tokens})' > /tmp/llmmon-bench-a.json
 jq -n -S 'reduce (inputs | select(.type == "call" and (.operation // "chat") as $op | ["chat","completion","embeddings"] | index($op))) as $r
   ({}; .[$r.model // "(none)"] |= ((. // {calls: 0, input: 0, output: 0}) | .calls += 1 | .input += ($r.tokens.input // 0) | .output += ($r.tokens.output // 0)))' "$DATA" > /tmp/llmmon-bench-b.json
 if diff -q /tmp/llmmon-bench-a.json /tmp/llmmon-bench-b.json >/dev/null; then
