@@ -1,4 +1,4 @@
-//! The footer: the filter prompt while editing, a status message after an action, else the
+//! The footer: the filter or label prompt while editing, a status message after an action, else the
 //! focused context's key hints generated from the live keymap.
 
 use crate::tui::app::App;
@@ -23,6 +23,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::styled("  enter apply · esc cancel", t.dim));
         }
         Line::from(spans)
+    } else if let Some(text) = &app.label_prompt {
+        Line::from(vec![
+            Span::styled("label: ", t.key),
+            Span::raw(sanitize::line(text).into_owned()),
+            Span::styled("█", t.dim),
+            Span::styled(
+                "  good · bad · hallucination · unsafe (or any word), then a note · enter save · esc cancel",
+                t.dim,
+            ),
+        ])
     } else if let Some(e) = &app.filter.error {
         Line::styled(format!("✗ {}", sanitize::line(e)), t.crit)
     } else if let Some(s) = &app.status {
