@@ -9,7 +9,7 @@ use llmmon::engine::SECOND;
 use llmmon::record::{Record, Status};
 use llmmon::tui::app::Pane;
 use ratatui::style::Color;
-use tui_support::{call, later, Harness, C};
+use tui_support::{call, fixture, later, Harness, C};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
@@ -384,7 +384,7 @@ fn failing_batch() -> Vec<Record> {
         .map(|i| {
             let mut c = call(C {
                 id: ["e0", "e1", "e2", "e3", "e4", "e5"][i],
-                t: [10, 20, 30, 40, 50, 65][i],
+                t: [200, 210, 220, 230, 240, 265][i],
                 conv: Some("ops-1"),
                 user: Some("ops"),
                 model: "gpt-4o",
@@ -401,7 +401,9 @@ fn failing_batch() -> Vec<Record> {
 
 #[test]
 fn alerts_pane_shows_a_firing_rule_and_enter_opens_its_records() {
-    let mut t = Harness::with_config(160, 40, error_rule_config(), failing_batch());
+    let mut records = fixture();
+    records.extend(failing_batch());
+    let mut t = Harness::with_config(160, 40, error_rule_config(), records);
     t.keys("6");
     let s = t.frame();
     assert!(s.contains("FIRING crit"), "{s}");
@@ -420,6 +422,13 @@ fn alerts_pane_shows_a_firing_rule_and_enter_opens_its_records() {
     assert_eq!(t.app.filter.text, "model:gpt-4o");
     assert!(s.contains("records behind the alert"), "{s}");
     assert!(s.contains("ops-1"), "{s}");
+    // Restricted to the alert's window: Alice's gpt-4o calls are outside it.
+    assert!(t.app.filter.range.is_some());
+    assert!(!s.contains("trip-alice-1"), "{s}");
+    t.keys("esc");
+    let s = t.frame();
+    assert!(t.app.filter.range.is_none() && t.app.filter.text.is_empty());
+    assert!(s.contains("trip-alice-1"), "{s}");
 }
 
 #[test]

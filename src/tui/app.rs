@@ -14,6 +14,7 @@ use crate::engine::store::Seq;
 use crate::engine::{format_duration, Engine, Scope};
 use crate::export;
 use crate::query::Query;
+use crate::record::Nanos;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use std::cell::Cell;
@@ -138,6 +139,8 @@ pub struct Filter {
     /// The query in effect when the prompt opened; Esc goes back to it.
     pub saved: String,
     pub error: Option<String>,
+    /// Event-time bounds (inclusive) set by an alert's drill-down; cleared with the filter.
+    pub range: Option<(Nanos, Nanos)>,
 }
 
 impl Default for Filter {
@@ -148,8 +151,18 @@ impl Default for Filter {
             editing: None,
             saved: String::new(),
             error: None,
+            range: None,
         }
     }
+}
+
+/// The `a` prompt: what is being labelled (fixed when the prompt opens, so rows moving
+/// under a following view do not change it) and the text typed so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelPrompt {
+    pub text: String,
+    pub conversation: Box<str>,
+    pub call: Option<String>,
 }
 
 /// The view frozen by Space: the counters at pause time and the newest call shown.
@@ -239,8 +252,8 @@ pub struct App {
     pub redact: bool,
     /// Labels and marks, appended to the annotations file when one is configured.
     pub annotations: Annotations,
-    /// `Some` while the `a` label prompt is open: the text typed so far.
-    pub label_prompt: Option<String>,
+    /// `Some` while the `a` label prompt is open.
+    pub label_prompt: Option<LabelPrompt>,
     /// Directory `e` writes exports to (the current directory).
     pub export_dir: PathBuf,
     pub rates: Rates,
@@ -370,7 +383,13 @@ impl App {
     fn rebuild(&mut self, engine: &Engine) {
         let store = &engine.store;
         let q = &self.filter.query;
-        self.conv_index = rows::conversations(store, q, self.conv_sort.0, self.conv_sort.1);
+        self.conv_index = rows::conversations(
+            store,
+            q,
+            self.filter.range,
+            self.conv_sort.0,
+            self.conv_sort.1,
+        );
         self.trace_index = rows::traces(store, q, self.trace_sort.0, self.trace_sort.1);
         self.flagged_index = rows::flagged(store, q);
         self.alert_rows = alert_view::row_count(&engine.alerts);
@@ -409,7 +428,7 @@ impl App {
             return;
         }
         if self.label_prompt.is_some() {
-            self.edit_label(ev, engine);
+            self.edit_label(ev);
             return;
         }
         let Some(action) = self.keymap.action(self.context(), ev) else {
@@ -523,6 +542,7 @@ impl App {
         match Query::parse(text) {
             Ok(q) => {
                 self.filter.query = q;
+                self.filter.range = None;
                 self.filter.text = text.trim().to_string();
                 self.filter.error = None;
                 self.rebuild_now(engine);
@@ -603,7 +623,7 @@ impl App {
                 }
             }
             Action::Back => {
-                if !self.filter.text.is_empty() {
+                if !self.filter.text.is_empty() || self.filter.range.is_some() {
                     self.apply_filter("", engine);
                 }
             }
@@ -1007,17 +1027,22 @@ impl App {
     }
 
     fn start_label(&mut self, engine: &Engine) {
-        if self.annotation_target(engine).is_none() {
+        let Some((conversation, call)) = self.annotation_target(engine) else {
             self.status = Some("a labels a conversation or call: select one first".into());
             return;
-        }
-        self.label_prompt = Some(String::new());
+        };
+        self.label_prompt = Some(LabelPrompt {
+            text: String::new(),
+            conversation,
+            call,
+        });
     }
 
-    fn edit_label(&mut self, ev: &KeyEvent, engine: &Engine) {
-        let Some(line) = self.label_prompt.as_mut() else {
+    fn edit_label(&mut self, ev: &KeyEvent) {
+        let Some(prompt) = self.label_prompt.as_mut() else {
             return;
         };
+        let line = &mut prompt.text;
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         match ev.code {
             KeyCode::Char('c') if ctrl => self.quit = true,
@@ -1028,16 +1053,17 @@ impl App {
             }
             KeyCode::Esc => self.label_prompt = None,
             KeyCode::Enter => {
-                let text = line.trim().to_string();
-                self.label_prompt = None;
-                self.save_label(&text, engine);
+                if let Some(p) = self.label_prompt.take() {
+                    self.save_label(&p);
+                }
             }
             _ => {}
         }
     }
 
-    /// Saves `label [note]` on the annotation target; the first word is the label.
-    fn save_label(&mut self, text: &str, engine: &Engine) {
+    /// Saves `label [note]` on the prompt's target; the first word is the label.
+    fn save_label(&mut self, p: &LabelPrompt) {
+        let text = p.text.trim();
         let (label, note) = match text.split_once(char::is_whitespace) {
             Some((l, n)) => (l, Some(n.trim())),
             None => (text, None),
@@ -1046,18 +1072,15 @@ impl App {
             self.status = Some("no label given; nothing saved".into());
             return;
         }
-        let Some((key, call)) = self.annotation_target(engine) else {
-            self.status = Some("the selection went away; nothing saved".into());
-            return;
-        };
+        let (key, call) = (&p.conversation, &p.call);
         let result = self
             .annotations
-            .label(call.as_deref(), Some(&key), label, note)
+            .label(call.as_deref(), Some(key), label, note)
             .map(|a| a.label.clone().unwrap_or_default());
         self.status = Some(match result {
             Ok(l) => format!(
                 "✎ labelled {} as {}",
-                sanitize::line(&key),
+                sanitize::line(key),
                 sanitize::line(&l)
             ),
             Err(e) => format!("✗ label not saved: {e}"),
@@ -1074,11 +1097,20 @@ impl App {
         };
         let calls = export::select(engine, &sel, &self.annotations, export::Range::default());
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");
-        let name = format!("llmmon-export-{stamp}.jsonl");
-        let path = self.export_dir.join(&name);
+        let mut path = self.export_dir.join(format!("llmmon-export-{stamp}.jsonl"));
+        let mut file = std::fs::File::create_new(&path);
+        for n in 2..100 {
+            if !matches!(&file, Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists) {
+                break;
+            }
+            path = self
+                .export_dir
+                .join(format!("llmmon-export-{stamp}-{n}.jsonl"));
+            file = std::fs::File::create_new(&path);
+        }
         let redactor = export::redact::PatternRedactor;
         let r: Option<&dyn export::redact::Redactor> = self.redact.then_some(&redactor as _);
-        let result = std::fs::File::create_new(&path).and_then(|f| {
+        let result = file.and_then(|f| {
             let mut w = std::io::BufWriter::new(f);
             let written = export::write_raw(&mut w, &calls, &self.annotations, r)?;
             std::io::Write::flush(&mut w)?;
@@ -1104,16 +1136,11 @@ impl App {
         self.pane = Pane::Conversations;
         self.follow = false;
         if self.apply_filter(&d.query, engine) {
-            let when = if d.from == i64::MIN {
-                String::new()
-            } else {
-                format!(
-                    " (alert window {} – {})",
-                    crate::record::format_time(d.from),
-                    crate::record::format_time(d.to)
-                )
-            };
-            self.status = Some(format!("records behind the alert{when}"));
+            if d.from != i64::MIN {
+                self.filter.range = Some((d.from, d.to));
+                self.rebuild_now(engine);
+            }
+            self.status = Some("records behind the alert (Esc shows all)".into());
         }
     }
 
