@@ -514,3 +514,15 @@ fn export_writes_the_filtered_calls_to_a_file() {
     assert_eq!(text.lines().count(), 5);
     assert!(text.contains("alice@example.com"));
 }
+
+#[test]
+fn alerts_firing_snapshot() {
+    for (w, h) in SIZES {
+        let mut records = fixture();
+        records.extend(failing_batch());
+        let mut t = Harness::with_config(w, h, error_rule_config(), records);
+        t.keys("6");
+        let screen = t.frame();
+        insta::assert_snapshot!(format!("alerts_firing_{w}x{h}"), screen);
+    }
+}

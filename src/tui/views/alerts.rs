@@ -78,9 +78,10 @@ fn rule_line(t: &Theme, r: &RuleState, width: usize) -> Line<'static> {
     let thr = r.threshold().map_or("-".into(), fmt);
     let since = r
         .since()
-        .map_or(String::new(), |s| format!(" since {}", clock(s)));
+        .map_or(String::new(), |s| format!(" · since {}", clock(s)));
+    let op = if r.rule.below { "<" } else { ">" };
     let rest = format!(
-        " {}  {} = {value} (threshold {thr}){since} · {} · {}",
+        "{}: {} {value} {op} {thr}{since} · {} · {}",
         sanitize::line(&r.rule.name),
         r.rule.metric,
         crate::engine::format_duration(r.rule.window_ns),
@@ -103,7 +104,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         .iter()
         .filter(|r| r.status() == AlertStatus::Firing)
         .count();
-    let title = format!(" Alerts · {} rules · {firing} firing ", alerts.rules.len());
+    let n = alerts.rules.len();
+    let title = format!(
+        " Alerts · {n} rule{} · {firing} firing ",
+        if n == 1 { "" } else { "s" }
+    );
     let outer = block(&title, t, true);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
@@ -117,7 +122,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
     }
     f.render_widget(
         Paragraph::new(Line::styled(
-            "state          rule  metric = value (threshold) · window · scope   (Enter: records)",
+            "state          rule: metric value vs threshold · since · window · scope",
             t.title,
         )),
         inner,
