@@ -513,6 +513,11 @@ fn export_writes_the_filtered_calls_to_a_file() {
     let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
     assert_eq!(text.lines().count(), 5);
     assert!(text.contains("alice@example.com"));
+    // From a call's detail only that call goes out, masked while redaction is on.
+    t.keys("esc 4 g enter r e");
+    let s = t.frame();
+    assert!(s.contains("exported 1 calls to"), "{s}");
+    assert!(s.contains("(redacted)"), "{s}");
 }
 
 #[test]

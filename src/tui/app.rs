@@ -1087,15 +1087,27 @@ impl App {
         });
     }
 
-    /// Writes the calls of the current view (the Flagged pane's flagged calls, else the
-    /// filter's matches) as raw records to a new file in [`App::export_dir`]; masked when
-    /// redaction is on.
+    /// Writes the calls of the current view (the open conversation, call or trace; else the
+    /// Flagged pane's flagged calls or the filter's matches) as raw records to a new file in
+    /// [`App::export_dir`]; masked when redaction is on.
     fn export(&mut self, engine: &Engine) {
-        let sel = match (self.pane, self.stack.is_empty()) {
-            (Pane::Flagged, true) => export::Selection::Flagged,
+        let target = self.stack.last().map(|d| d.target.clone());
+        let sel = match (self.pane, &target) {
+            (_, Some(_)) => export::Selection::Filter(Query::all()),
+            (Pane::Flagged, None) => export::Selection::Flagged,
             _ => export::Selection::Filter(self.filter.query.clone()),
         };
-        let calls = export::select(engine, &sel, &self.annotations, export::Range::default());
+        let range = export::Range {
+            from: self.filter.range.map(|r| r.0),
+            to: self.filter.range.map(|r| r.1),
+        };
+        let mut calls = export::select(engine, &sel, &self.annotations, range);
+        match &target {
+            Some(Target::Conversation(k)) => calls.retain(|s| s.conversation.as_ref() == Some(k)),
+            Some(Target::Call(seq)) => calls.retain(|s| s.seq == *seq),
+            Some(Target::Trace(id)) => calls.retain(|s| s.call.trace_id.as_deref() == Some(&**id)),
+            None => {}
+        }
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");
         let mut path = self.export_dir.join(format!("llmmon-export-{stamp}.jsonl"));
         let mut file = std::fs::File::create_new(&path);
