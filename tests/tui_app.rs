@@ -5,9 +5,11 @@
 
 mod tui_support;
 
+use llmmon::engine::SECOND;
+use llmmon::record::{Record, Status};
 use llmmon::tui::app::Pane;
 use ratatui::style::Color;
-use tui_support::{later, Harness};
+use tui_support::{call, fixture, later, Harness, C};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
@@ -361,4 +363,171 @@ fn mouse_toggle_and_keys_from_config() {
     assert!(s.contains("h help"), "footer follows the keymap: {s}");
     t.keys("h");
     assert!(t.frame().contains("show or hide this help"));
+}
+
+/// An engine config with one error-rate rule over a 60 s window on gpt-4o calls.
+fn error_rule_config() -> llmmon::engine::EngineConfig {
+    use llmmon::engine::alerts::{AlertMetric, Rule};
+    let mut rule = Rule::new("gpt errors", AlertMetric::ErrorRate, 60 * SECOND);
+    rule.warn = Some(0.1);
+    rule.crit = Some(0.2);
+    rule.filter_text = "model:gpt-4o".into();
+    rule.filter = llmmon::query::Query::parse("model:gpt-4o").unwrap();
+    let mut cfg = llmmon::engine::EngineConfig::default();
+    cfg.alerts.rules = vec![rule];
+    cfg
+}
+
+/// Five gpt-4o calls, three failing, then one more failure past the first evaluation.
+fn failing_batch() -> Vec<Record> {
+    (0..6)
+        .map(|i| {
+            let mut c = call(C {
+                id: ["e0", "e1", "e2", "e3", "e4", "e5"][i],
+                t: [200, 210, 220, 230, 240, 265][i],
+                conv: Some("ops-1"),
+                user: Some("ops"),
+                model: "gpt-4o",
+                lat: 200.0,
+                cost: Some(0.001),
+            });
+            if i % 2 == 1 || i == 5 {
+                c.status = Status::Error;
+            }
+            Record::Call(Box::new(c))
+        })
+        .collect()
+}
+
+#[test]
+fn alerts_pane_shows_a_firing_rule_and_enter_opens_its_records() {
+    let mut records = fixture();
+    records.extend(failing_batch());
+    let mut t = Harness::with_config(160, 40, error_rule_config(), records);
+    t.keys("6");
+    let s = t.frame();
+    assert!(s.contains("FIRING crit"), "{s}");
+    assert!(s.contains("gpt errors"), "{s}");
+    assert!(s.contains("model:gpt-4o"), "{s}");
+    assert!(s.contains("1 firing"), "{s}");
+    // The banner in the header, in the critical colour with its symbol.
+    let (x, y) = t.find("✗ CRIT gpt errors").unwrap_or_else(|| panic!("{s}"));
+    assert!(y < 2, "{s}");
+    assert_eq!(t.buffer()[(x, y)].fg, t.app.theme.crit.fg.unwrap());
+    // Recent transitions are listed under the rules.
+    assert!(s.contains("FIRING crit gpt errors: error_rate="), "{s}");
+    t.keys("enter");
+    let s = t.frame();
+    assert_eq!(t.app.pane, Pane::Conversations);
+    assert_eq!(t.app.filter.text, "model:gpt-4o");
+    assert!(s.contains("records behind the alert"), "{s}");
+    assert!(s.contains("ops-1"), "{s}");
+    // Restricted to the alert's window: Alice's gpt-4o calls are outside it.
+    assert!(t.app.filter.range.is_some());
+    assert!(!s.contains("trip-alice-1"), "{s}");
+    t.keys("esc");
+    let s = t.frame();
+    assert!(t.app.filter.range.is_none() && t.app.filter.text.is_empty());
+    assert!(s.contains("trip-alice-1"), "{s}");
+}
+
+#[test]
+fn budgets_show_on_the_overview_when_configured() {
+    let mut cfg = llmmon::engine::EngineConfig::default();
+    cfg.alerts.budgets.daily = Some(0.01);
+    let mut t = Harness::with_config(160, 48, cfg, failing_batch());
+    let s = t.frame();
+    assert!(s.contains("budgets"), "{s}");
+    assert!(s.contains("daily $0.0060 of $0.01"), "{s}");
+}
+
+#[test]
+fn redaction_hides_the_email_and_shows_it_again() {
+    let mut t = Harness::new(160, 48);
+    t.keys("2 g enter");
+    let s = t.frame();
+    assert!(s.contains("alice@example.com"), "{s}");
+    t.keys("r");
+    let s = t.frame();
+    assert!(!s.contains("alice@example.com"), "{s}");
+    assert!(s.contains("mail me at [EMAIL] please"), "{s}");
+    assert!(s.contains("REDACTED"), "{s}");
+    t.keys("4");
+    let s = t.frame();
+    assert!(!s.contains("alice@example.com"), "{s}");
+    t.keys("r 2 enter");
+    let s = t.frame();
+    assert!(s.contains("alice@example.com"), "{s}");
+}
+
+#[test]
+fn mark_and_label_survive_reopening_the_annotations_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("annotations.jsonl");
+    let mut t = Harness::new(160, 48);
+    t.app.annotations = llmmon::annotations::Annotations::open(&path).unwrap();
+    t.keys("2 g");
+    let key = t.app.conv.key.clone().unwrap();
+    t.keys("x");
+    let s = t.frame();
+    assert!(s.contains("★ marked"), "{s}");
+    assert!(t.app.is_marked(&t.engine, &key));
+    t.keys("a");
+    t.type_text("bad wrong airport");
+    t.keys("enter");
+    let s = t.frame();
+    assert!(s.contains("labelled"), "{s}");
+
+    let mut again = Harness::new(160, 48);
+    again.app.annotations = llmmon::annotations::Annotations::open(&path).unwrap();
+    assert!(again.app.is_marked(&again.engine, &key));
+    again.keys("2 g");
+    let s = again.frame();
+    assert!(s.contains("★"), "{s}");
+    again.keys("enter");
+    let s = again.frame();
+    assert!(s.contains("★ marked · conversation"), "{s}");
+    assert!(s.contains("✎ bad \"wrong airport\""), "{s}");
+    // x again takes the mark back.
+    again.keys("x");
+    assert!(
+        !again.app.is_marked(&again.engine, &key),
+        "{:?} {:?}",
+        again.app.status,
+        again.app.annotations.all()
+    );
+}
+
+#[test]
+fn export_writes_the_filtered_calls_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Harness::new(160, 48);
+    t.app.export_dir = dir.path().to_path_buf();
+    t.keys("2 /");
+    t.type_text("user:alice");
+    t.keys("enter e");
+    let s = t.frame();
+    assert!(s.contains("exported 5 calls to"), "{s}");
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    assert_eq!(text.lines().count(), 5);
+    assert!(text.contains("alice@example.com"));
+    // From a call's detail only that call goes out, masked while redaction is on.
+    t.keys("esc 4 g enter r e");
+    let s = t.frame();
+    assert!(s.contains("exported 1 calls to"), "{s}");
+    assert!(s.contains("(redacted)"), "{s}");
+}
+
+#[test]
+fn alerts_firing_snapshot() {
+    for (w, h) in SIZES {
+        let mut records = fixture();
+        records.extend(failing_batch());
+        let mut t = Harness::with_config(w, h, error_rule_config(), records);
+        t.keys("6");
+        let screen = t.frame();
+        insta::assert_snapshot!(format!("alerts_firing_{w}x{h}"), screen);
+    }
 }

@@ -106,6 +106,9 @@ fn live(
     let mut app = App::new(keymap, theme, windows);
     app.mouse = cfg.tui.mouse;
     app.price_date = Some(table.date.clone());
+    if let Some(path) = cfg.annotations_path() {
+        app.annotations = crate::annotations::Annotations::open(&path)?;
+    }
     let result = crate::tui::run::run(&mut app, &mut engine, &mut pipeline, cfg.tui.fps);
     pipeline.shutdown();
     result?;

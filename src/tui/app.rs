@@ -5,15 +5,20 @@
 
 use super::keymap::{Action, Context, Keymap};
 use super::rows::{self, ConvColumn, ConvRow, Index, TraceColumn, TraceRow};
+use super::sanitize;
 use super::theme::Theme;
 use super::views::overview::OverviewData;
-use super::views::{detail, traces as trace_view};
+use super::views::{alerts as alert_view, detail, traces as trace_view};
+use crate::annotations::{AnnotationError, Annotations};
 use crate::engine::store::Seq;
 use crate::engine::{format_duration, Engine, Scope};
+use crate::export;
 use crate::query::Query;
+use crate::record::Nanos;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use std::cell::Cell;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Smallest terminal the panes are laid out for.
@@ -134,6 +139,8 @@ pub struct Filter {
     /// The query in effect when the prompt opened; Esc goes back to it.
     pub saved: String,
     pub error: Option<String>,
+    /// Event-time bounds (inclusive) set by an alert's drill-down; cleared with the filter.
+    pub range: Option<(Nanos, Nanos)>,
 }
 
 impl Default for Filter {
@@ -144,8 +151,18 @@ impl Default for Filter {
             editing: None,
             saved: String::new(),
             error: None,
+            range: None,
         }
     }
+}
+
+/// The `a` prompt: what is being labelled (fixed when the prompt opens, so rows moving
+/// under a following view do not change it) and the text typed so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelPrompt {
+    pub text: String,
+    pub conversation: Box<str>,
+    pub call: Option<String>,
 }
 
 /// The view frozen by Space: the counters at pause time and the newest call shown.
@@ -225,6 +242,20 @@ pub struct App {
     pub trace_index: Index<TraceRow>,
     pub flagged_index: Index<Seq>,
     pub overview: OverviewData,
+    /// Selected row of the Alerts pane (rules, then recent transitions).
+    pub alert_pos: usize,
+    /// First visible row of the Alerts pane.
+    pub alert_offset: Cell<usize>,
+    /// Rows of the Alerts pane at the last rebuild.
+    pub alert_rows: usize,
+    /// PII and secret spans are masked on screen (`r`).
+    pub redact: bool,
+    /// Labels and marks, appended to the annotations file when one is configured.
+    pub annotations: Annotations,
+    /// `Some` while the `a` label prompt is open.
+    pub label_prompt: Option<LabelPrompt>,
+    /// Directory `e` writes exports to (the current directory).
+    pub export_dir: PathBuf,
     pub rates: Rates,
     /// Date of the price table, shown with computed costs.
     pub price_date: Option<String>,
@@ -270,6 +301,13 @@ impl App {
             trace_index: Index::default(),
             flagged_index: Index::default(),
             overview: OverviewData::default(),
+            alert_pos: 0,
+            alert_offset: Cell::new(0),
+            alert_rows: 0,
+            redact: false,
+            annotations: Annotations::in_memory(),
+            label_prompt: None,
+            export_dir: PathBuf::from("."),
             rates: Rates::default(),
             price_date: None,
             built_gen: None,
@@ -345,9 +383,17 @@ impl App {
     fn rebuild(&mut self, engine: &Engine) {
         let store = &engine.store;
         let q = &self.filter.query;
-        self.conv_index = rows::conversations(store, q, self.conv_sort.0, self.conv_sort.1);
+        self.conv_index = rows::conversations(
+            store,
+            q,
+            self.filter.range,
+            self.conv_sort.0,
+            self.conv_sort.1,
+        );
         self.trace_index = rows::traces(store, q, self.trace_sort.0, self.trace_sort.1);
         self.flagged_index = rows::flagged(store, q);
+        self.alert_rows = alert_view::row_count(&engine.alerts);
+        self.alert_pos = self.alert_pos.min(self.alert_rows.saturating_sub(1));
         self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
         self.model_pos = self
             .model_pos
@@ -379,6 +425,10 @@ impl App {
         self.dirty = true;
         if self.filter.editing.is_some() {
             self.edit_filter(ev, engine);
+            return;
+        }
+        if self.label_prompt.is_some() {
+            self.edit_label(ev);
             return;
         }
         let Some(action) = self.keymap.action(self.context(), ev) else {
@@ -492,6 +542,7 @@ impl App {
         match Query::parse(text) {
             Ok(q) => {
                 self.filter.query = q;
+                self.filter.range = None;
                 self.filter.text = text.trim().to_string();
                 self.filter.error = None;
                 self.rebuild_now(engine);
@@ -560,6 +611,7 @@ impl App {
                 engine,
             ),
             Action::Pane(n) => self.switch(usize::from(n.saturating_sub(1)), engine),
+            Action::Enter if self.pane == Pane::Alerts => self.open_alert(engine),
             Action::Enter => {
                 if let Some(t) = self.selected_target(engine) {
                     self.push(t, false);
@@ -571,7 +623,7 @@ impl App {
                 }
             }
             Action::Back => {
-                if !self.filter.text.is_empty() {
+                if !self.filter.text.is_empty() || self.filter.range.is_some() {
                     self.apply_filter("", engine);
                 }
             }
@@ -603,11 +655,11 @@ impl App {
             Action::SortNext | Action::SortReverse => {
                 self.sort(action == Action::SortReverse, engine)
             }
-            Action::Redact
-            | Action::Export
-            | Action::Annotate
-            | Action::Mark
-            | Action::Rebaseline => {
+            Action::Redact => self.toggle_redact(),
+            Action::Export => self.export(engine),
+            Action::Annotate => self.start_label(engine),
+            Action::Mark => self.mark(engine),
+            Action::Rebaseline => {
                 self.status = Some(format!(
                     "{} is not available in this version",
                     action.name()
@@ -796,6 +848,7 @@ impl App {
             Pane::Traces => Some(self.trace_index.rows.len()),
             Pane::Flagged => Some(self.flagged_index.rows.len()),
             Pane::Overview => Some(self.overview.models.len()),
+            Pane::Alerts => Some(self.alert_rows),
             _ => None,
         }
     }
@@ -809,10 +862,11 @@ impl App {
             Pane::Conversations => self.conv.pos,
             Pane::Traces => self.traces.pos,
             Pane::Flagged => self.flagged.pos,
+            Pane::Alerts => self.alert_pos,
             _ => self.model_pos,
         };
         let to = (pos as i64 + by).clamp(0, len as i64 - 1) as usize;
-        if self.pane != Pane::Overview {
+        if !matches!(self.pane, Pane::Overview | Pane::Alerts) {
             // Moving off the newest row detaches follow.
             let newest = self.newest_pos();
             if Some(to) != newest {
@@ -830,6 +884,7 @@ impl App {
             Pane::Conversations => self.conv.pos,
             Pane::Traces => self.traces.pos,
             Pane::Flagged => self.flagged.pos,
+            Pane::Alerts => self.alert_pos,
             _ => self.model_pos,
         };
         self.follow = false;
@@ -857,6 +912,7 @@ impl App {
             Pane::Traces => set_pos(&mut self.traces, &self.trace_index, pos, |r| &r.id),
             Pane::Flagged => set_pos(&mut self.flagged, &self.flagged_index, pos, |s| s),
             Pane::Overview => self.model_pos = pos,
+            Pane::Alerts => self.alert_pos = pos,
             _ => {}
         }
     }
@@ -879,6 +935,224 @@ impl App {
                 .filter(|&s| engine.store.get(s).is_some())
                 .map(Target::Call),
             _ => None,
+        }
+    }
+
+    fn toggle_redact(&mut self) {
+        self.redact = !self.redact;
+        self.status = Some(if self.redact {
+            "redaction on: PII and secrets are masked on screen (r shows them)".into()
+        } else {
+            "redaction off: texts are shown as received".into()
+        });
+    }
+
+    /// The conversation and call that `a` and `x` act on: the open detail, else the
+    /// selected row.
+    pub fn annotation_target(&self, engine: &Engine) -> Option<(Box<str>, Option<String>)> {
+        let target = match self.stack.last() {
+            Some(d) => Some(d.target.clone()),
+            None => self.selected_target(engine),
+        }?;
+        let store = &engine.store;
+        match target {
+            Target::Conversation(key) => {
+                let last = store
+                    .conversations()
+                    .get(&key)
+                    .and_then(|c| c.turns.iter().rev().find_map(|&s| store.get(s)))
+                    .map(|sc| sc.call.id.clone());
+                Some((key, last))
+            }
+            Target::Call(seq) => {
+                let sc = store.get(seq)?;
+                let key = sc
+                    .conversation
+                    .clone()
+                    .unwrap_or_else(|| sc.call.id.as_str().into());
+                Some((key, Some(sc.call.id.clone())))
+            }
+            Target::Trace(_) => None,
+        }
+    }
+
+    /// Whether a conversation is marked (by its key or by any of its retained turns).
+    pub fn is_marked(&self, engine: &Engine, key: &str) -> bool {
+        self.annotations.is_marked(key, None) || self.marked_turn(engine, key).is_some()
+    }
+
+    /// The first retained turn for which the conversation counts as marked, if any.
+    fn marked_turn(&self, engine: &Engine, key: &str) -> Option<String> {
+        let store = &engine.store;
+        let c = store.conversations().get(key)?;
+        c.turns
+            .iter()
+            .filter_map(|&s| store.get(s))
+            .find(|sc| self.annotations.is_marked(key, Some(&sc.call.id)))
+            .map(|sc| sc.call.id.clone())
+    }
+
+    fn mark(&mut self, engine: &Engine) {
+        let Some((key, call)) = self.annotation_target(engine) else {
+            self.status = Some("x marks a conversation or call: select one first".into());
+            return;
+        };
+        let result = if self.is_marked(engine, &key) {
+            self.unmark(engine, &key, call.as_deref())
+        } else {
+            self.annotations.toggle_mark(&key, call.as_deref())
+        };
+        self.status = Some(match result {
+            Ok(true) => format!("★ marked {} for export", sanitize::line(&key)),
+            Ok(false) => format!("unmarked {}", sanitize::line(&key)),
+            Err(e) => format!("✗ mark not saved: {e}"),
+        });
+    }
+
+    /// Takes back the mark on the conversation key and on every retained turn marked.
+    fn unmark(
+        &mut self,
+        engine: &Engine,
+        key: &str,
+        call: Option<&str>,
+    ) -> Result<bool, AnnotationError> {
+        if self.annotations.is_marked(key, None) {
+            self.annotations.toggle_mark(key, call)?;
+        }
+        // With the key unmarked, a turn still counting as marked carries its own mark.
+        while let Some(c) = self.marked_turn(engine, key) {
+            self.annotations.toggle_mark(key, Some(&c))?;
+        }
+        Ok(false)
+    }
+
+    fn start_label(&mut self, engine: &Engine) {
+        let Some((conversation, call)) = self.annotation_target(engine) else {
+            self.status = Some("a labels a conversation or call: select one first".into());
+            return;
+        };
+        self.label_prompt = Some(LabelPrompt {
+            text: String::new(),
+            conversation,
+            call,
+        });
+    }
+
+    fn edit_label(&mut self, ev: &KeyEvent) {
+        let Some(prompt) = self.label_prompt.as_mut() else {
+            return;
+        };
+        let line = &mut prompt.text;
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Char('c') if ctrl => self.quit = true,
+            KeyCode::Char('u') if ctrl => line.clear(),
+            KeyCode::Char(c) if !ctrl => line.push(c),
+            KeyCode::Backspace => {
+                line.pop();
+            }
+            KeyCode::Esc => self.label_prompt = None,
+            KeyCode::Enter => {
+                if let Some(p) = self.label_prompt.take() {
+                    self.save_label(&p);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Saves `label [note]` on the prompt's target; the first word is the label.
+    fn save_label(&mut self, p: &LabelPrompt) {
+        let text = p.text.trim();
+        let (label, note) = match text.split_once(char::is_whitespace) {
+            Some((l, n)) => (l, Some(n.trim())),
+            None => (text, None),
+        };
+        if label.is_empty() {
+            self.status = Some("no label given; nothing saved".into());
+            return;
+        }
+        let (key, call) = (&p.conversation, &p.call);
+        let result = self
+            .annotations
+            .label(call.as_deref(), Some(key), label, note)
+            .map(|a| a.label.clone().unwrap_or_default());
+        self.status = Some(match result {
+            Ok(l) => format!(
+                "✎ labelled {} as {}",
+                sanitize::line(key),
+                sanitize::line(&l)
+            ),
+            Err(e) => format!("✗ label not saved: {e}"),
+        });
+    }
+
+    /// Writes the calls of the current view (the open conversation, call or trace; else the
+    /// Flagged pane's flagged calls or the filter's matches) as raw records to a new file in
+    /// [`App::export_dir`]; masked when redaction is on.
+    fn export(&mut self, engine: &Engine) {
+        let target = self.stack.last().map(|d| d.target.clone());
+        let sel = match (self.pane, &target) {
+            (_, Some(_)) => export::Selection::Filter(Query::all()),
+            (Pane::Flagged, None) => export::Selection::Flagged,
+            _ => export::Selection::Filter(self.filter.query.clone()),
+        };
+        let range = export::Range {
+            from: self.filter.range.map(|r| r.0),
+            to: self.filter.range.map(|r| r.1),
+        };
+        let mut calls = export::select(engine, &sel, &self.annotations, range);
+        match &target {
+            Some(Target::Conversation(k)) => calls.retain(|s| s.conversation.as_ref() == Some(k)),
+            Some(Target::Call(seq)) => calls.retain(|s| s.seq == *seq),
+            Some(Target::Trace(id)) => calls.retain(|s| s.call.trace_id.as_deref() == Some(&**id)),
+            None => {}
+        }
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");
+        let mut path = self.export_dir.join(format!("llmmon-export-{stamp}.jsonl"));
+        let mut file = std::fs::File::create_new(&path);
+        for n in 2..100 {
+            if !matches!(&file, Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists) {
+                break;
+            }
+            path = self
+                .export_dir
+                .join(format!("llmmon-export-{stamp}-{n}.jsonl"));
+            file = std::fs::File::create_new(&path);
+        }
+        let redactor = export::redact::PatternRedactor;
+        let r: Option<&dyn export::redact::Redactor> = self.redact.then_some(&redactor as _);
+        let result = file.and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            let written = export::write_raw(&mut w, &calls, &self.annotations, r)?;
+            std::io::Write::flush(&mut w)?;
+            Ok(written)
+        });
+        self.status = Some(match result {
+            Ok(w) => format!(
+                "exported {} calls to {}{}",
+                w.calls,
+                path.display(),
+                if self.redact { " (redacted)" } else { "" }
+            ),
+            Err(e) => format!("✗ export to {} failed: {e}", path.display()),
+        });
+    }
+
+    /// Enter on the Alerts pane: the Conversations pane filtered to the rule's records.
+    fn open_alert(&mut self, engine: &Engine) {
+        let Some(d) = alert_view::drill_at(&engine.alerts, self.alert_pos) else {
+            return;
+        };
+        self.stack.clear();
+        self.pane = Pane::Conversations;
+        self.follow = false;
+        if self.apply_filter(&d.query, engine) {
+            if d.from != i64::MIN {
+                self.filter.range = Some((d.from, d.to));
+                self.rebuild_now(engine);
+            }
+            self.status = Some("records behind the alert (Esc shows all)".into());
         }
     }
 

@@ -202,17 +202,28 @@ fn newest_by<R>(rows: &[R], last: impl Fn(&R) -> Nanos) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Conversations matching `query`, sorted by `column` (descending unless `ascending`).
+/// Conversations matching `query` with a retained turn in `range` (inclusive event times),
+/// sorted by `column` (descending unless `ascending`).
 pub fn conversations(
     store: &Store,
     query: &Query,
+    range: Option<(Nanos, Nanos)>,
     column: ConvColumn,
     ascending: bool,
 ) -> Index<ConvRow> {
     let all = store.conversations();
+    let in_range = |c: &Conversation| {
+        range.is_none_or(|(from, to)| {
+            c.turns
+                .iter()
+                .filter_map(|&s| store.get(s))
+                .any(|sc| (from..=to).contains(&sc.time))
+        })
+    };
     let mut rows: Vec<ConvRow> = all
         .values()
         .filter(|c| query.is_empty() || query.matches(&ConvItem { conv: c, store }))
+        .filter(|c| in_range(c))
         .map(ConvRow::new)
         .collect();
     match column {
@@ -477,20 +488,25 @@ mod tests {
     #[test]
     fn conversations_sort_and_filter() {
         let s = store();
-        let all = conversations(&s, &Query::all(), ConvColumn::Last, false);
+        let all = conversations(&s, &Query::all(), None, ConvColumn::Last, false);
         let keys: Vec<&str> = all.rows.iter().map(|r| &*r.key).collect();
         assert_eq!(keys, ["c", "a", "b"]);
         assert_eq!(all.newest, Some(0));
-        let by_cost = conversations(&s, &Query::all(), ConvColumn::Cost, true);
+        let by_cost = conversations(&s, &Query::all(), None, ConvColumn::Cost, true);
         assert_eq!(by_cost.rows[0].key.as_ref(), "b");
-        let by_user = conversations(&s, &Query::all(), ConvColumn::User, false);
+        let by_user = conversations(&s, &Query::all(), None, ConvColumn::User, false);
         assert_eq!(by_user.rows[0].key.as_ref(), "a");
         let q = Query::parse("model:gpt-4o* -user:bob").unwrap();
-        let hits = conversations(&s, &q, ConvColumn::Last, false);
+        let hits = conversations(&s, &q, None, ConvColumn::Last, false);
         assert_eq!((hits.rows.len(), hits.total), (1, 3));
         assert_eq!(hits.rows[0].turns, 2);
         let q = Query::parse("cost>1").unwrap();
-        assert_eq!(conversations(&s, &q, ConvColumn::Last, false).rows.len(), 1);
+        assert_eq!(
+            conversations(&s, &q, None, ConvColumn::Last, false)
+                .rows
+                .len(),
+            1
+        );
     }
 
     #[test]

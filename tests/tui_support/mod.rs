@@ -280,7 +280,11 @@ impl Harness {
     }
 
     pub fn with(w: u16, h: u16, records: Vec<Record>) -> Harness {
-        let cfg = EngineConfig::default();
+        Harness::with_config(w, h, EngineConfig::default(), records)
+    }
+
+    /// An app on `w`×`h` over an engine built from `cfg` (alert rules, budgets).
+    pub fn with_config(w: u16, h: u16, cfg: EngineConfig, records: Vec<Record>) -> Harness {
         let windows = cfg.windows.clone();
         let mut engine = Engine::new(cfg);
         let src = engine.add_source("app.jsonl", SourceKind::File);

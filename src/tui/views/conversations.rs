@@ -82,8 +82,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
                         .join(",")
                 })
                 .unwrap_or_default();
+            let mark = if app.is_marked(engine, &r.key) {
+                "★"
+            } else {
+                " "
+            };
             let mut cells = vec![
-                Cell::from(clock(r.last)),
+                Cell::from(format!("{mark}{}", clock(r.last))),
                 Cell::from(fit(&sanitize::line(user), user_w).into_owned()),
                 Cell::from(fit(&sanitize::line(&models), models_w).into_owned()),
                 Cell::from(right(&r.turns.to_string(), 5)),
@@ -105,7 +110,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         })
         .collect();
     let mut widths = vec![
-        Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Length(user_w as u16),
         Constraint::Length(models_w as u16),
         Constraint::Length(5),

@@ -5,8 +5,11 @@
 //! paused view stops at the calls retained when Space was pressed.
 
 use super::{block, fmt_cost, fmt_count};
+use crate::annotations::Annotation;
 use crate::engine::store::{Seq, StoredCall};
 use crate::engine::Engine;
+use crate::enrich::safety::redact;
+use crate::export::redact::{PatternRedactor, Redactor};
 use crate::record::{format_time, Flag, Status, TextField};
 use crate::tui::app::{App, Detail, Target};
 use crate::tui::sanitize;
@@ -17,6 +20,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
+use std::borrow::Cow;
 
 /// Draws a detail or JSON entry of the drill-down stack.
 pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine, d: &Detail) {
@@ -58,8 +62,11 @@ pub fn text(app: &App, engine: &Engine, d: &Detail) -> Vec<String> {
 fn styled(app: &App, engine: &Engine, d: &Detail) -> Vec<Line<'static>> {
     let max_seq = app.max_seq();
     if d.json {
-        let json = json_of(engine, &d.target, max_seq)
+        let mut json = json_of(engine, &d.target, max_seq)
             .unwrap_or_else(|| "record no longer retained".into());
+        if app.redact {
+            json = PatternRedactor.redact(&json);
+        }
         return sanitize::block(&json)
             .lines()
             .map(|l| Line::raw(l.to_string()))
@@ -82,10 +89,20 @@ fn styled(app: &App, engine: &Engine, d: &Detail) -> Vec<Line<'static>> {
             } else {
                 ""
             };
+            let mark = if app.is_marked(engine, key) {
+                "★ marked · "
+            } else {
+                ""
+            };
             out.push(Line::styled(
-                format!("conversation {}{derived}", sanitize::line(key)),
+                format!("{mark}conversation {}{derived}", sanitize::line(key)),
                 t.title,
             ));
+            for a in app.annotations.for_conversation(key) {
+                if a.call_id.is_none() {
+                    out.push(annotation_line(t, a));
+                }
+            }
             out.push(Line::raw(format!(
                 "user {} · app {} · {} turns · {} errors · tokens {} in / {} out · cost {}{} · flags {} · feedback +{} -{}",
                 sanitize::line(c.user.as_deref().unwrap_or("-")),
@@ -122,7 +139,7 @@ fn styled(app: &App, engine: &Engine, d: &Detail) -> Vec<Line<'static>> {
                     ));
                     continue;
                 };
-                turn(&mut out, t, sc, first_no + i as u64 + 1, prev_msgs);
+                turn(&mut out, app, sc, first_no + i as u64 + 1, prev_msgs);
                 prev_msgs = sc.call.messages.len() + usize::from(sc.call.output.is_some());
             }
         }
@@ -150,7 +167,7 @@ fn styled(app: &App, engine: &Engine, d: &Detail) -> Vec<Line<'static>> {
                     .filter_map(|(k, v)| v.map(|v| format!("{k} {}", sanitize::line(v))))
                     .collect();
                 out.push(Line::raw(ids.join(" · ")));
-                turn(&mut out, t, sc, 1, 0);
+                turn(&mut out, app, sc, 1, 0);
             }
             None => out.push(Line::styled("call no longer retained (evicted)", t.dim)),
         },
@@ -160,7 +177,9 @@ fn styled(app: &App, engine: &Engine, d: &Detail) -> Vec<Line<'static>> {
 }
 
 /// Appends one turn: a header line with its numbers, then its texts.
-fn turn(out: &mut Vec<Line<'static>>, t: &Theme, sc: &StoredCall, no: u64, skip_msgs: usize) {
+fn turn(out: &mut Vec<Line<'static>>, app: &App, sc: &StoredCall, no: u64, skip_msgs: usize) {
+    let t = &app.theme;
+    let redact = app.redact;
     let c = &sc.call;
     let status = match c.status {
         Status::Ok => Span::styled("✓ ok", t.ok),
@@ -197,7 +216,7 @@ fn turn(out: &mut Vec<Line<'static>>, t: &Theme, sc: &StoredCall, no: u64, skip_
     ]));
     if let Some(s) = &c.system_prompt {
         if skip_msgs == 0 {
-            text_block(out, t, "system", s, TextField::System, &c.flags);
+            text_block(out, t, "system", s, TextField::System, &c.flags, redact);
         }
     }
     for (i, m) in c
@@ -206,10 +225,26 @@ fn turn(out: &mut Vec<Line<'static>>, t: &Theme, sc: &StoredCall, no: u64, skip_
         .enumerate()
         .skip(skip_msgs.min(c.messages.len().saturating_sub(1)))
     {
-        text_block(out, t, &m.role, &m.content, TextField::Input(i), &c.flags);
+        text_block(
+            out,
+            t,
+            &m.role,
+            &m.content,
+            TextField::Input(i),
+            &c.flags,
+            redact,
+        );
     }
     for (i, d) in c.context.iter().enumerate() {
-        text_block(out, t, "context", d, TextField::Context(i), &c.flags);
+        text_block(
+            out,
+            t,
+            "context",
+            d,
+            TextField::Context(i),
+            &c.flags,
+            redact,
+        );
     }
     for (i, tc) in c.tool_calls.iter().enumerate() {
         out.push(Line::from(vec![
@@ -224,14 +259,23 @@ fn turn(out: &mut Vec<Line<'static>>, t: &Theme, sc: &StoredCall, no: u64, skip_
                 &tc.arguments,
                 TextField::ToolArguments(i),
                 &c.flags,
+                redact,
             );
         }
         if let Some(r) = &tc.result {
-            text_block(out, t, "  result", r, TextField::ToolResult(i), &c.flags);
+            text_block(
+                out,
+                t,
+                "  result",
+                r,
+                TextField::ToolResult(i),
+                &c.flags,
+                redact,
+            );
         }
     }
     if let Some(o) = &c.output {
-        text_block(out, t, "assistant", o, TextField::Output, &c.flags);
+        text_block(out, t, "assistant", o, TextField::Output, &c.flags, redact);
     }
     if c.status == Status::Error || c.error_type.is_some() {
         out.push(Line::styled(
@@ -253,7 +297,11 @@ fn turn(out: &mut Vec<Line<'static>>, t: &Theme, sc: &StoredCall, no: u64, skip_
                 sanitize::line(&fl.rule),
                 fl.score,
                 field_name(fl.field),
-                sanitize::line(&fl.snippet)
+                sanitize::line(&if redact {
+                    masked(&fl.snippet, fl)
+                } else {
+                    fl.snippet.clone()
+                })
             )),
         ]));
     }
@@ -278,6 +326,31 @@ fn turn(out: &mut Vec<Line<'static>>, t: &Theme, sc: &StoredCall, no: u64, skip_
             .collect();
         out.push(Line::raw(format!("  scores {}", s.join(" · "))));
     }
+    for a in app.annotations.for_call(&c.id) {
+        out.push(annotation_line(t, a));
+    }
+}
+
+fn annotation_line(t: &Theme, a: &Annotation) -> Line<'static> {
+    let mut s = format!("  ✎ {}", sanitize::line(a.label.as_deref().unwrap_or("-")));
+    if let Some(n) = &a.note {
+        s.push_str(&format!(" \"{}\"", sanitize::line(n)));
+    }
+    if let Some(who) = &a.author {
+        s.push_str(&format!(" by {}", sanitize::line(who)));
+    }
+    Line::styled(s, if a.is_negative() { t.warn } else { t.key })
+}
+
+/// A flagged span's text as shown with redaction on: its type label for PII and secrets
+/// (`[EMAIL]`), unchanged for other detectors.
+pub fn masked(span: &str, flag: &Flag) -> String {
+    let whole = Flag {
+        start: 0,
+        end: span.len(),
+        ..flag.clone()
+    };
+    redact(span, std::slice::from_ref(&whole))
 }
 
 fn field_name(f: TextField) -> String {
@@ -300,29 +373,38 @@ fn text_block(
     text: &str,
     field: TextField,
     flags: &[Flag],
+    redact: bool,
 ) {
-    let mut spans: Vec<(usize, usize, Style)> = flags
+    let mut spans: Vec<(usize, usize, Style, &Flag)> = flags
         .iter()
         .filter(|f| f.field == field && f.start < f.end && f.end <= text.len())
         .filter(|f| text.is_char_boundary(f.start) && text.is_char_boundary(f.end))
-        .map(|f| (f.start, f.end, t.severity(f.severity).patch(t.hit)))
+        .map(|f| (f.start, f.end, t.severity(f.severity).patch(t.hit), f))
         .collect();
     spans.sort_by_key(|s| s.0);
-    let mut segments: Vec<(&str, Style)> = Vec::new();
+    let mut segments: Vec<(Cow<str>, Style)> = Vec::new();
     let mut at = 0;
-    for (s, e, style) in spans {
+    for (s, e, style, flag) in spans {
         if s < at {
             continue;
         }
-        segments.push((&text[at..s], t.base));
-        segments.push((&text[s..e], style));
+        segments.push((Cow::Borrowed(&text[at..s]), t.base));
+        let span = &text[s..e];
+        segments.push((
+            if redact {
+                Cow::Owned(masked(span, flag))
+            } else {
+                Cow::Borrowed(span)
+            },
+            style,
+        ));
         at = e;
     }
-    segments.push((&text[at..], t.base));
+    segments.push((Cow::Borrowed(&text[at..]), t.base));
     let mut line: Vec<Span<'static>> =
         vec![Span::styled(format!("  {}: ", sanitize::line(role)), t.key)];
     for (seg, style) in segments {
-        let clean = sanitize::block(seg);
+        let clean = sanitize::block(&seg);
         let mut parts = clean.split('\n');
         if let Some(first) = parts.next() {
             if !first.is_empty() {

@@ -1,4 +1,4 @@
-//! Panes 5 and 6 before their capabilities exist: a clear statement of what will appear
+//! Pane 5 before its capability exists: a clear statement of what will appear
 //! there, never invented numbers.
 
 use super::block;
@@ -28,29 +28,6 @@ pub fn drift(f: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .block(block(" Drift ", t, true)),
-        area,
-    );
-}
-
-/// The Alerts pane's empty state.
-pub fn alerts(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let lines = vec![
-        Line::styled("No alert rules are evaluated in this build.", t.title),
-        Line::raw(""),
-        Line::raw("When they are, each rule appears here with its metric, filter, window, warning"),
-        Line::raw("and critical thresholds, its current value and state (ok, warning, critical,"),
-        Line::raw("no data), when it last fired and recovered; Enter opens the records behind it."),
-        Line::raw(""),
-        Line::styled(
-            "No numbers are shown until the engine computes them.",
-            t.dim,
-        ),
-    ];
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block(" Alerts ", t, true)),
         area,
     );
 }

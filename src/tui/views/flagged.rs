@@ -58,7 +58,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
             } else {
                 String::new()
             };
-            let snippet = format!("«{}»{more}", sanitize::line(&worst.snippet));
+            let shown = if app.redact {
+                super::detail::masked(&worst.snippet, worst)
+            } else {
+                worst.snippet.clone()
+            };
+            let snippet = format!("«{}»{more}", sanitize::line(&shown));
             let row = Row::new(vec![
                 Cell::from(clock(sc.time)),
                 Cell::from(Span::styled(

@@ -1,6 +1,7 @@
-//! The footer: the filter prompt while editing, a status message after an action, else the
+//! The footer: the filter or label prompt while editing, a status message after an action, else the
 //! focused context's key hints generated from the live keymap.
 
+use super::clock;
 use crate::tui::app::App;
 use crate::tui::sanitize;
 use ratatui::layout::Rect;
@@ -23,6 +24,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::styled("  enter apply · esc cancel", t.dim));
         }
         Line::from(spans)
+    } else if let Some(p) = &app.label_prompt {
+        Line::from(vec![
+            Span::styled("label: ", t.key),
+            Span::raw(sanitize::line(&p.text).into_owned()),
+            Span::styled("█", t.dim),
+            Span::styled(
+                "  good · bad · hallucination · unsafe (or any word), then a note · enter save · esc cancel",
+                t.dim,
+            ),
+        ])
     } else if let Some(e) = &app.filter.error {
         Line::styled(format!("✗ {}", sanitize::line(e)), t.crit)
     } else if let Some(s) = &app.status {
@@ -36,6 +47,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         if !app.filter.text.is_empty() {
             spans.push(Span::styled(
                 format!("filter: {}", sanitize::line(&app.filter.text)),
+                t.hit,
+            ));
+        }
+        if let Some((from, to)) = app.filter.range {
+            spans.push(Span::styled(
+                format!("  alert window {}–{}", clock(from), clock(to)),
                 t.hit,
             ));
         }

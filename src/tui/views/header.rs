@@ -1,12 +1,15 @@
-//! The two header rows: the pane tabs with the window and FOLLOW / PAUSED +N, then each
-//! source with its state, records/s, rejected and evicted counts.
+//! The two header rows: the pane tabs with the window and FOLLOW / PAUSED +N, then the
+//! firing-alert banner (if any) and each source with its state, records/s, rejected and evicted counts.
 
+use crate::engine::alerts::{AlertStatus, Level as AlertLevel};
 use crate::engine::Engine;
 use crate::source::SourceState;
 use crate::tui::app::{App, Pane};
 use crate::tui::sanitize;
+use crate::tui::theme::Level;
 use crate::tui::widgets::fit;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -36,7 +39,27 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
     }
     tabs.push(window);
     tabs.push(mode);
+    if app.redact {
+        tabs.push(Span::styled(" ▒ REDACTED ", t.warn));
+    }
     let mut spans = Vec::new();
+    if let Some(banner) = engine.alerts.banner() {
+        let crit = engine
+            .alerts
+            .rules
+            .iter()
+            .any(|r| r.status() == AlertStatus::Firing && r.level() == Some(AlertLevel::Crit));
+        let (lvl, style) = if crit {
+            (Level::Crit, t.crit)
+        } else {
+            (Level::Warn, t.warn)
+        };
+        spans.push(Span::styled(
+            format!("{} {} ", lvl.symbol(), sanitize::line(&banner)),
+            style.add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(" "));
+    }
     let evicted = engine.store.evicted;
     for (i, s) in engine.sources.iter().enumerate() {
         let (mark, style) = match &s.state {

@@ -2,6 +2,7 @@
 //! state and the engine. Views read; they never compute statistics or change state (the
 //! only writes are the cells that remember the list areas for mouse clicks and scrolling).
 
+pub mod alerts;
 pub mod conversations;
 pub mod detail;
 pub mod empty;
@@ -46,7 +47,7 @@ pub fn draw(f: &mut Frame, app: &App, engine: &Engine) {
             Pane::Traces => traces::draw(f, body, app, engine),
             Pane::Flagged => flagged::draw(f, body, app, engine),
             Pane::Drift => empty::drift(f, body, app),
-            Pane::Alerts => empty::alerts(f, body, app),
+            Pane::Alerts => alerts::draw(f, body, app, engine),
         },
     }
     footer::draw(f, foot, app);

@@ -4,6 +4,7 @@
 //! the engine already computed, once per change, so paused views keep their numbers.
 
 use super::{block, fmt_cost, fmt_count, right};
+use crate::engine::alerts::Level as AlertLevel;
 use crate::engine::hist::{Metric, Percentiles};
 use crate::engine::series::Point;
 use crate::engine::stats::StatsSummary;
@@ -11,6 +12,7 @@ use crate::engine::window::{summarize, Dim};
 use crate::engine::{Engine, GroupSummary, Scope, SECOND};
 use crate::tui::app::{App, Rank};
 use crate::tui::sanitize;
+use crate::tui::theme::Level;
 use crate::tui::widgets::histogram::{HistogramBars, Percentile};
 use crate::tui::widgets::sparkline::SparklineRow;
 use crate::tui::widgets::{fit, fmt_ms};
@@ -70,6 +72,36 @@ pub struct OverviewData {
     pub series: Vec<Point>,
     /// Seconds each series point covers.
     pub point_secs: f64,
+    /// Budget standings (spent of limit, level); empty without budgets.
+    pub budgets: Vec<(String, Option<AlertLevel>)>,
+    /// Burn-rate forecasts of the calendar budgets.
+    pub forecasts: Vec<String>,
+}
+
+/// One line per budget: `daily $1.20 of $5.00 (24%)`.
+fn budget_lines(engine: &Engine) -> Vec<(String, Option<AlertLevel>)> {
+    engine
+        .alerts
+        .budgets
+        .lines()
+        .into_iter()
+        .map(|l| {
+            let pct = if l.limit_usd > 0.0 {
+                format!(" ({:.0}%)", l.spent_usd / l.limit_usd * 100.0)
+            } else {
+                String::new()
+            };
+            (
+                format!(
+                    "{} {} of {}{pct}",
+                    sanitize::line(&l.name),
+                    fmt_cost(l.spent_usd),
+                    fmt_cost(l.limit_usd)
+                ),
+                l.level,
+            )
+        })
+        .collect()
 }
 
 impl OverviewData {
@@ -120,6 +152,14 @@ impl OverviewData {
             series: engine.series.buckets(now, length, SPARK_POINTS),
             point_secs: (length as f64 / 1e9 / SPARK_POINTS as f64).max(1.0),
             totals: Some(totals),
+            budgets: budget_lines(engine),
+            forecasts: engine
+                .alerts
+                .budgets
+                .forecasts()
+                .iter()
+                .map(|f| f.describe())
+                .collect(),
         }
     }
 }
@@ -172,10 +212,50 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             c,
         ),
     }
+    let bottom = if d.budgets.is_empty() {
+        bottom
+    } else {
+        let rows = d.budgets.len() + d.forecasts.len();
+        let n = u16::try_from(rows).unwrap_or(u16::MAX).min(4) + 2;
+        let [groups, budgets] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(n)]).areas(bottom);
+        draw_budgets(f, budgets, app);
+        groups
+    };
     let [m, u] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
     draw_groups(f, m, app, "models", &d.models, Some(app.model_pos));
     draw_groups(f, u, app, "users", &d.users, None);
+}
+
+fn draw_budgets(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let lines: Vec<Line> = app
+        .overview
+        .budgets
+        .iter()
+        .map(|(text, level)| {
+            let lvl = match level {
+                Some(AlertLevel::Crit) => Level::Crit,
+                Some(AlertLevel::Warn) => Level::Warn,
+                None => Level::Ok,
+            };
+            Line::from(vec![
+                Span::styled(format!("{} ", lvl.symbol()), t.level(lvl)),
+                Span::raw(text.clone()),
+            ])
+        })
+        .chain(
+            app.overview
+                .forecasts
+                .iter()
+                .map(|text| Line::styled(format!("→ {text}"), t.dim)),
+        )
+        .collect();
+    f.render_widget(
+        Paragraph::new(lines).block(block(" budgets ", t, false)),
+        area,
+    );
 }
 
 fn draw_sparklines(f: &mut Frame, area: Rect, app: &App) {

@@ -1,0 +1,163 @@
+//! Pane 6, Alerts: every rule with its state (firing first), current value, threshold, since
+//! when and scope, then the recent transitions, newest first. Enter on a row opens the
+//! Conversations pane filtered to the records behind it.
+
+use super::{block, body_rows, clock, scroll_to};
+use crate::engine::alerts::{AlertState, AlertStatus, Drill, Level as AlertLevel, RuleState};
+use crate::engine::Engine;
+use crate::tui::app::App;
+use crate::tui::sanitize;
+use crate::tui::theme::{Level, Theme};
+use crate::tui::widgets::fit;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+/// Transitions listed under the rules (the rest stay in `llmmon check --json`).
+pub const RECENT: usize = 50;
+
+/// The selectable rows, in display order: rules (firing first) then transitions.
+pub fn row_count(alerts: &AlertState) -> usize {
+    alerts.rules.len() + alerts.history().len().min(RECENT)
+}
+
+/// What Enter opens for the row at `pos`: the rule's or transition's drill-down.
+pub fn drill_at(alerts: &AlertState, pos: usize) -> Option<Drill> {
+    let rules = alerts.ordered();
+    match rules.get(pos) {
+        Some(r) => Some(r.drill().unwrap_or_else(|| Drill {
+            query: r.rule.filter_text.clone(),
+            from: i64::MIN,
+            to: i64::MAX,
+        })),
+        None => alerts
+            .history()
+            .iter()
+            .rev()
+            .take(RECENT)
+            .nth(pos - rules.len())
+            .map(|t| t.drill()),
+    }
+}
+
+/// Style and symbol of a rule's status, so the state reads without colour.
+pub fn status_look(
+    t: &Theme,
+    status: AlertStatus,
+    level: Option<AlertLevel>,
+) -> (Style, &'static str) {
+    let lvl = match (status, level) {
+        (AlertStatus::Firing | AlertStatus::Pending, Some(AlertLevel::Crit)) => Level::Crit,
+        (AlertStatus::Firing | AlertStatus::Pending, _) => Level::Warn,
+        _ => Level::Ok,
+    };
+    let style = if status == AlertStatus::Pending {
+        t.warn
+    } else {
+        t.level(lvl)
+    };
+    let sym = if status == AlertStatus::Pending {
+        "…"
+    } else {
+        lvl.symbol()
+    };
+    (style, sym)
+}
+
+fn rule_line(t: &Theme, r: &RuleState, width: usize) -> Line<'static> {
+    let (style, sym) = status_look(t, r.status(), r.level());
+    let state = match (r.status(), r.level()) {
+        (AlertStatus::Ok, _) => "OK".to_string(),
+        (s, Some(l)) => format!("{} {}", s.as_str().to_uppercase(), l.as_str()),
+        (s, None) => s.as_str().to_uppercase(),
+    };
+    let fmt = |v: f64| r.rule.metric.format_value(v);
+    let value = r.last_value.map_or("no data".into(), fmt);
+    let thr = r.threshold().map_or("-".into(), fmt);
+    let since = r
+        .since()
+        .map_or(String::new(), |s| format!(" · since {}", clock(s)));
+    let op = if r.rule.below { "<" } else { ">" };
+    let rest = format!(
+        "{}: {} {value} {op} {thr}{since} · {} · {}",
+        sanitize::line(&r.rule.name),
+        r.rule.metric,
+        crate::engine::format_duration(r.rule.window_ns),
+        sanitize::line(r.rule.scope()),
+    );
+    let head = format!("{sym} {state:<13}");
+    let rest_w = width.saturating_sub(head.chars().count());
+    Line::from(vec![
+        Span::styled(head, style),
+        Span::raw(fit(&rest, rest_w).into_owned()),
+    ])
+}
+
+/// Draws the alerts pane.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
+    let t = &app.theme;
+    let alerts = &engine.alerts;
+    let firing = alerts
+        .rules
+        .iter()
+        .filter(|r| r.status() == AlertStatus::Firing)
+        .count();
+    let n = alerts.rules.len();
+    let title = format!(
+        " Alerts · {n} rule{} · {firing} firing ",
+        if n == 1 { "" } else { "s" }
+    );
+    let outer = block(&title, t, true);
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    if alerts.rules.is_empty() && alerts.history().is_empty() {
+        let msg = "No alert rules are configured. Add [[alerting.rules]] to the config (or keep default_rules on) and rules appear here with their value, threshold and state.";
+        f.render_widget(
+            Paragraph::new(Line::styled(msg, t.dim)).wrap(ratatui::widgets::Wrap { trim: false }),
+            inner,
+        );
+        return;
+    }
+    f.render_widget(
+        Paragraph::new(Line::styled(
+            "state          rule: metric value vs threshold · since · window · scope",
+            t.title,
+        )),
+        inner,
+    );
+    let body = body_rows(inner);
+    let w = usize::from(body.width);
+    let mut lines: Vec<Line> = alerts
+        .ordered()
+        .iter()
+        .map(|r| rule_line(t, r, w))
+        .collect();
+    for tr in alerts.history().iter().rev().take(RECENT) {
+        let (style, sym) = status_look(t, tr.to, tr.level);
+        let text = format!("{} {}", clock(tr.at), sanitize::line(&tr.describe()));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{sym} "), style),
+            Span::styled(fit(&text, w.saturating_sub(2)).into_owned(), t.dim),
+        ]));
+    }
+    let len = lines.len();
+    let pos = app.alert_pos.min(len.saturating_sub(1));
+    let h = usize::from(body.height);
+    let first = scroll_to(&app.alert_offset, pos, h, len);
+    let shown: Vec<Line> = lines
+        .into_iter()
+        .enumerate()
+        .skip(first)
+        .take(h)
+        .map(|(i, l)| {
+            if i == pos {
+                l.patch_style(t.selection)
+            } else {
+                l
+            }
+        })
+        .collect();
+    f.render_widget(Paragraph::new(shown), body);
+}
