@@ -3,7 +3,9 @@
 //! (the TUI and every headless command) only read it, so they agree on every number.
 //! Time is event time, so a replayed log gives the same answers as the live run.
 
+pub mod drift;
 pub mod hist;
+pub mod quality;
 pub mod series;
 pub mod sources;
 pub mod stats;
@@ -100,6 +102,8 @@ pub struct Engine {
     pub feedback: u64,
     pub attachments: u64,
     pub metric_points: u64,
+    /// Drift against the reference and quality signals (fed by `ingest`).
+    pub drift: drift::DriftState,
     /// Bumped on every change, so views redraw only when something changed.
     pub generation: u64,
 }
@@ -120,6 +124,7 @@ impl Engine {
             attachments: 0,
             metric_points: 0,
             generation: 0,
+            drift: drift::DriftState::new(drift::DriftConfig::default()),
             cfg,
         }
     }
@@ -201,6 +206,8 @@ impl Engine {
                 Record::Call(c) => self.ingest_call(*c, t),
                 Record::Feedback(f) => {
                     self.feedback += 1;
+                    let call = self.store.by_id(&f.call_id).map(|s| &s.call);
+                    self.drift.observe_feedback(&f, call, t);
                     self.store.add_feedback(f);
                 }
                 Record::Attachment(a) => {
@@ -228,7 +235,23 @@ impl Engine {
         } else {
             self.spans += 1;
         }
+        let llm = c.operation.is_llm_call();
+        if llm {
+            self.drift.observe_call(&c, t);
+        }
         self.store.add_call(c, t);
+        if llm {
+            if let Some(s) = self.store.calls().next_back() {
+                self.drift.feedback_joined(&s.feedback, &s.call);
+            }
+        }
+    }
+
+    /// Makes the current drift window the reference (the TUI's `b`); false when it has
+    /// too few calls.
+    pub fn pin_drift_reference(&mut self) -> bool {
+        self.generation += 1;
+        self.drift.pin_reference()
     }
 
     /// Stats of a scope, merged (global and per group), with its time range.
