@@ -40,6 +40,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Write generated demo traffic as native JSONL to stdout.
     Gen(GenArgs),
+    /// Profile a golden dataset for drift comparisons (`report --baseline`).
+    Baseline(BaselineArgs),
 }
 
 /// Options shared by commands that read sources.
@@ -100,6 +102,10 @@ pub struct ReportArgs {
     /// Groups listed per table in the text output.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// Compare the run with this baseline (from `llmmon baseline`) and add drift and
+    /// quality signals to the output.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// Severity names accepted by `--fail-on`.
@@ -146,4 +152,18 @@ pub struct GenArgs {
     /// Mean LLM calls per second of event time.
     #[arg(long)]
     pub rate: Option<f64>,
+}
+
+/// `llmmon baseline`.
+#[derive(Debug, Args, Clone)]
+pub struct BaselineArgs {
+    /// File paths or `-` for stdin: the golden dataset.
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// Where to write the profile (JSON).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Top terms kept per text field (prompts, responses).
+    #[arg(long, default_value_t = 2000)]
+    pub terms: usize,
 }

@@ -25,6 +25,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Report(args)) => commands::report::run(&cfg, &args),
         Some(Command::Gen(args)) => commands::gen::run(&args),
+        Some(Command::Baseline(args)) => commands::baseline::run(&cfg, &args),
         Some(_) => anyhow::bail!("TEMP"),
         None if cli.watch.sources.is_empty() => {
             let mut cmd = Cli::command();

@@ -327,6 +327,15 @@ impl Quality {
         }
     }
 
+    /// Conversations that would count as abandoned at `now` but were not swept yet.
+    pub fn pending_abandoned(&self, now: Nanos) -> u64 {
+        let after = self.cfg.abandon_after_ns;
+        self.convs
+            .values()
+            .filter(|s| s.bad && !s.abandoned && now - s.last >= after)
+            .count() as u64
+    }
+
     /// Counts conversations silent for the abandonment delay after an error or refusal.
     pub fn sweep(&mut self, now: Nanos) {
         let after = self.cfg.abandon_after_ns;

@@ -11,6 +11,7 @@
 pub mod compare;
 pub mod features;
 pub mod profile;
+pub mod report;
 pub mod stats;
 pub mod text;
 
@@ -136,6 +137,22 @@ impl DriftState {
         s.origin = Some(ReferenceOrigin::Baseline(baseline.source.clone()));
         s.reference = Some(Reference::new(baseline));
         s
+    }
+
+    /// Drift state that only accumulates one window over the whole run, for
+    /// [`DriftState::current_profile`] (`llmmon baseline`).
+    pub fn profiling(cfg: DriftConfig) -> Self {
+        let mut s = DriftState::new(DriftConfig {
+            window_ns: None,
+            ..cfg
+        });
+        s.boot = None;
+        s
+    }
+
+    /// The profile of the window in progress (the whole run for [`DriftState::profiling`]).
+    pub fn current_profile(&self, source: Vec<String>) -> Profile {
+        self.current.profile(source, self.cfg.profile_terms)
     }
 
     /// Drift state that does nothing (for commands that do not show drift).

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 /// English stop words (sorted, for binary search).
-const STOP_WORDS: [&str; 125] = [
+const STOP_WORDS: [&str; 134] = [
     "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
     "because", "been", "before", "being", "but", "by", "can", "could", "did", "do", "does", "don",
     "each", "for", "from", "get", "got", "had", "has", "have", "he", "her", "here", "hers", "him",
@@ -18,7 +18,8 @@ const STOP_WORDS: [&str; 125] = [
     "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those",
     "through", "to", "too", "up", "us", "ve", "very", "was", "we", "were", "what", "when", "where",
     "which", "while", "who", "whom", "why", "will", "with", "would", "yes", "you", "your", "yours",
-    "d", "m", "o", "y", "isn", "it's", "i'm", "can't", "won't", "didn", "doesn",
+    "d", "m", "o", "y", "isn", "it's", "i'm", "can't", "won't", "didn", "doesn", "what's",
+    "there's", "that's", "let's", "i'll", "you're", "i've", "don't", "doesn't",
 ];
 
 fn is_stop_word(w: &str) -> bool {
