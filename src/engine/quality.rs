@@ -30,7 +30,7 @@ pub struct QualityConfig {
 impl Default for QualityConfig {
     fn default() -> Self {
         QualityConfig {
-            rephrase_similarity: 0.5,
+            rephrase_similarity: 0.35,
             abandon_after_ns: 300 * super::SECOND,
             max_conversations: 10_000,
             max_groups: 200,

@@ -6,7 +6,7 @@
 use super::features::{BINARY, CATEGORICAL, JUDGE_PREFIX, NUMERIC};
 use super::profile::{Builder, Counts, Profile, NEGATIVE_FEEDBACK};
 use super::stats::{
-    bin_counts, chisquare, decile_edges, js_distance, ks_2samp, psi, psi_band, wasserstein,
+    bin_counts, chisquare, decile_edges, js_distance, ks_2samp, psi, psi_band, wasserstein, z_test,
 };
 use super::text::{TextDrift, TextReference};
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,8 @@ pub enum Test {
     Wasserstein,
     /// Jensen–Shannon distance (natural log).
     JensenShannon,
+    /// Two-proportion z-test for yes/no features; the statistic is the p-value.
+    ZTest,
 }
 
 impl Test {
@@ -34,13 +36,14 @@ impl Test {
             Test::ChiSquared => "chi_squared",
             Test::Wasserstein => "wasserstein",
             Test::JensenShannon => "jensen_shannon",
+            Test::ZTest => "z_test",
         }
     }
 
     /// True when the statistic is a p-value (drift below the threshold), false when it is
     /// a distance (drift at or above it).
     pub fn is_p_value(self) -> bool {
-        matches!(self, Test::Ks | Test::ChiSquared)
+        matches!(self, Test::Ks | Test::ChiSquared | Test::ZTest)
     }
 }
 
@@ -191,15 +194,7 @@ impl Reference {
                 None if name == NEGATIVE_FEEDBACK => (cur.feedback.count, cur.feedback.n),
                 None => continue,
             };
-            let mut c = Counts::default();
-            c.counts.insert("yes".into(), yes);
-            c.counts.insert("no".into(), n.saturating_sub(yes));
-            c.total = n;
-            let r = [
-                ("yes", rate.count),
-                ("no", rate.n.saturating_sub(rate.count)),
-            ];
-            features.push(categorical(name, &r, &c, cfg));
+            features.push(rate_feature(name, (rate.count, rate.n), (yes, n), cfg));
         }
         let evaluated = features.iter().filter(|f| f.enough_data).count();
         let drifted = features.iter().filter(|f| f.drift).count();
@@ -256,7 +251,7 @@ impl Reference {
             return out;
         }
         let stat = match test {
-            Test::Ks | Test::ChiSquared => ks_2samp(&p.values, cur).p,
+            Test::Ks | Test::ChiSquared | Test::ZTest => ks_2samp(&p.values, cur).p,
             Test::Wasserstein | Test::JensenShannon => {
                 wasserstein(&p.values, cur) / p.std.max(0.001)
             }
@@ -394,7 +389,7 @@ fn categorical(name: &str, r: &[(&str, u64)], cur: &Counts, cfg: &CompareConfig)
         }
     }
     let stat = match test {
-        Test::ChiSquared | Test::Ks => {
+        Test::ChiSquared | Test::Ks | Test::ZTest => {
             let k = ct as f64 / rt as f64;
             let (mut obs, mut exp) = (Vec::new(), Vec::new());
             let (mut pooled_o, mut pooled_e) = (0.0, 0.0);
@@ -474,4 +469,55 @@ fn short(v: f64) -> String {
     } else {
         format!("{v:.3}")
     }
+}
+
+/// Compares a yes/no feature with the two-proportion z-test (as Evidently does for binary
+/// features of a small reference). Used for every reference size: a rare rate that doubles
+/// (refusals 1 % → 2 %) barely moves a Jensen–Shannon distance, yet it is the drift that
+/// matters most. PSI is reported beside, as for every feature.
+fn rate_feature(name: &str, r: (u64, u64), c: (u64, u64), cfg: &CompareConfig) -> FeatureDrift {
+    if let Some(test) = cfg.categorical_test {
+        let mut cur = Counts::default();
+        cur.counts.insert("yes".into(), c.0);
+        cur.counts.insert("no".into(), c.1.saturating_sub(c.0));
+        cur.total = c.1;
+        let rr = [("yes", r.0), ("no", r.1.saturating_sub(r.0))];
+        return categorical(
+            name,
+            &rr,
+            &cur,
+            &CompareConfig {
+                categorical_test: Some(test),
+                ..cfg.clone()
+            },
+        );
+    }
+    let test = Test::ZTest;
+    let enough = r.1 >= cfg.min_samples && c.1 >= cfg.min_samples;
+    let mut out = FeatureDrift {
+        name: name.to_string(),
+        kind: Kind::Categorical,
+        test,
+        statistic: None,
+        threshold: cfg.p_value,
+        drift: false,
+        enough_data: enough,
+        psi: None,
+        psi_band: None,
+        reference_n: r.1,
+        current_n: c.1,
+    };
+    if !enough {
+        return out;
+    }
+    let p = z_test(r.0 as f64, r.1 as f64, c.0 as f64, c.1 as f64);
+    let v = psi(
+        &[r.0 as f64, r.1.saturating_sub(r.0) as f64],
+        &[c.0 as f64, c.1.saturating_sub(c.0) as f64],
+    );
+    out.statistic = Some(p);
+    out.drift = p < cfg.p_value;
+    out.psi = Some(v);
+    out.psi_band = Some(psi_band(v));
+    out
 }

@@ -257,6 +257,32 @@ pub fn js_distance(p: &[f64], q: &[f64]) -> f64 {
     js.max(0.0).sqrt()
 }
 
+/// Complementary error function, via `erfc(x) = Q(1/2, x²)` for `x ≥ 0`.
+pub fn erfc(x: f64) -> f64 {
+    if x.is_nan() {
+        return 1.0;
+    }
+    if x < 0.0 {
+        return 2.0 - erfc(-x);
+    }
+    gamma_q(0.5, x * x)
+}
+
+/// Two-sided p-value of the two-proportion z-test (pooled variance): `k1` of `n1` against
+/// `k2` of `n2`. Evidently's test for yes/no features.
+pub fn z_test(k1: f64, n1: f64, k2: f64, n2: f64) -> f64 {
+    if n1 <= 0.0 || n2 <= 0.0 {
+        return 1.0;
+    }
+    let p = (k1 + k2) / (n1 + n2);
+    let se = (p * (1.0 - p) * (1.0 / n1 + 1.0 / n2)).sqrt();
+    if se <= 0.0 || !se.is_finite() {
+        return 1.0;
+    }
+    let z = (k1 / n1 - k2 / n2) / se;
+    erfc(z.abs() / std::f64::consts::SQRT_2)
+}
+
 /// Share substituted for empty bins in PSI, as Evidently does.
 pub const PSI_EMPTY_BIN: f64 = 0.0001;
 
@@ -382,6 +408,18 @@ mod tests {
         }
         assert!(close(ln_gamma(0.3), 1.095_797_994_818_075_2, 1e-12));
         assert!(close(ln_gamma(12.5), 18.734_347_511_936_45, 1e-12));
+    }
+
+    #[test]
+    fn erfc_and_z_test_match_known_values() {
+        // math.erfc(1.0), math.erfc(2.5)
+        assert!(close(erfc(1.0), 0.157_299_207_050_285_13, 1e-10));
+        assert!(close(erfc(2.5), 0.000_406_952_017_444_959, 1e-9));
+        assert!(close(erfc(-1.0), 1.842_700_792_949_714_8, 1e-10));
+        // 2 * stats.norm.sf(z) for 12/1000 vs 24/1000: z = 2.01825, p = 0.0435656
+        let p = z_test(12.0, 1000.0, 24.0, 1000.0);
+        assert!(close(p, 0.043_565_574_343_449, 1e-9), "{p}");
+        assert_eq!(z_test(0.0, 10.0, 0.0, 10.0), 1.0);
     }
 
     #[test]
