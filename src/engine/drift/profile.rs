@@ -419,7 +419,7 @@ mod tests {
         let p = r.profile(50);
         assert_eq!(p.values.len(), 50);
         assert!((p.mean - 4999.5).abs() < 1e-6);
-        assert!((p.std - 2886.751_3).abs() < 0.01);
+        assert!((p.std - 2_886.751_3).abs() < 0.01);
         let mid = p.values[25];
         assert!((2500.0..7500.0).contains(&mid), "{mid}");
     }
