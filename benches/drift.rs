@@ -42,9 +42,10 @@ fn bench(c: &mut Criterion) {
         window.add(&extract(x), &x.id, 0, &mut tok);
     }
     let cfg = CompareConfig::default();
-    c.bench_function("compare one window (1200 calls, all features + text)", |bch| {
-        bch.iter(|| black_box(reference.compare(&window, &cfg)))
-    });
+    c.bench_function(
+        "compare one window (1200 calls, all features + text)",
+        |bch| bch.iter(|| black_box(reference.compare(&window, &cfg))),
+    );
 
     let prompts: Vec<&str> = cur_calls
         .iter()

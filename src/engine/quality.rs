@@ -375,20 +375,22 @@ fn conversation_key(c: &Call) -> Option<String> {
 /// Most shingles kept per prompt.
 const MAX_SHINGLES: usize = 512;
 
-/// Hashed character 4-shingles of a text's lower-cased words joined by single spaces.
+/// Byte 4-shingles of a text's lower-cased words joined by single spaces (ASCII is
+/// lower-cased; other UTF-8 bytes are kept as they are).
 pub fn shingles(text: &str) -> Vec<u64> {
-    let mut norm: Vec<char> = Vec::with_capacity(text.len().min(4096));
+    let bytes = &text.as_bytes()[..text.len().min(4096)];
+    let mut norm: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut space = true;
-    for ch in text.chars().take(4096) {
-        if ch.is_alphanumeric() {
-            norm.extend(ch.to_lowercase());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b >= 0x80 {
+            norm.push(b.to_ascii_lowercase());
             space = false;
         } else if !space {
-            norm.push(' ');
+            norm.push(b' ');
             space = true;
         }
     }
-    while norm.last() == Some(&' ') {
+    while norm.last() == Some(&b' ') {
         norm.pop();
     }
     if norm.len() < 12 {
@@ -396,11 +398,7 @@ pub fn shingles(text: &str) -> Vec<u64> {
     }
     let mut out: Vec<u64> = norm
         .windows(4)
-        .map(|w| {
-            w.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &c| {
-                (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3)
-            })
-        })
+        .map(|w| u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])))
         .collect();
     out.sort_unstable();
     out.dedup();

@@ -138,29 +138,35 @@ pub struct TextStats {
 /// Counts characters, words and sentences and spots markdown, code blocks and lists.
 pub fn text_stats(text: &str) -> TextStats {
     let mut s = TextStats {
-        chars: text.chars().count(),
-        code_block: text.contains("```"),
-        markdown: text.contains("**") || text.contains("](") || text.contains("\n|"),
+        code_block: memchr::memmem::find(text.as_bytes(), b"```").is_some(),
+        markdown: memchr::memmem::find(text.as_bytes(), b"**").is_some()
+            || memchr::memmem::find(text.as_bytes(), b"](").is_some()
+            || memchr::memmem::find(text.as_bytes(), b"\n|").is_some(),
         ..TextStats::default()
     };
+    // One pass over bytes: non-ASCII bytes count as letters (UTF-8 lead bytes as one
+    // character each), which is what matters for lengths and sentence ends.
     let mut in_word = false;
     let mut in_sentence = false;
-    for ch in text.chars() {
-        if ch.is_whitespace() {
+    for &b in text.as_bytes() {
+        if b & 0xC0 != 0x80 {
+            s.chars += 1;
+        }
+        if b.is_ascii_whitespace() {
             in_word = false;
-        } else {
-            if !in_word {
-                s.words += 1;
+            continue;
+        }
+        if !in_word {
+            s.words += 1;
+        }
+        in_word = true;
+        if matches!(b, b'.' | b'!' | b'?') {
+            if in_sentence {
+                s.sentences += 1;
             }
-            in_word = true;
-            if matches!(ch, '.' | '!' | '?' | '。' | '！' | '？') {
-                if in_sentence {
-                    s.sentences += 1;
-                }
-                in_sentence = false;
-            } else if ch.is_alphanumeric() {
-                in_sentence = true;
-            }
+            in_sentence = false;
+        } else if b.is_ascii_alphanumeric() || b >= 0x80 {
+            in_sentence = true;
         }
     }
     if in_sentence {
@@ -199,14 +205,18 @@ const REFUSAL_OPENINGS: [&str; 12] = [
     "je suis désolé, mais je ne peux",
 ];
 
-/// True when an answer reads as a refusal (looked for in its first 160 bytes).
+/// True when an answer reads as a refusal (looked for in its first 96 bytes).
 pub fn is_refusal(text: &str) -> bool {
-    let mut end = text.len().min(160);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let head = text[..end].to_lowercase();
-    REFUSAL_OPENINGS.iter().any(|p| head.contains(p))
+    static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(REFUSAL_OPENINGS)
+                .ok()
+        });
+    let bytes = text.trim_start().as_bytes();
+    let head = &bytes[..bytes.len().min(96)];
+    MATCHER.as_ref().is_some_and(|m| m.is_match(head))
 }
 
 /// Function words that identify a language written in Latin script.
@@ -256,7 +266,7 @@ const LANG_WORDS: [(&str, &[&str]); 6] = [
 ];
 
 /// A coarse guess of a prompt's language (Latin script) or script (others), from its first
-/// 40 words. `latin` when no language stands out; `(none)` without letters.
+/// 16 words. `latin` when no language stands out; `(none)` without letters.
 pub fn language(text: &str) -> &'static str {
     let mut scripts = [0u32; 9];
     let mut votes = [0u32; LANG_WORDS.len()];
@@ -274,7 +284,7 @@ pub fn language(text: &str) -> &'static str {
                 }
             }
             word.clear();
-            if words >= 40 {
+            if words >= 16 {
                 break;
             }
         }

@@ -140,26 +140,46 @@ pub struct WindowTerm {
 /// cap on distinct terms: once full, unseen terms only count in `mass`.
 #[derive(Debug, Clone)]
 pub struct TermCounts {
+    /// Documents counted (after sampling).
     pub docs: u64,
+    /// Documents offered, counted or not.
+    pub offered: u64,
     /// Sum of document frequencies of every term seen, kept or not.
     pub mass: u64,
     pub terms: HashMap<u64, WindowTerm>,
     cap: usize,
+    rng: u64,
 }
+
+/// Documents of a window counted in full; past this, each further document is counted with
+/// probability `FULL_DOCS / offered` (a uniform sample, so shares stay unbiased and a long
+/// window costs about `FULL_DOCS × (1 + ln(offered / FULL_DOCS))` tokenisations).
+pub const FULL_DOCS: u64 = 5000;
 
 impl TermCounts {
     /// Empty counts keeping at most `cap` distinct terms.
     pub fn new(cap: usize) -> Self {
         TermCounts {
             docs: 0,
+            offered: 0,
             mass: 0,
             terms: HashMap::default(),
             cap,
+            rng: 0x2545_F491_4F6C_DD1D,
         }
     }
 
     /// Counts one document's terms; `id` is its record id (an example for new terms).
     pub fn add(&mut self, tok: &mut Tokenizer, text: &str, id: &str) {
+        self.offered += 1;
+        if self.offered > FULL_DOCS {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            if self.rng % self.offered >= FULL_DOCS {
+                return;
+            }
+        }
         self.docs += 1;
         let n = tok.tokenize(text).len();
         self.mass += n as u64;
