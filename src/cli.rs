@@ -44,6 +44,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Write a dataset (OpenAI chat or raw JSONL) and/or a Markdown incident report.
     Export(ExportArgs),
+    /// Profile a golden dataset for drift comparisons (`report --baseline`).
+    Baseline(BaselineArgs),
 }
 
 /// Options shared by commands that read sources.
@@ -107,6 +109,10 @@ pub struct ReportArgs {
     /// Skip the safety detectors (no `flags`): the fastest path, for totals only.
     #[arg(long)]
     pub no_detectors: bool,
+    /// Compare the run with this baseline (from `llmmon baseline`) and add drift and
+    /// quality signals to the output.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// Severity names accepted by `--fail-on`.
@@ -216,4 +222,18 @@ pub struct ExportArgs {
     /// Only calls at or before this event time.
     #[arg(long)]
     pub to: Option<String>,
+}
+
+/// `llmmon baseline`.
+#[derive(Debug, Args, Clone)]
+pub struct BaselineArgs {
+    /// File paths or `-` for stdin: the golden dataset.
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// Where to write the profile (JSON).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Top terms kept per text field (prompts, responses).
+    #[arg(long, default_value_t = 2000)]
+    pub terms: usize,
 }

@@ -1,6 +1,7 @@
 //! The binary's edge: each subcommand wires config, sources, pipeline, engine and a view
 //! together and returns the process exit code. Errors here are `anyhow` with context.
 
+pub mod baseline;
 pub mod check;
 pub mod export;
 pub mod gen;

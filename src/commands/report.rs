@@ -46,7 +46,22 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     engine_cfg.windows = window.into_iter().collect();
     engine_cfg.store.max_calls = REPORT_MAX_CALLS;
     let mut engine = Engine::new(engine_cfg);
-    let (enricher, table) = enricher(cfg, !args.no_detectors)?;
+    engine.drift = match &args.baseline {
+        Some(path) => {
+            let profile = crate::engine::drift::profile::Profile::load(path)?;
+            crate::engine::drift::DriftState::with_baseline(
+                crate::engine::drift::DriftConfig {
+                    window_ns: None,
+                    ..crate::engine::drift::DriftConfig::default()
+                },
+                profile,
+            )
+        }
+        None => crate::engine::drift::DriftState::disabled(),
+    };
+    // Drift needs whole calls: a baseline keeps the detectors (and the owned path) on.
+    let detect = !args.no_detectors || args.baseline.is_some();
+    let (enricher, table) = enricher(cfg, detect)?;
     let opts = source_options(cfg, false, true);
     let mut pipeline = InlinePipeline::start(
         &specs,
@@ -70,9 +85,17 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         .collect();
     if failures.len() < engine.sources.len() {
         let text = if args.json {
-            crate::report::to_json(&summary, true)? + "\n"
+            with_drift(&engine, &summary, args.baseline.is_some())? + "\n"
         } else {
-            crate::report::to_text(&engine, &summary, args.top, &table.date)
+            let mut t = crate::report::to_text(&engine, &summary, args.top, &table.date);
+            if args.baseline.is_some() {
+                let d = engine.drift.report();
+                t.push_str(&crate::engine::drift::report::to_text(
+                    d.as_ref(),
+                    &engine.drift.quality_report(),
+                ));
+            }
+            t
         };
         let mut out = std::io::stdout().lock();
         if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
@@ -85,4 +108,20 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         eprintln!("{f}");
     }
     Ok(i32::from(!failures.is_empty()))
+}
+
+/// The summary JSON, with `drift` and `quality` added when a baseline was given.
+fn with_drift(engine: &Engine, summary: &crate::engine::Summary, baseline: bool) -> Result<String> {
+    if !baseline {
+        return Ok(crate::report::to_json(summary, true)?);
+    }
+    let mut v = serde_json::to_value(summary)?;
+    if let serde_json::Value::Object(m) = &mut v {
+        m.insert("drift".into(), serde_json::to_value(engine.drift.report())?);
+        m.insert(
+            "quality".into(),
+            serde_json::to_value(engine.drift.quality_report())?,
+        );
+    }
+    Ok(serde_json::to_string_pretty(&v)?)
 }

@@ -23,6 +23,7 @@ mod corpus;
 mod generator;
 mod live;
 mod scenario;
+pub mod shift;
 mod slots;
 
 pub use generator::Generator;

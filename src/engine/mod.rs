@@ -5,8 +5,10 @@
 
 pub mod alerts;
 pub mod budgets;
+pub mod drift;
 pub mod facts;
 pub mod hist;
+pub mod quality;
 pub mod series;
 pub mod sources;
 pub mod stats;
@@ -109,6 +111,8 @@ pub struct Engine {
     pub feedback: u64,
     pub attachments: u64,
     pub metric_points: u64,
+    /// Drift against the reference and quality signals (fed by `ingest`).
+    pub drift: drift::DriftState,
     /// Bumped on every change, so views redraw only when something changed.
     pub generation: u64,
 }
@@ -130,6 +134,7 @@ impl Engine {
             attachments: 0,
             metric_points: 0,
             generation: 0,
+            drift: drift::DriftState::new(drift::DriftConfig::default()),
             cfg,
         }
     }
@@ -204,6 +209,7 @@ impl Engine {
                     self.feedback += 1;
                     let call = self.store.by_id(&f.call_id).map(|s| &s.call);
                     self.alerts.observe_feedback(&f, call, t);
+                    self.drift.observe_feedback(&f, call, t);
                     self.store.add_feedback(f);
                 }
                 Record::Attachment(a) => {
@@ -259,15 +265,29 @@ impl Engine {
     fn ingest_call(&mut self, c: Call, t: Nanos) {
         let f = CallFacts::of(&c);
         self.observe_call(&f, t);
-        if c.operation.is_llm_call() {
-            // Alert filters use the query language, which needs the whole call.
+        let llm = c.operation.is_llm_call();
+        if llm {
+            // Alert filters and drift features need the whole call, not just its facts.
             self.alerts.observe_call(&c, t);
+            self.drift.observe_call(&c, t);
         }
         if self.store.retains_calls() {
             self.store.add_call(c, t);
+            if llm {
+                if let Some(s) = self.store.calls().next_back() {
+                    self.drift.feedback_joined(&s.feedback, &s.call);
+                }
+            }
         } else {
             self.store.count_call(&f, t);
         }
+    }
+
+    /// Makes the current drift window the reference (the TUI's `b`); false when it has
+    /// too few calls.
+    pub fn pin_drift_reference(&mut self) -> bool {
+        self.generation += 1;
+        self.drift.pin_reference()
     }
 
     fn observe_call(&mut self, c: &CallFacts<'_>, t: Nanos) {

@@ -1,0 +1,74 @@
+//! `llmmon baseline SOURCE... -o baseline.json`: profiles a golden dataset so that `report
+//! --baseline` (and the live Drift pane) can compare later traffic with it.
+
+use super::{enricher, parse_specs, source_options};
+use crate::cli::BaselineArgs;
+use crate::config::Config;
+use crate::engine::drift::{DriftConfig, DriftState};
+use crate::engine::Engine;
+use crate::pipeline::Pipeline;
+use crate::source::{SourceSpec, SourceState};
+use anyhow::{bail, Context, Result};
+
+/// Values sampled per numeric feature before the profile keeps 1,000 quantiles.
+const BASELINE_SAMPLE: usize = 20_000;
+
+/// Reads every source to its end and writes the profile. Exit code 0, or 1 when a source
+/// could not be read.
+pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
+    let specs = parse_specs(&args.sources)?;
+    for spec in &specs {
+        match spec {
+            SourceSpec::File(p) => {
+                if let Err(e) = std::fs::File::open(p) {
+                    bail!("cannot read {}: {e}", p.display());
+                }
+            }
+            SourceSpec::Demo => bail!(
+                "a baseline needs sources that end: write demo traffic with `llmmon gen` first"
+            ),
+            _ => {}
+        }
+    }
+    let mut engine_cfg = cfg.engine_config()?;
+    engine_cfg.windows = Vec::new();
+    engine_cfg.store.max_calls = 1000;
+    let mut engine = Engine::new(engine_cfg);
+    engine.drift = DriftState::profiling(DriftConfig {
+        sample: BASELINE_SAMPLE,
+        window_terms: args.terms.saturating_mul(25).max(20_000),
+        profile_terms: args.terms,
+        ..DriftConfig::default()
+    });
+    let (enricher, _) = enricher(cfg, true)?;
+    let opts = source_options(cfg, false, true);
+    let mut pipeline = Pipeline::start(
+        &specs,
+        &opts,
+        enricher,
+        &mut engine,
+        super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Steady),
+    )?;
+    pipeline.drain_into(&mut engine, None);
+    pipeline.shutdown();
+    let mut failed = false;
+    for s in &engine.sources {
+        if let SourceState::Error(e) = &s.state {
+            eprintln!("llmmon: {}: {e}", s.id);
+            failed = true;
+        }
+    }
+    let profile = engine.drift.current_profile(args.sources.clone());
+    if profile.records == 0 {
+        bail!("no LLM calls in the sources: nothing to profile");
+    }
+    let json = serde_json::to_string_pretty(&profile)?;
+    std::fs::write(&args.output, json + "\n")
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!(
+        "llmmon: baseline of {} LLM calls written to {}",
+        profile.records,
+        args.output.display()
+    );
+    Ok(i32::from(failed))
+}

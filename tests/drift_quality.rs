@@ -1,0 +1,125 @@
+//! Quality signals: feedback joined to its call in either order, rephrase detection on
+//! hand-written conversation pairs.
+#![allow(clippy::unwrap_used)]
+
+use llmmon::engine::quality::is_rephrase;
+use llmmon::engine::{Engine, EngineConfig, SECOND};
+use llmmon::record::{Call, Feedback, FeedbackKind, Message, Record};
+use llmmon::source::SourceKind;
+
+fn call(id: &str, conv: &str, turn: u32, t: i64, prompt: &str) -> Record {
+    Record::Call(Box::new(Call {
+        id: id.into(),
+        end: Some(t * SECOND),
+        conversation_id: Some(conv.into()),
+        turn: Some(turn),
+        user: Some("ana".into()),
+        model: Some("gpt-4o".into()),
+        messages: vec![Message {
+            role: "user".into(),
+            content: prompt.into(),
+        }],
+        output: Some("Here you go.".into()),
+        ..Call::default()
+    }))
+}
+
+fn feedback(id: &str, t: i64, kind: FeedbackKind) -> Record {
+    Record::Feedback(Feedback {
+        call_id: id.into(),
+        time: Some(t * SECOND),
+        kind,
+        value: None,
+        comment: None,
+        user: Some("ana".into()),
+    })
+}
+
+#[test]
+fn feedback_joins_before_and_after_its_call() {
+    let mut e = Engine::new(EngineConfig::default());
+    let src = e.add_source("x", SourceKind::File);
+    e.ingest(
+        src,
+        vec![
+            (1, feedback("c1", 10, FeedbackKind::ThumbsDown)),
+            (2, call("c1", "s1", 1, 11, "Where is my parcel?")),
+            (3, feedback("c1", 12, FeedbackKind::ThumbsUp)),
+            (4, feedback("c1", 13, FeedbackKind::Copy)),
+        ],
+    );
+    let q = &e.drift.quality;
+    let m = &q.by_model["gpt-4o"];
+    assert_eq!((m.up, m.down, m.copies), (2, 1, 1));
+    assert_eq!(q.by_user["ana"].down, 1);
+    let s = e.drift.quality_report();
+    assert_eq!((s.feedback.up, s.feedback.down), (2, 1));
+    assert!((s.feedback.negative_rate - 1.0 / 3.0).abs() < 1e-12);
+}
+
+const REPHRASES: [(&str, &str); 5] = [
+    (
+        "How do I reset my password?",
+        "how can I reset my password please",
+    ),
+    (
+        "Find me a flight from Lisbon to Tokyo on 3 November",
+        "I need a flight Lisbon to Tokyo, 3rd of November",
+    ),
+    (
+        "What is your refund policy for shoes?",
+        "What's the refund policy on shoes?",
+    ),
+    (
+        "Why does my Python script crash with KeyError?",
+        "my python script crashes with a KeyError, why?",
+    ),
+    ("Cancel order ORD-100231", "cancel order ORD-100231"),
+];
+
+const NOT_REPHRASES: [(&str, &str); 5] = [
+    (
+        "How do I reset my password?",
+        "Thanks! Can you also change my email address?",
+    ),
+    (
+        "Find me a flight from Lisbon to Tokyo on 3 November",
+        "Great, book the cheapest one and send the confirmation.",
+    ),
+    (
+        "What is your refund policy for shoes?",
+        "And how long does shipping take to Spain?",
+    ),
+    (
+        "Why does my Python script crash with KeyError?",
+        "It works now. How do I write a unit test for it?",
+    ),
+    ("Cancel order ORD-100231", "ok"),
+];
+
+#[test]
+fn rephrase_detection_on_hand_written_pairs() {
+    for (a, b) in REPHRASES {
+        assert!(is_rephrase(a, b, 0.35), "{a} / {b}");
+    }
+    for (a, b) in NOT_REPHRASES {
+        assert!(!is_rephrase(a, b, 0.35), "{a} / {b}");
+    }
+}
+
+#[test]
+fn engine_counts_rephrases_within_a_conversation() {
+    let mut e = Engine::new(EngineConfig::default());
+    let src = e.add_source("x", SourceKind::File);
+    let mut recs = Vec::new();
+    for (i, (a, b)) in REPHRASES.iter().chain(NOT_REPHRASES.iter()).enumerate() {
+        let conv = format!("s{i}");
+        let t = i as i64 * 10;
+        recs.push((1, call(&format!("a{i}"), &conv, 1, t, a)));
+        recs.push((1, call(&format!("b{i}"), &conv, 2, t + 5, b)));
+    }
+    e.ingest(src, recs);
+    let s = e.drift.quality_report();
+    assert_eq!(s.followup_turns, 9, "'ok' is too short to compare");
+    assert_eq!(s.rephrases, 5);
+}
