@@ -598,7 +598,7 @@ pub fn format_time(ns: Nanos) -> String {
 }
 
 /// Serde glue for optional timestamps: reads text or numbers, writes RFC 3339.
-mod time_opt {
+pub(crate) mod time_opt {
     use super::{epoch_to_nanos, format_time, parse_time_str, Nanos};
     use serde::{de, Deserializer, Serializer};
     use std::fmt;

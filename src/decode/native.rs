@@ -8,16 +8,15 @@ use super::fields::line_id;
 use super::{Decoded, Reject, RejectReason};
 use crate::engine::facts::CallFacts;
 use crate::record::{
-    epoch_to_nanos, parse_time_str, Attachment, Call, CostProvenance, Feedback, FeedbackKind,
-    Message, Nanos, Operation, Record, Status, Tokens, ToolCall,
+    Attachment, Call, CostProvenance, Feedback, FeedbackKind, Message, Nanos, Operation, Record,
+    Status, Tokens, ToolCall,
 };
-use serde::de::{self, IgnoredAny};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// A string borrowed from the line when it has no escapes.
 #[derive(Deserialize)]
@@ -497,42 +496,8 @@ fn raw_text(raw: &RawValue) -> Option<String> {
     }
 }
 
-/// Reads a time as RFC 3339 text or epoch seconds/milliseconds/micro/nanoseconds.
+/// Reads a time as RFC 3339 text or epoch seconds/milliseconds/micro/nanoseconds, exactly
+/// as the record model's own serde does.
 fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Nanos>, D::Error> {
-    d.deserialize_any(TimeVisitor)
-}
-
-struct TimeVisitor;
-
-impl<'de> de::Visitor<'de> for TimeVisitor {
-    type Value = Option<Nanos>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an RFC 3339 timestamp or epoch seconds/milliseconds")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(TimeVisitor)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        parse_time_str(v)
-            .map(Some)
-            .ok_or_else(|| E::custom(format!("unreadable timestamp {v:?}")))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        self.visit_f64(v as f64)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        self.visit_f64(v as f64)
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        epoch_to_nanos(v)
-            .map(Some)
-            .ok_or_else(|| E::custom(format!("timestamp out of range: {v}")))
-    }
+    crate::record::time_opt::deserialize(d)
 }

@@ -1,9 +1,9 @@
-//! Redaction for exports: the byte spans the safety detectors flagged, then patterns for the
-//! PII and secrets that must never leave in a dataset (emails, Luhn-valid card numbers,
-//! phone numbers, API keys, tokens, private keys). [`Redactor`] is the seam where the
-//! safety module's own redaction plugs in once it is merged.
+//! Redaction for exports: the byte spans the safety detectors flagged (typed labels from the
+//! safety module), then patterns as a second net for the PII and secrets that must never
+//! leave in a dataset (emails, Luhn-valid card numbers, phone numbers, API keys, tokens,
+//! private keys) even when a detector is turned off.
 
-use crate::record::{Call, TextField};
+use crate::record::{Call, Flag, TextField};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -97,35 +97,17 @@ impl Redactor for PatternRedactor {
     }
 }
 
-/// Replaces the spans the detectors flagged in `field`'s text, then applies `r`.
+/// Masks the PII and secret spans the detectors flagged in `field`'s text with their type
+/// (the safety module's [`crate::enrich::safety::redact`]), then applies `r` for anything
+/// the detectors did not flag.
 fn redact_field(c: &Call, field: TextField, text: &str, r: &dyn Redactor) -> String {
-    let mut spans: Vec<(usize, usize, String)> = c
+    let flags: Vec<Flag> = c
         .flags
         .iter()
-        .filter(|f| f.field == field && f.start < f.end && f.end <= text.len())
-        .filter(|f| text.is_char_boundary(f.start) && text.is_char_boundary(f.end))
-        .filter(|f| matches!(f.detector.as_str(), "pii" | "secret" | "leak"))
-        .map(|f| {
-            (
-                f.start,
-                f.end,
-                format!("[{}]", f.detector.to_ascii_uppercase()),
-            )
-        })
+        .filter(|f| f.field == field)
+        .cloned()
         .collect();
-    spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
-    let mut s = String::with_capacity(text.len());
-    let mut at = 0;
-    for (start, end, with) in spans {
-        if start < at {
-            continue;
-        }
-        s.push_str(&text[at..start]);
-        s.push_str(&with);
-        at = end;
-    }
-    s.push_str(&text[at..]);
-    r.redact(&s)
+    r.redact(&crate::enrich::safety::redact(text, &flags))
 }
 
 /// A copy of the call with every text field redacted and metadata dropped (it is free-form
