@@ -410,8 +410,9 @@ impl App {
         self.flagged_index = rows::flagged(store, q);
         self.alert_rows = alert_view::row_count(&engine.alerts);
         self.alert_pos = self.alert_pos.min(self.alert_rows.saturating_sub(1));
-        self.drift = DriftData::build(engine);
-        self.drift_pos = self.drift_pos.min(self.drift.rows.len().saturating_sub(1));
+        if self.pane == Pane::Drift {
+            self.rebuild_drift(engine);
+        }
         self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
         self.model_pos = self
             .model_pos
@@ -427,6 +428,13 @@ impl App {
         self.model_pos = self
             .model_pos
             .min(self.overview.models.len().saturating_sub(1));
+    }
+
+    /// Only while the Drift pane is shown: comparing the current window costs more than
+    /// the other panes' rows.
+    fn rebuild_drift(&mut self, engine: &Engine) {
+        self.drift = DriftData::build(engine);
+        self.drift_pos = self.drift_pos.min(self.drift.rows.len().saturating_sub(1));
     }
 
     fn rebuild_now(&mut self, engine: &Engine) {
@@ -831,6 +839,10 @@ impl App {
         self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
         if self.pane == Pane::Overview && self.paused.is_none() {
             self.rebuild_overview(engine);
+        }
+        // Also while paused: the pane has nothing to show until it was built once.
+        if self.pane == Pane::Drift {
+            self.rebuild_drift(engine);
         }
     }
 
