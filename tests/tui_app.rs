@@ -531,3 +531,70 @@ fn alerts_firing_snapshot() {
         insta::assert_snapshot!(format!("alerts_firing_{w}x{h}"), screen);
     }
 }
+
+/// A generated stream: ~1,200 steady calls (the reference and a first window), then calls
+/// where half the prompts carry a new word, over more than a full window.
+fn drifting_stream() -> Vec<Record> {
+    use llmmon::demo::shift::{Shift, Shifted};
+    use llmmon::demo::{GenConfig, Generator, Scenario};
+    let gen = Generator::new(GenConfig {
+        seed: 7,
+        rate_per_sec: 20.0,
+        scenario: Scenario::Steady,
+        ..GenConfig::default()
+    });
+    let mut calls = 0;
+    let mut out = Vec::new();
+    let mut shifted_from = None;
+    let head: Vec<Record> = gen.take(6000).collect();
+    for r in &head {
+        if let Record::Call(_) = r {
+            calls += 1;
+            if calls == 1200 {
+                shifted_from = r.time();
+            }
+        }
+    }
+    let at = shifted_from.unwrap();
+    for r in Shifted::new(
+        head.into_iter(),
+        vec![(at, Shift::TopicWord("quokkacoin".into(), 0.5))],
+        1,
+    ) {
+        let past = r.time().is_some_and(|t| t > at + 150 * SECOND);
+        out.push(r);
+        if past {
+            break;
+        }
+    }
+    out
+}
+
+#[test]
+fn drift_pane_shows_features_new_terms_histograms_and_rebaseline() {
+    let mut t = Harness::with(160, 48, drifting_stream());
+    t.keys("5");
+    let s = t.frame();
+    insta::assert_snapshot!("drift_live_160x48", s);
+    let mut small = Harness::with(80, 24, drifting_stream());
+    small.keys("5");
+    insta::assert_snapshot!("drift_live_80x24", small.frame());
+    assert!(s.contains("features drifted"), "{s}");
+    assert!(s.contains("reference: first calls of the stream"), "{s}");
+    assert!(s.contains("latency_ms") || s.contains("latency"), "{s}");
+    assert!(s.contains("quokkacoin"), "{s}");
+    assert!(s.contains("Quality (since start)"), "{s}");
+    t.keys("j enter");
+    let s = t.frame();
+    insta::assert_snapshot!("drift_histograms_160x48", s);
+    assert!(s.contains("input_tokens"), "{s}");
+    assert!(s.contains("reference vs current"), "{s}");
+    assert!(s.contains("reference") && s.contains("current"), "{s}");
+    t.keys("esc");
+    let s = t.frame();
+    assert!(s.contains("features drifted"), "{s}");
+    t.keys("b");
+    let s = t.frame();
+    assert!(s.contains("drift reference pinned"), "{s}");
+    assert!(s.contains("reference: pinned with b"), "{s}");
+}

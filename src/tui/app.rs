@@ -7,6 +7,7 @@ use super::keymap::{Action, Context, Keymap};
 use super::rows::{self, ConvColumn, ConvRow, Index, TraceColumn, TraceRow};
 use super::sanitize;
 use super::theme::Theme;
+use super::views::drift::DriftData;
 use super::views::overview::OverviewData;
 use super::views::{alerts as alert_view, detail, traces as trace_view};
 use crate::annotations::{AnnotationError, Annotations};
@@ -248,6 +249,16 @@ pub struct App {
     pub alert_offset: Cell<usize>,
     /// Rows of the Alerts pane at the last rebuild.
     pub alert_rows: usize,
+    /// Rows and latest verdict of the Drift pane at the last rebuild.
+    pub drift: DriftData,
+    /// Selected feature row of the Drift pane.
+    pub drift_pos: usize,
+    /// First visible feature row of the Drift pane.
+    pub drift_offset: Cell<usize>,
+    /// The feature whose histograms are open (Enter on the Drift pane; Esc closes).
+    pub drift_open: Option<String>,
+    /// `b` was pressed: the event loop, which may change the engine, pins the reference.
+    pub rebaseline_requested: bool,
     /// PII and secret spans are masked on screen (`r`).
     pub redact: bool,
     /// Labels and marks, appended to the annotations file when one is configured.
@@ -304,6 +315,11 @@ impl App {
             alert_pos: 0,
             alert_offset: Cell::new(0),
             alert_rows: 0,
+            drift: DriftData::default(),
+            drift_pos: 0,
+            drift_offset: Cell::new(0),
+            drift_open: None,
+            rebaseline_requested: false,
             redact: false,
             annotations: Annotations::in_memory(),
             label_prompt: None,
@@ -394,6 +410,9 @@ impl App {
         self.flagged_index = rows::flagged(store, q);
         self.alert_rows = alert_view::row_count(&engine.alerts);
         self.alert_pos = self.alert_pos.min(self.alert_rows.saturating_sub(1));
+        if self.pane == Pane::Drift {
+            self.rebuild_drift(engine);
+        }
         self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
         self.model_pos = self
             .model_pos
@@ -409,6 +428,13 @@ impl App {
         self.model_pos = self
             .model_pos
             .min(self.overview.models.len().saturating_sub(1));
+    }
+
+    /// Only while the Drift pane is shown: comparing the current window costs more than
+    /// the other panes' rows.
+    fn rebuild_drift(&mut self, engine: &Engine) {
+        self.drift = DriftData::build(engine);
+        self.drift_pos = self.drift_pos.min(self.drift.rows.len().saturating_sub(1));
     }
 
     fn rebuild_now(&mut self, engine: &Engine) {
@@ -447,6 +473,22 @@ impl App {
         }
         self.status = None;
         self.act(action, engine);
+    }
+
+    /// Carries out what a key asked of the engine (`b` pins the drift reference); the
+    /// event loop calls it after handling input, since keys only read the engine.
+    pub fn apply_requests(&mut self, engine: &mut Engine) {
+        if !std::mem::take(&mut self.rebaseline_requested) {
+            return;
+        }
+        self.dirty = true;
+        self.status = Some(if engine.pin_drift_reference() {
+            "drift reference pinned to the current window".into()
+        } else {
+            let min = engine.drift.config().compare.min_samples;
+            format!("✗ not pinned: the current and last windows have fewer than {min} calls")
+        });
+        self.rebuild_now(engine);
     }
 
     /// Handles a mouse event (only delivered while capture is on).
@@ -612,6 +654,14 @@ impl App {
             ),
             Action::Pane(n) => self.switch(usize::from(n.saturating_sub(1)), engine),
             Action::Enter if self.pane == Pane::Alerts => self.open_alert(engine),
+            Action::Enter if self.pane == Pane::Drift => {
+                self.drift_open = self
+                    .drift
+                    .rows
+                    .get(self.drift_pos)
+                    .map(|r| r.feature.name.clone());
+            }
+            Action::Back if self.drift_open.is_some() => self.drift_open = None,
             Action::Enter => {
                 if let Some(t) = self.selected_target(engine) {
                     self.push(t, false);
@@ -659,12 +709,7 @@ impl App {
             Action::Export => self.export(engine),
             Action::Annotate => self.start_label(engine),
             Action::Mark => self.mark(engine),
-            Action::Rebaseline => {
-                self.status = Some(format!(
-                    "{} is not available in this version",
-                    action.name()
-                ));
-            }
+            Action::Rebaseline => self.rebaseline_requested = true,
         }
     }
 
@@ -790,9 +835,14 @@ impl App {
 
     fn switch(&mut self, i: usize, engine: &Engine) {
         self.stack.clear();
+        self.drift_open = None;
         self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
         if self.pane == Pane::Overview && self.paused.is_none() {
             self.rebuild_overview(engine);
+        }
+        // Also while paused: the pane has nothing to show until it was built once.
+        if self.pane == Pane::Drift {
+            self.rebuild_drift(engine);
         }
     }
 
@@ -849,7 +899,7 @@ impl App {
             Pane::Flagged => Some(self.flagged_index.rows.len()),
             Pane::Overview => Some(self.overview.models.len()),
             Pane::Alerts => Some(self.alert_rows),
-            _ => None,
+            Pane::Drift => Some(self.drift.rows.len()),
         }
     }
 
@@ -863,10 +913,11 @@ impl App {
             Pane::Traces => self.traces.pos,
             Pane::Flagged => self.flagged.pos,
             Pane::Alerts => self.alert_pos,
+            Pane::Drift => self.drift_pos,
             _ => self.model_pos,
         };
         let to = (pos as i64 + by).clamp(0, len as i64 - 1) as usize;
-        if !matches!(self.pane, Pane::Overview | Pane::Alerts) {
+        if !matches!(self.pane, Pane::Overview | Pane::Alerts | Pane::Drift) {
             // Moving off the newest row detaches follow.
             let newest = self.newest_pos();
             if Some(to) != newest {
@@ -885,6 +936,7 @@ impl App {
             Pane::Traces => self.traces.pos,
             Pane::Flagged => self.flagged.pos,
             Pane::Alerts => self.alert_pos,
+            Pane::Drift => self.drift_pos,
             _ => self.model_pos,
         };
         self.follow = false;
@@ -913,7 +965,7 @@ impl App {
             Pane::Flagged => set_pos(&mut self.flagged, &self.flagged_index, pos, |s| s),
             Pane::Overview => self.model_pos = pos,
             Pane::Alerts => self.alert_pos = pos,
-            _ => {}
+            Pane::Drift => self.drift_pos = pos,
         }
     }
 

@@ -135,6 +135,7 @@ fn event_loop(
                     break;
                 }
             }
+            app.apply_requests(engine);
         }
     }
 }

@@ -323,6 +323,7 @@ impl Harness {
             let b: KeyBinding = k.parse().unwrap();
             let ev = crossterm::event::KeyEvent::new(b.code, b.modifiers);
             self.app.on_key(&ev, &self.engine);
+            self.app.apply_requests(&mut self.engine);
         }
     }
 

@@ -5,7 +5,7 @@
 pub mod alerts;
 pub mod conversations;
 pub mod detail;
-pub mod empty;
+pub mod drift;
 pub mod flagged;
 pub mod footer;
 pub mod header;
@@ -46,7 +46,7 @@ pub fn draw(f: &mut Frame, app: &App, engine: &Engine) {
             Pane::Conversations => conversations::draw(f, body, app, engine),
             Pane::Traces => traces::draw(f, body, app, engine),
             Pane::Flagged => flagged::draw(f, body, app, engine),
-            Pane::Drift => empty::drift(f, body, app),
+            Pane::Drift => drift::draw(f, body, app, engine),
             Pane::Alerts => alerts::draw(f, body, app, engine),
         },
     }
