@@ -385,21 +385,16 @@ impl Call {
 
     /// Latency as reported, or derived from start and end.
     pub fn effective_latency_ms(&self) -> Option<f64> {
-        self.latency_ms.or_else(|| match (self.start, self.end) {
-            (Some(s), Some(e)) if e >= s => Some((e - s) as f64 / 1e6),
-            _ => None,
-        })
+        derive_latency_ms(self.latency_ms, self.start, self.end)
     }
 
     /// Time per output token after the first, when latency, TTFT and output tokens allow it.
     pub fn tpot_ms(&self) -> Option<f64> {
-        let out = self.tokens.output?;
-        if out < 2 {
-            return None;
-        }
-        let lat = self.effective_latency_ms()?;
-        let ttft = self.ttft_ms?;
-        (lat >= ttft).then(|| (lat - ttft) / (out - 1) as f64)
+        derive_tpot_ms(
+            self.effective_latency_ms(),
+            self.ttft_ms,
+            self.tokens.output,
+        )
     }
 
     /// The model name used for grouping and pricing: requested, else response model.
@@ -451,6 +446,34 @@ pub struct Attachment {
     /// Detector findings on this content, filled by the enrich stage.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Flag>,
+}
+
+/// Latency as reported, or derived from start and end; one rule for [`Call`] and the
+/// engine's borrowed view of it.
+pub fn derive_latency_ms(
+    reported: Option<f64>,
+    start: Option<Nanos>,
+    end: Option<Nanos>,
+) -> Option<f64> {
+    reported.or_else(|| match (start, end) {
+        (Some(s), Some(e)) if e >= s => Some((e - s) as f64 / 1e6),
+        _ => None,
+    })
+}
+
+/// Time per output token after the first: (latency − TTFT) / (output tokens − 1), when all
+/// are known and there are at least two output tokens.
+pub fn derive_tpot_ms(
+    latency_ms: Option<f64>,
+    ttft_ms: Option<f64>,
+    output_tokens: Option<u64>,
+) -> Option<f64> {
+    let out = output_tokens?;
+    if out < 2 {
+        return None;
+    }
+    let (lat, ttft) = (latency_ms?, ttft_ms?);
+    (lat >= ttft).then(|| (lat - ttft) / (out - 1) as f64)
 }
 
 /// What kind of feedback a user gave.

@@ -3,7 +3,9 @@
 //! group, series and store counter is computed from it, so the TUI (owned calls) and
 //! `report` (borrowed lines, no content kept) agree on every number.
 
-use crate::record::{Call, CostProvenance, Flag, Nanos, Operation, Status, Tokens};
+use crate::record::{
+    derive_latency_ms, derive_tpot_ms, Call, CostProvenance, Flag, Nanos, Operation, Status, Tokens,
+};
 
 /// What the engine counts of one call or span.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -68,21 +70,16 @@ impl<'a> CallFacts<'a> {
 
     /// Latency as reported, or derived from start and end.
     pub fn effective_latency_ms(&self) -> Option<f64> {
-        self.latency_ms.or_else(|| match (self.start, self.end) {
-            (Some(s), Some(e)) if e >= s => Some((e - s) as f64 / 1e6),
-            _ => None,
-        })
+        derive_latency_ms(self.latency_ms, self.start, self.end)
     }
 
     /// Time per output token after the first, when latency, TTFT and output tokens allow it.
     pub fn tpot_ms(&self) -> Option<f64> {
-        let out = self.tokens.output?;
-        if out < 2 {
-            return None;
-        }
-        let lat = self.effective_latency_ms()?;
-        let ttft = self.ttft_ms?;
-        (lat >= ttft).then(|| (lat - ttft) / (out - 1) as f64)
+        derive_tpot_ms(
+            self.effective_latency_ms(),
+            self.ttft_ms,
+            self.tokens.output,
+        )
     }
 
     /// The model name used for grouping: requested, else response model.
