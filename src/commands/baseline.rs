@@ -1,13 +1,12 @@
 //! `llmmon baseline SOURCE... -o baseline.json`: profiles a golden dataset so that `report
 //! --baseline` (and the live Drift pane) can compare later traffic with it.
 
-use super::{enricher, parse_specs, source_options};
+use super::parse_specs;
 use crate::cli::BaselineArgs;
 use crate::config::Config;
 use crate::engine::drift::{DriftConfig, DriftState};
 use crate::engine::Engine;
-use crate::pipeline::Pipeline;
-use crate::source::{SourceSpec, SourceState};
+use crate::source::SourceSpec;
 use anyhow::{bail, Context, Result};
 
 /// Values sampled per numeric feature before the profile keeps 1,000 quantiles.
@@ -40,24 +39,12 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
         profile_terms: args.terms,
         ..DriftConfig::default()
     });
-    let (enricher, _) = enricher(cfg, true)?;
-    let opts = source_options(cfg, false, true);
-    let mut pipeline = Pipeline::start(
-        &specs,
-        &opts,
-        enricher,
-        &mut engine,
-        super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Steady),
-    )?;
-    pipeline.drain_into(&mut engine, None);
-    pipeline.shutdown();
-    let mut failed = false;
-    for s in &engine.sources {
-        if let SourceState::Error(e) = &s.state {
-            eprintln!("llmmon: {}: {e}", s.id);
-            failed = true;
-        }
+    super::read_to_end(cfg, &specs, &mut engine, crate::demo::Scenario::Steady)?;
+    let failures = super::source_failures(&engine);
+    for f in &failures {
+        eprintln!("llmmon: {f}");
     }
+    let failed = !failures.is_empty();
     let profile = engine.drift.current_profile(args.sources.clone());
     if profile.records == 0 {
         bail!("no LLM calls in the sources: nothing to profile");

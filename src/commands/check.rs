@@ -2,13 +2,12 @@
 //! budget over the input in one pass, for CI gates and cron. Exit 0 when nothing fired, 1 on
 //! a warning, 2 on a critical, 3 on a usage or input error.
 
-use super::{enricher, parse_specs, source_options};
+use super::parse_specs;
 use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::engine::alerts::{AlertStatus, Level, Transition};
 use crate::engine::{Engine, EngineConfig};
-use crate::pipeline::Pipeline;
-use crate::source::{SourceSpec, SourceState};
+use crate::source::SourceSpec;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::io::Write;
@@ -32,25 +31,8 @@ pub fn read_to_end(cfg: &Config, sources: &[String], engine_cfg: EngineConfig) -
         }
     }
     let mut engine = Engine::new(engine_cfg);
-    let (enricher, _) = enricher(cfg, true)?;
-    let opts = source_options(cfg, false, true);
-    let mut pipeline = Pipeline::start(
-        &specs,
-        &opts,
-        enricher,
-        &mut engine,
-        super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Incident),
-    )?;
-    pipeline.drain_into(&mut engine, None);
-    pipeline.shutdown();
-    let failures: Vec<String> = engine
-        .sources
-        .iter()
-        .filter_map(|s| match &s.state {
-            SourceState::Error(e) => Some(format!("{}: {e}", s.id)),
-            _ => None,
-        })
-        .collect();
+    super::read_to_end(cfg, &specs, &mut engine, crate::demo::Scenario::Incident)?;
+    let failures = super::source_failures(&engine);
     if !failures.is_empty() {
         bail!("{}", failures.join("; "));
     }

@@ -83,3 +83,38 @@ pub fn scenario(s: crate::cli::ScenarioArg) -> crate::demo::Scenario {
         crate::cli::ScenarioArg::Incident => crate::demo::Scenario::Incident,
     }
 }
+
+/// Reads every source to its end into `engine` through the threaded pipeline, the way the
+/// headless commands that need whole calls (`check`, `baseline`) do; a `demo` source plays
+/// `scenario` as fast as it can. Returns the price table used.
+pub fn read_to_end(
+    cfg: &Config,
+    specs: &[SourceSpec],
+    engine: &mut crate::engine::Engine,
+    scenario: crate::demo::Scenario,
+) -> Result<Arc<PriceTable>> {
+    let (enricher, table) = enricher(cfg, true)?;
+    let opts = source_options(cfg, false, true);
+    let mut pipeline = crate::pipeline::Pipeline::start(
+        specs,
+        &opts,
+        enricher,
+        engine,
+        demo_spawner(7, f64::INFINITY, scenario),
+    )?;
+    pipeline.drain_into(engine, None);
+    pipeline.shutdown();
+    Ok(table)
+}
+
+/// One line per source that ended in error: `id: cause`.
+pub fn source_failures(engine: &crate::engine::Engine) -> Vec<String> {
+    engine
+        .sources
+        .iter()
+        .filter_map(|s| match &s.state {
+            crate::source::SourceState::Error(e) => Some(format!("{}: {e}", s.id)),
+            _ => None,
+        })
+        .collect()
+}

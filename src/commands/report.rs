@@ -5,7 +5,7 @@ use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::engine::{parse_duration, Engine, Scope};
 use crate::pipeline::InlinePipeline;
-use crate::source::{SourceSpec, SourceState};
+use crate::source::SourceSpec;
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -75,14 +75,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
 
     let scope = window.map_or(Scope::SinceStart, Scope::Window);
     let summary = engine.summary(scope);
-    let failures: Vec<String> = engine
-        .sources
-        .iter()
-        .filter_map(|s| match &s.state {
-            SourceState::Error(e) => Some(format!("llmmon: {}: {e}", s.id)),
-            _ => None,
-        })
-        .collect();
+    let failures = super::source_failures(&engine);
     if failures.len() < engine.sources.len() {
         let text = if args.json {
             with_drift(&engine, &summary, args.baseline.is_some())? + "\n"
@@ -105,7 +98,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         }
     }
     for f in &failures {
-        eprintln!("{f}");
+        eprintln!("llmmon: {f}");
     }
     Ok(i32::from(!failures.is_empty()))
 }
