@@ -79,22 +79,8 @@ impl ScanSummary {
     }
 }
 
-/// Flags per detector and severity (`{detector: {severity: n}}`), as `report --json` shows.
-pub fn flag_counts<'a>(
-    flags: impl IntoIterator<Item = &'a Flag>,
-) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for f in flags {
-        *out.entry(f.detector.clone())
-            .or_default()
-            .entry(f.severity.as_str().to_string())
-            .or_default() += 1;
-    }
-    out
-}
-
 /// `n` events per 1,000 of `total` (0 when there is nothing to divide by).
-pub fn rate_per_1000(n: u64, total: u64) -> f64 {
+fn rate_per_1000(n: u64, total: u64) -> f64 {
     if total == 0 {
         0.0
     } else {
@@ -255,7 +241,6 @@ mod tests {
         .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("7: medium   pii/email"), "{text}");
-        assert_eq!(flag_counts(&[]).len(), 0);
         assert_eq!(sum.flags["pii"][&Severity::Medium], 1);
         assert_eq!(rate_per_1000(sum.flagged, sum.scanned), 1000.0);
     }
