@@ -20,7 +20,7 @@ mod toxicity;
 pub use config::SafetyConfig;
 pub use redact::redact;
 
-use crate::record::{Attachment, Call, Flag, Severity, TextField};
+use crate::record::{Attachment, Call, Flag, Message, Severity, TextField, ToolCall};
 use prefilter::{Prefilter, PrefilterBuilder};
 
 /// Why the detectors could not be built from a config.
@@ -106,22 +106,50 @@ impl Detectors {
     /// and retrieved context (indirect); leakage and refusal on the output; toxicity on user
     /// input and output; PII, secrets and custom rules everywhere.
     pub fn scan_call(&self, call: &mut Call) {
+        let out = self.scan_parts(
+            call.system_prompt.as_deref(),
+            &call.messages,
+            call.output.as_deref(),
+            &call.tool_calls,
+            &call.context,
+        );
+        call.flags.extend(out);
+    }
+
+    /// The same as [`Detectors::scan_call`] for content that arrives apart from its span.
+    pub fn scan_attachment(&self, a: &mut Attachment) {
+        let out = self.scan_parts(
+            a.system_prompt.as_deref(),
+            &a.messages,
+            a.output.as_deref(),
+            &a.tool_calls,
+            &[],
+        );
+        a.flags.extend(out);
+    }
+
+    /// The per-field routing shared by calls and attachments.
+    fn scan_parts(
+        &self,
+        system: Option<&str>,
+        messages: &[Message],
+        output: Option<&str>,
+        tool_calls: &[ToolCall],
+        context: &[String],
+    ) -> Vec<Flag> {
         let mut out = Vec::new();
-        let system = call.system_prompt.as_deref();
         if let Some(s) = system {
             self.scan_field(s, TextField::System, Channel::Other, None, &mut out);
         }
-        let sys_msgs: Vec<&str> = call
-            .messages
-            .iter()
-            .filter(|m| m.role == "system" || m.role == "developer")
-            .map(|m| m.content.as_str())
-            .collect();
-        for (i, m) in call.messages.iter().enumerate() {
+        for (i, m) in messages.iter().enumerate() {
             let ch = role_channel(&m.role);
             self.scan_field(&m.content, TextField::Input(i), ch, None, &mut out);
         }
-        if let Some(o) = call.output.as_deref() {
+        if let Some(o) = output {
+            let sys_msgs = messages
+                .iter()
+                .filter(|m| m.role == "system" || m.role == "developer")
+                .map(|m| m.content.as_str());
             let prompts: Vec<&str> = system.into_iter().chain(sys_msgs).collect();
             self.scan_field(
                 o,
@@ -131,7 +159,7 @@ impl Detectors {
                 &mut out,
             );
         }
-        for (i, t) in call.tool_calls.iter().enumerate() {
+        for (i, t) in tool_calls.iter().enumerate() {
             self.scan_field(
                 &t.arguments,
                 TextField::ToolArguments(i),
@@ -149,56 +177,10 @@ impl Detectors {
                 );
             }
         }
-        for (i, c) in call.context.iter().enumerate() {
+        for (i, c) in context.iter().enumerate() {
             self.scan_field(c, TextField::Context(i), Channel::Document, None, &mut out);
         }
-        call.flags.extend(out);
-    }
-
-    /// The same as [`Detectors::scan_call`] for content that arrives apart from its span.
-    pub fn scan_attachment(&self, a: &mut Attachment) {
-        let mut out = Vec::new();
-        if let Some(s) = a.system_prompt.as_deref() {
-            self.scan_field(s, TextField::System, Channel::Other, None, &mut out);
-        }
-        for (i, m) in a.messages.iter().enumerate() {
-            self.scan_field(
-                &m.content,
-                TextField::Input(i),
-                role_channel(&m.role),
-                None,
-                &mut out,
-            );
-        }
-        if let Some(o) = a.output.as_deref() {
-            let prompts: Vec<&str> = a.system_prompt.as_deref().into_iter().collect();
-            self.scan_field(
-                o,
-                TextField::Output,
-                Channel::Model,
-                Some(&prompts),
-                &mut out,
-            );
-        }
-        for (i, t) in a.tool_calls.iter().enumerate() {
-            self.scan_field(
-                &t.arguments,
-                TextField::ToolArguments(i),
-                Channel::Other,
-                None,
-                &mut out,
-            );
-            if let Some(r) = t.result.as_deref() {
-                self.scan_field(
-                    r,
-                    TextField::ToolResult(i),
-                    Channel::Document,
-                    None,
-                    &mut out,
-                );
-            }
-        }
-        a.flags.extend(out);
+        out
     }
 
     /// Plain text (for `scan --text`): every detector that makes sense without a record
