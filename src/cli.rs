@@ -48,12 +48,39 @@ pub enum Command {
     Baseline(BaselineArgs),
 }
 
+/// `--otlp`: llmmon as the OTLP endpoint, without spelling out an `otlp://` source.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OtlpArgs {
+    /// Receive OTLP: OTLP/HTTP on ADDR (`--otlp` alone: 127.0.0.1:4318; `--otlp=0.0.0.0:4318`
+    /// to accept other machines) and OTLP/gRPC on --otlp-grpc.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, require_equals = true,
+          default_missing_value = "127.0.0.1:4318")]
+    pub otlp: Option<String>,
+    /// OTLP/gRPC address for --otlp (default: the same host, port 4317), or `off`.
+    #[arg(long, value_name = "ADDR|off", requires = "otlp")]
+    pub otlp_grpc: Option<String>,
+}
+
+impl OtlpArgs {
+    /// The `otlp://` source these flags stand for, if any.
+    pub fn source(&self) -> Option<String> {
+        let http = self.otlp.as_ref()?;
+        Some(match &self.otlp_grpc {
+            Some(g) => format!("otlp://{http}?grpc={g}"),
+            None => format!("otlp://{http}"),
+        })
+    }
+}
+
 /// Options shared by commands that read sources.
 #[derive(Debug, Args, Clone, Default)]
 pub struct WatchArgs {
-    /// File paths (followed like `tail -F`), `-` for stdin, ws:// or wss:// URLs, or `demo`.
+    /// File paths (followed like `tail -F`), `-` for stdin, ws:// or wss:// URLs, `demo`, or
+    /// otlp://HOST:PORT (an OTLP receiver).
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
     /// Read followed files from their beginning instead of their end.
     #[arg(long)]
     pub from_start: bool,
@@ -91,16 +118,19 @@ pub struct DemoArgs {
 /// `llmmon report`.
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
-    /// File paths, `-` for stdin, ws:// or wss:// URLs, or `demo` (with --duration).
-    #[arg(value_name = "SOURCE", required = true)]
+    /// File paths, `-` for stdin, ws:// or wss:// URLs, `demo` or otlp://HOST:PORT (those
+    /// three with --duration, or until Ctrl-C).
+    #[arg(value_name = "SOURCE", required_unless_present = "otlp")]
     pub sources: Vec<String>,
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
     /// Print the stable JSON object instead of text.
     #[arg(long)]
     pub json: bool,
     /// Summarise only the last window (e.g. 5m) before the newest record, not everything.
     #[arg(long, value_name = "DURATION")]
     pub window: Option<String>,
-    /// Stop reading after this long (for WebSockets, stdin and demo), e.g. 30s.
+    /// Stop reading after this long (for WebSockets, stdin, demo and OTLP), e.g. 30s.
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
     /// Groups listed per table in the text output.
@@ -129,8 +159,14 @@ pub enum LevelArg {
 #[derive(Debug, Args, Clone)]
 pub struct ScanArgs {
     /// A file of records (any format llmmon reads) or of text lines; `-` or nothing for stdin.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", conflicts_with = "otlp")]
     pub input: Option<String>,
+    /// Scan what arrives over OTLP instead of a file (with --duration, or until Ctrl-C).
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
+    /// With --otlp: stop listening after this long, e.g. 60s.
+    #[arg(long, value_name = "DURATION", requires = "otlp")]
+    pub duration: Option<String>,
     /// Treat every input line as plain text instead of a record.
     #[arg(long)]
     pub text: bool,
@@ -164,9 +200,14 @@ pub struct GenArgs {
 /// `llmmon check`.
 #[derive(Debug, Args, Clone)]
 pub struct CheckArgs {
-    /// File paths or `-` for stdin, read to their end.
-    #[arg(value_name = "SOURCE", required = true)]
+    /// File paths or `-` for stdin, read to their end; ws://, demo or otlp:// with --duration.
+    #[arg(value_name = "SOURCE", required_unless_present = "otlp")]
     pub sources: Vec<String>,
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
+    /// Stop reading after this long (needed for WebSocket, demo and OTLP sources), e.g. 5m.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
     /// Baseline file for drift rules (must be readable; drift metrics report no data until
     /// the drift engine is available).
     #[arg(long, value_name = "FILE")]

@@ -45,6 +45,7 @@ pub enum ConfigError {
 pub struct Config {
     pub sources: SourcesConfig,
     pub websocket: WebSocketConfig,
+    pub otlp: OtlpSection,
     pub engine: EngineSection,
     pub pricing: PricingConfig,
     /// `[safety]`: the detectors (see `llmmon.toml.example`).
@@ -193,6 +194,32 @@ pub struct WebSocketConfig {
     pub headers: BTreeMap<String, String>,
     /// Bearer token; prefer the `LLMMON_WS_TOKEN` environment variable.
     pub token: Option<String>,
+}
+
+/// `[otlp]`: the OTLP receiver's guard rails (the token is better kept in
+/// `LLMMON_OTLP_TOKEN`, out of files).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OtlpSection {
+    pub token: Option<String>,
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub read_timeout: String,
+    pub queue_wait: String,
+    pub retry_after: String,
+}
+
+impl Default for OtlpSection {
+    fn default() -> Self {
+        OtlpSection {
+            token: None,
+            max_body_bytes: 20 << 20,
+            max_connections: 64,
+            read_timeout: "10s".into(),
+            queue_wait: "2s".into(),
+            retry_after: "2s".into(),
+        }
+    }
 }
 
 /// `[engine]`: windows and memory bounds.
@@ -520,6 +547,40 @@ impl Config {
             table.insert(name, price.clone())?;
         }
         Ok(table)
+    }
+
+    /// The OTLP receiver's options: `[otlp]` with the token from `LLMMON_OTLP_TOKEN` first.
+    pub fn otlp_options(&self) -> Result<crate::source::OtlpOptions, ConfigError> {
+        let o = &self.otlp;
+        let dur = |field: &str, v: &str| {
+            crate::engine::parse_duration(v)
+                .filter(|ns| *ns > 0)
+                .map(|ns| std::time::Duration::from_nanos(ns.unsigned_abs()))
+                .ok_or_else(|| ConfigError::Invalid {
+                    path: self.path.clone().unwrap_or_default(),
+                    field: format!("otlp.{field}"),
+                    message: format!("{v:?} is not a duration like 10s"),
+                })
+        };
+        if o.max_body_bytes == 0 || o.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                path: self.path.clone().unwrap_or_default(),
+                field: "otlp".into(),
+                message: "max_body_bytes and max_connections must be above 0".into(),
+            });
+        }
+        Ok(crate::source::OtlpOptions {
+            token: std::env::var("LLMMON_OTLP_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty())
+                .or_else(|| o.token.clone()),
+            max_body_bytes: o.max_body_bytes,
+            max_connections: o.max_connections,
+            read_timeout: dur("read_timeout", &o.read_timeout)?,
+            queue_wait: dur("queue_wait", &o.queue_wait)?,
+            retry_after: dur("retry_after", &o.retry_after)?,
+            ..crate::source::OtlpOptions::default()
+        })
     }
 
     /// The WebSocket bearer token: `LLMMON_WS_TOKEN` wins over the file.

@@ -9,10 +9,12 @@ use crate::engine::Engine;
 use crate::enrich::Enricher;
 use crate::record::Record;
 use crate::source::{
-    spawn_file, spawn_stdin, spawn_websocket, SourceDrop, SourceEvent, SourceId, SourceOptions,
-    SourceSpec, SourceState,
+    spawn_file, spawn_otlp, spawn_stdin, spawn_websocket, Received, SourceDrop, SourceEvent,
+    SourceId, SourceOptions, SourceSpec, SourceState,
 };
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Capacity of the source → decode channel, in batches.
@@ -30,6 +32,8 @@ pub enum Update {
         records: Vec<(u64, Record)>,
         rejects: Vec<(u64, Reject)>,
         metric_points: u64,
+        /// Requests a receiver answered "busy, retry later".
+        throttled: u64,
     },
     /// A source's state changed.
     State {
@@ -50,9 +54,11 @@ impl Update {
                 records,
                 rejects,
                 metric_points,
+                throttled,
             } => {
                 engine.note_lines(source, lines, rejects);
                 engine.note_metric_points(metric_points);
+                engine.note_throttled(source, throttled);
                 engine.ingest(source, records);
             }
             Update::State { source, state } => engine.note_state(source, state),
@@ -78,6 +84,7 @@ pub struct Pipeline {
     runtime: tokio::runtime::Runtime,
     sources: usize,
     finished: Vec<bool>,
+    interrupted: Arc<AtomicBool>,
 }
 
 /// Something that can start extra sources (the demo generator) on the pipeline's runtime.
@@ -106,6 +113,7 @@ impl Pipeline {
             runtime,
             sources: n,
             finished,
+            interrupted: Arc::default(),
         })
     }
 
@@ -135,9 +143,24 @@ impl Pipeline {
         self.sources == 0 || self.finished.iter().all(|&f| f)
     }
 
-    /// Feeds everything into `engine` until every source ends or `deadline` passes.
+    /// Makes [`Pipeline::drain_into`] return on Ctrl-C or SIGTERM, so a headless command
+    /// over a source that never ends still prints what it saw.
+    pub fn stop_on_interrupt(&mut self) {
+        watch_interrupt(&self.runtime, self.interrupted.clone());
+    }
+
+    /// True once Ctrl-C or SIGTERM arrived (after [`Pipeline::stop_on_interrupt`]).
+    pub fn interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::Relaxed)
+    }
+
+    /// Feeds everything into `engine` until every source ends, `deadline` passes or an
+    /// interrupt arrives (after [`Pipeline::stop_on_interrupt`]).
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
+            if self.interrupted.load(Ordering::Relaxed) {
+                return;
+            }
             if self.all_finished() {
                 while let Some(u) = self.try_next() {
                     u.apply(engine);
@@ -182,6 +205,7 @@ pub struct InlinePipeline {
     decoders: Vec<Decoder>,
     enricher: Enricher,
     finished: Vec<bool>,
+    interrupted: Arc<AtomicBool>,
 }
 
 impl InlinePipeline {
@@ -200,12 +224,22 @@ impl InlinePipeline {
             decoders: (0..specs.len()).map(|_| Decoder::new()).collect(),
             enricher,
             finished,
+            interrupted: Arc::default(),
         })
     }
 
-    /// Decodes everything into `engine` until every source ends or `deadline` passes.
+    /// See [`Pipeline::stop_on_interrupt`].
+    pub fn stop_on_interrupt(&mut self) {
+        watch_interrupt(&self.runtime, self.interrupted.clone());
+    }
+
+    /// Decodes everything into `engine` until every source ends, `deadline` passes or an
+    /// interrupt arrives (after [`InlinePipeline::stop_on_interrupt`]).
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
+            if self.interrupted.load(Ordering::Relaxed) {
+                return;
+            }
             if self.finished.iter().all(|&f| f) {
                 while let Ok(ev) = self.rx.try_recv() {
                     self.apply(ev, engine);
@@ -304,6 +338,35 @@ impl InlinePipeline {
                 engine.note_state(source, state);
             }
             SourceEvent::Bytes { source, n } => engine.note_bytes(source, n),
+            SourceEvent::Received(r) => {
+                let Received {
+                    source,
+                    seq,
+                    items,
+                    bytes,
+                    records,
+                    rejects,
+                    metric_points,
+                    throttled,
+                } = *r;
+                engine.note_bytes(source, bytes);
+                engine.note_lines(
+                    source,
+                    items,
+                    rejects.into_iter().map(|e| (seq, e)).collect(),
+                );
+                engine.note_metric_points(metric_points);
+                engine.note_throttled(source, throttled);
+                let enricher = &mut self.enricher;
+                let records = records
+                    .into_iter()
+                    .map(|mut rec| {
+                        enricher.enrich(&mut rec);
+                        (seq, rec)
+                    })
+                    .collect();
+                engine.ingest(source, records);
+            }
         }
     }
 
@@ -311,6 +374,30 @@ impl InlinePipeline {
     pub fn shutdown(self) {
         self.runtime.shutdown_background();
     }
+}
+
+/// Sets `flag` on Ctrl-C or SIGTERM.
+fn watch_interrupt(runtime: &tokio::runtime::Runtime, flag: Arc<AtomicBool>) {
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        flag.store(true, Ordering::Relaxed);
+    });
 }
 
 /// Source tasks on their own runtime, registered with the engine; also says which sources
@@ -344,14 +431,14 @@ fn start_sources(
                 SourceSpec::Stdin => drop(spawn_stdin(id, o, t)),
                 SourceSpec::WebSocket(url) => drop(spawn_websocket(id, url.clone(), o, t)),
                 SourceSpec::Demo => drop(demo()(id, t)),
-                SourceSpec::Otlp { .. } => {
-                    engine.note_state(
+                SourceSpec::Otlp { http, grpc } => {
+                    drop(spawn_otlp(
                         id,
-                        SourceState::Error(
-                            "OTLP receiving is not built yet; use the Collector's file exporter"
-                                .into(),
-                        ),
-                    );
+                        http.clone(),
+                        grpc.clone(),
+                        o.otlp.clone(),
+                        t,
+                    ));
                 }
             }
         }
@@ -404,6 +491,7 @@ fn decode_loop(
                     records,
                     rejects,
                     metric_points: dec.metric_points() - before,
+                    throttled: 0,
                 }
             }
             SourceEvent::Dropped {
@@ -423,7 +511,37 @@ fn decode_loop(
                     ),
                 )],
                 metric_points: 0,
+                throttled: 0,
             },
+            SourceEvent::Received(r) => {
+                let Received {
+                    source,
+                    seq,
+                    items,
+                    bytes,
+                    records,
+                    rejects,
+                    metric_points,
+                    throttled,
+                } = *r;
+                if tx.send(Update::Bytes { source, n: bytes }).is_err() {
+                    return;
+                }
+                Update::Batch {
+                    source,
+                    lines: items,
+                    records: records
+                        .into_iter()
+                        .map(|mut rec| {
+                            enricher.enrich(&mut rec);
+                            (seq, rec)
+                        })
+                        .collect(),
+                    rejects: rejects.into_iter().map(|e| (seq, e)).collect(),
+                    metric_points,
+                    throttled,
+                }
+            }
             SourceEvent::State { source, state } => Update::State { source, state },
             SourceEvent::Bytes { source, n } => Update::Bytes { source, n },
         };

@@ -246,7 +246,7 @@ fn source_lines(out: &mut String, src: &SourceStats) {
         .collect();
     let _ = writeln!(
         out,
-        "  {} ({}, {}): lines {}   records {}   rejected {}{}",
+        "  {} ({}, {}): lines {}   records {}   rejected {}{}{}",
         src.id,
         src.kind.as_str(),
         src.state,
@@ -257,6 +257,14 @@ fn source_lines(out: &mut String, src: &SourceStats) {
             String::new()
         } else {
             format!(" ({})", rejected.join(", "))
+        },
+        if src.throttled > 0 {
+            format!(
+                "   throttled {} requests (answered 503, retried by the sender)",
+                count(src.throttled)
+            )
+        } else {
+            String::new()
         }
     );
     for r in &src.samples {

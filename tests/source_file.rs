@@ -97,6 +97,7 @@ impl Probe {
             }
             SourceEvent::State { state, .. } => self.states.push(state),
             SourceEvent::Bytes { n, .. } => self.bytes += n,
+            SourceEvent::Received(r) => panic!("a file source sent decoded records: {r:?}"),
         }
     }
 

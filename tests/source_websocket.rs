@@ -61,6 +61,7 @@ impl Probe {
             }
             SourceEvent::State { state, .. } => self.states.push(state),
             SourceEvent::Dropped { .. } | SourceEvent::Bytes { .. } => {}
+            SourceEvent::Received(r) => panic!("a WebSocket sent decoded records: {r:?}"),
         }
     }
 

@@ -2,7 +2,7 @@
 //! budget over the input in one pass, for CI gates and cron. Exit 0 when nothing fired, 1 on
 //! a warning, 2 on a critical, 3 on a usage or input error.
 
-use super::parse_specs;
+use super::specs_with_otlp;
 use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::engine::alerts::{AlertStatus, Level, Transition};
@@ -11,15 +11,21 @@ use crate::source::SourceSpec;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::io::Write;
+use std::time::Instant;
 
 /// Exit code of a usage or input error.
 pub const INPUT_ERROR: i32 = 3;
 
-/// Reads every source to its end into a fresh engine. Fails on a source that cannot be
-/// opened, a live-only source (WebSocket, demo), or when every source failed.
-pub fn read_to_end(cfg: &Config, sources: &[String], engine_cfg: EngineConfig) -> Result<Engine> {
-    let specs = parse_specs(sources)?;
-    for spec in &specs {
+/// Reads every source to its end (or until `deadline`) into a fresh engine. Fails on a
+/// source that cannot be opened, a live-only source (WebSocket, demo, OTLP) without a
+/// deadline, or when a source failed.
+pub fn read_to_end(
+    cfg: &Config,
+    specs: &[SourceSpec],
+    deadline: Option<Instant>,
+    engine_cfg: EngineConfig,
+) -> Result<Engine> {
+    for spec in specs {
         match spec {
             SourceSpec::File(p) => {
                 if let Err(e) = std::fs::File::open(p) {
@@ -27,11 +33,20 @@ pub fn read_to_end(cfg: &Config, sources: &[String], engine_cfg: EngineConfig) -
                 }
             }
             SourceSpec::Stdin => {}
-            other => bail!("{other:?} never ends; give files or - (stdin)"),
+            other if deadline.is_none() => {
+                bail!("{other} never ends; give --duration (e.g. --duration 60s)")
+            }
+            _ => {}
         }
     }
     let mut engine = Engine::new(engine_cfg);
-    super::read_to_end(cfg, &specs, &mut engine, crate::demo::Scenario::Incident)?;
+    super::read_until(
+        cfg,
+        specs,
+        &mut engine,
+        crate::demo::Scenario::Incident,
+        deadline,
+    )?;
     let failures = super::source_failures(&engine);
     if !failures.is_empty() {
         bail!("{}", failures.join("; "));
@@ -79,7 +94,9 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
     let mut engine_cfg = cfg.engine_config()?;
     // The store is for drill-down; a check needs only the aggregates.
     engine_cfg.store.max_calls = 1000;
-    let engine = read_to_end(cfg, &args.sources, engine_cfg)?;
+    let specs = specs_with_otlp(&args.sources, &args.otlp)?;
+    let deadline = super::deadline(args.duration.as_deref())?;
+    let engine = read_to_end(cfg, &specs, deadline, engine_cfg)?;
     let alerts = &engine.alerts;
     let fired: Vec<&Transition> = alerts
         .history()

@@ -44,7 +44,8 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
         None => Annotations::in_memory(),
     };
     let engine_cfg = cfg.engine_config()?;
-    let engine = super::check::read_to_end(cfg, &args.sources, engine_cfg)?;
+    let specs = super::parse_specs(&args.sources)?;
+    let engine = super::check::read_to_end(cfg, &specs, None, engine_cfg)?;
     if engine.store.evicted.calls > 0 {
         eprintln!(
             "llmmon: {} older calls did not fit in memory and are not exported (raise [engine] max_calls)",

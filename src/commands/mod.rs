@@ -25,9 +25,29 @@ pub fn parse_specs(sources: &[String]) -> Result<Vec<SourceSpec>> {
         .collect()
 }
 
+/// The sources named on the command line, with the one `--otlp` stands for last.
+pub fn specs_with_otlp(sources: &[String], otlp: &crate::cli::OtlpArgs) -> Result<Vec<SourceSpec>> {
+    let mut all = sources.to_vec();
+    all.extend(otlp.source());
+    parse_specs(&all)
+}
+
+/// `--duration` as a deadline from now.
+pub fn deadline(duration: Option<&str>) -> Result<Option<std::time::Instant>> {
+    let Some(d) = duration else {
+        return Ok(None);
+    };
+    let ns = crate::engine::parse_duration(d)
+        .filter(|ns| *ns > 0)
+        .ok_or_else(|| anyhow::anyhow!("--duration {d:?} is not a duration like 30s"))?;
+    Ok(Some(
+        std::time::Instant::now() + std::time::Duration::from_nanos(ns.unsigned_abs()),
+    ))
+}
+
 /// Source options from config and the environment (tokens never come from argv).
-pub fn source_options(cfg: &Config, follow: bool, from_start: bool) -> SourceOptions {
-    SourceOptions {
+pub fn source_options(cfg: &Config, follow: bool, from_start: bool) -> Result<SourceOptions> {
+    Ok(SourceOptions {
         follow,
         from_start,
         reconnect: follow,
@@ -40,8 +60,9 @@ pub fn source_options(cfg: &Config, follow: bool, from_start: bool) -> SourceOpt
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         ws_token: cfg.ws_token(),
+        otlp: cfg.otlp_options()?,
         ..SourceOptions::default()
-    }
+    })
 }
 
 /// The safety detectors as configured.
@@ -93,8 +114,19 @@ pub fn read_to_end(
     engine: &mut crate::engine::Engine,
     scenario: crate::demo::Scenario,
 ) -> Result<Arc<PriceTable>> {
+    read_until(cfg, specs, engine, scenario, None)
+}
+
+/// [`read_to_end`], stopping at `deadline` or on Ctrl-C / SIGTERM if the sources go on.
+pub fn read_until(
+    cfg: &Config,
+    specs: &[SourceSpec],
+    engine: &mut crate::engine::Engine,
+    scenario: crate::demo::Scenario,
+    deadline: Option<std::time::Instant>,
+) -> Result<Arc<PriceTable>> {
     let (enricher, table) = enricher(cfg, true)?;
-    let opts = source_options(cfg, false, true);
+    let opts = source_options(cfg, false, true)?;
     let mut pipeline = crate::pipeline::Pipeline::start(
         specs,
         &opts,
@@ -102,7 +134,8 @@ pub fn read_to_end(
         engine,
         demo_spawner(7, f64::INFINITY, scenario),
     )?;
-    pipeline.drain_into(engine, None);
+    pipeline.stop_on_interrupt();
+    pipeline.drain_into(engine, deadline);
     pipeline.shutdown();
     Ok(table)
 }

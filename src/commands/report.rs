@@ -1,6 +1,6 @@
 //! `llmmon report SOURCE... [--json] [--window 5m] [--duration 30s]`.
 
-use super::{enricher, parse_specs, source_options};
+use super::{enricher, source_options, specs_with_otlp};
 use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::engine::{parse_duration, Engine, Scope};
@@ -8,7 +8,6 @@ use crate::pipeline::InlinePipeline;
 use crate::source::SourceSpec;
 use anyhow::{bail, Result};
 use std::io::Write;
-use std::time::{Duration, Instant};
 
 /// A one-shot summary needs no content for drill-down: the store keeps counts only.
 const REPORT_MAX_CALLS: usize = 0;
@@ -16,7 +15,7 @@ const REPORT_MAX_CALLS: usize = 0;
 /// Reads every source to its end (or `--duration`) and prints the summary. Exit code 0, or
 /// 1 when a source could not be read.
 pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
-    let specs = parse_specs(&args.sources)?;
+    let specs = specs_with_otlp(&args.sources, &args.otlp)?;
     for spec in &specs {
         if let SourceSpec::File(p) = spec {
             if let Err(e) = std::fs::File::open(p) {
@@ -31,14 +30,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         ),
         None => None,
     };
-    let deadline = match &args.duration {
-        Some(d) => {
-            let ns = parse_duration(d)
-                .ok_or_else(|| anyhow::anyhow!("--duration {d:?} is not a duration like 30s"))?;
-            Some(Instant::now() + Duration::from_nanos(ns.unsigned_abs()))
-        }
-        None => None,
-    };
+    let deadline = super::deadline(args.duration.as_deref())?;
     if deadline.is_none() && specs.iter().any(|s| matches!(s, SourceSpec::Demo)) {
         bail!("the demo source never ends: give --duration (e.g. --duration 10s)");
     }
@@ -62,7 +54,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     // Drift needs whole calls: a baseline keeps the detectors (and the owned path) on.
     let detect = !args.no_detectors || args.baseline.is_some();
     let (enricher, table) = enricher(cfg, detect)?;
-    let opts = source_options(cfg, false, true);
+    let opts = source_options(cfg, false, true)?;
     let mut pipeline = InlinePipeline::start(
         &specs,
         &opts,
@@ -70,6 +62,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         &mut engine,
         super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Incident),
     )?;
+    pipeline.stop_on_interrupt();
     pipeline.drain_into(&mut engine, deadline);
     pipeline.shutdown();
 

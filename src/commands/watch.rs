@@ -2,7 +2,7 @@
 //! generator. Wires config (theme, keys, mouse, fps), the pipeline and the engine, then
 //! hands them to the event loop.
 
-use super::{enricher, parse_specs, source_options};
+use super::{enricher, source_options, specs_with_otlp};
 use crate::cli::{DemoArgs, WatchArgs};
 use crate::config::Config;
 use crate::engine::Engine;
@@ -37,7 +37,7 @@ pub fn theme(cfg: &Config, flag: Option<&str>) -> Result<Theme> {
 
 /// Opens the TUI on the given sources. Exit code 0 on a normal quit.
 pub fn run(cfg: &Config, args: &WatchArgs) -> Result<i32> {
-    let specs = parse_specs(&args.sources)?;
+    let specs = specs_with_otlp(&args.sources, &args.otlp)?;
     for spec in &specs {
         if let SourceSpec::File(p) = spec {
             if let Err(e) = std::fs::File::open(p) {
@@ -95,7 +95,7 @@ fn live(
     let windows = engine_cfg.windows.clone();
     let mut engine = Engine::new(engine_cfg);
     let (enricher, table) = enricher(cfg, true)?;
-    let opts = source_options(cfg, true, from_start);
+    let opts = source_options(cfg, true, from_start)?;
     let mut demo = demo;
     let mut pipeline = Pipeline::start(specs, &opts, enricher, &mut engine, || {
         match demo.as_mut() {

@@ -15,6 +15,14 @@ pub enum RejectReason {
     Oversize,
     InvalidUtf8,
     Late,
+    /// An OTLP request body that is not a protobuf message of its signal.
+    Undecodable,
+    /// An OTLP request without the configured bearer token.
+    Unauthorized,
+    /// An OTLP request whose `Content-Type` or `Content-Encoding` is not supported.
+    UnsupportedMedia,
+    /// An OTLP request whose body did not arrive within the read timeout.
+    SlowClient,
 }
 
 impl RejectReason {
@@ -27,6 +35,10 @@ impl RejectReason {
             RejectReason::Oversize => "oversize",
             RejectReason::InvalidUtf8 => "invalid_utf8",
             RejectReason::Late => "late",
+            RejectReason::Undecodable => "undecodable",
+            RejectReason::Unauthorized => "unauthorized",
+            RejectReason::UnsupportedMedia => "unsupported_media",
+            RejectReason::SlowClient => "slow_client",
         }
     }
 }
@@ -69,6 +81,9 @@ mod litellm;
 mod native;
 mod otlp;
 mod provider;
+
+/// OTLP export requests as the receiver gets them (protobuf or JSON bodies, gRPC messages).
+pub use otlp::wire as otlp_wire;
 
 use serde_json::Value;
 

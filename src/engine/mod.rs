@@ -180,6 +180,17 @@ impl Engine {
         }
     }
 
+    /// Notes requests a receiver answered with "busy, retry later".
+    pub fn note_throttled(&mut self, id: SourceId, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.generation += 1;
+        if let Some(s) = self.source(id) {
+            s.throttled += n;
+        }
+    }
+
     /// Notes a source's state change.
     pub fn note_state(&mut self, id: SourceId, state: SourceState) {
         self.generation += 1;
@@ -395,6 +406,7 @@ impl Engine {
                     lines: s.lines,
                     bytes: s.bytes,
                     records: s.records,
+                    throttled: s.throttled,
                     rejected: s
                         .rejected
                         .iter()
@@ -510,7 +522,14 @@ pub struct SourceSummary {
     pub lines: u64,
     pub bytes: u64,
     pub records: u64,
+    /// Requests answered "busy, retry later" (receivers only; omitted when zero).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub throttled: u64,
     pub rejected: BTreeMap<String, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// `flags` in `report --json`: counts per detector and severity, and the rate per 1,000 calls.

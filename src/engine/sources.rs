@@ -26,6 +26,9 @@ pub struct SourceStats {
     pub records: u64,
     pub rejected: BTreeMap<RejectReason, u64>,
     pub samples: Vec<RejectSample>,
+    /// Requests a receiver refused with "busy, retry later" (OTLP 503 / UNAVAILABLE):
+    /// not lost, the exporter sends them again, but a sign llmmon is falling behind.
+    pub throttled: u64,
 }
 
 impl SourceStats {
@@ -40,6 +43,7 @@ impl SourceStats {
             records: 0,
             rejected: BTreeMap::new(),
             samples: Vec::new(),
+            throttled: 0,
         }
     }
 

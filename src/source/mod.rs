@@ -1,16 +1,19 @@
 //! Sources: bytes in, lines out. Each source is a tokio task that tags every line with its
 //! source id, line number and arrival time and sends batches down one channel. Nothing here
-//! knows JSON. Sources report their own state (connected, retrying, at end, error) as
+//! knows JSON. The one exception is the OTLP receiver, whose reply depends on whether a
+//! request decodes: it calls `decode`'s OTLP entry points and sends records, not lines. Sources report their own state (connected, retrying, at end, error) as
 //! [`SourceEvent::State`] data, never as log lines.
 
 mod file;
 mod lines;
+mod otlp;
 mod outbox;
 mod spec;
 mod stdin;
 mod websocket;
 
 pub use file::spawn_file;
+pub use otlp::{spawn_otlp, OtlpOptions};
 pub use spec::{SourceOptions, SourceSpec, SpecError};
 pub use stdin::{spawn_reader, spawn_stdin};
 pub use websocket::spawn_websocket;
@@ -118,6 +121,26 @@ pub enum SourceEvent {
     },
     /// Bytes read since the last report (for the bytes counter).
     Bytes { source: SourceId, n: u64 },
+    /// One request a receiver already decoded (OTLP).
+    Received(Box<Received>),
+}
+
+/// What a receiver sends for one request: its records, the items it refused, and counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub source: SourceId,
+    /// 1-based request number within the source (the "line number" of its rejections).
+    pub seq: u64,
+    /// Items the request held (spans, log records, metric points); 1 for a request refused
+    /// as a whole.
+    pub items: u64,
+    /// Request body bytes as received (compressed size).
+    pub bytes: u64,
+    pub records: Vec<crate::record::Record>,
+    pub rejects: Vec<crate::decode::Reject>,
+    pub metric_points: u64,
+    /// Requests answered "busy, retry later" since the previous event.
+    pub throttled: u64,
 }
 
 /// Wall-clock now as unix nanoseconds: the arrival time stamped on lines.

@@ -162,6 +162,7 @@ mod tests {
                 SourceEvent::Dropped { line_no, .. } => format!("D{line_no}"),
                 SourceEvent::Bytes { n, .. } => format!("B{n}"),
                 SourceEvent::State { state, .. } => format!("S:{state}"),
+                SourceEvent::Received(r) => format!("R{}", r.seq),
             });
         }
         assert_eq!(shapes, ["L2", "L1", "D4", "L1", "B10", "S:at end"]);

@@ -19,12 +19,12 @@ pub enum SourceSpec {
     WebSocket(String),
     /// `demo`: the built-in simulated application.
     Demo,
-    /// `otlp://HOST:PORT`: an OTLP receiver to listen on.
+    /// `otlp://HOST:PORT[?grpc=HOST:PORT|off]`: an OTLP receiver to listen on.
     Otlp {
-        /// Interface to bind (IPv6 addresses keep their brackets).
-        host: String,
-        /// TCP port, never 0.
-        port: u16,
+        /// OTLP/HTTP listen address, `HOST:PORT` (IPv6 hosts keep their brackets).
+        http: String,
+        /// OTLP/gRPC listen address (default: the same host, port 4317); `None` is off.
+        grpc: Option<String>,
     },
 }
 
@@ -42,7 +42,7 @@ pub enum SpecError {
     #[error("invalid WebSocket URL '{spec}': {cause}")]
     BadUrl { spec: String, cause: String },
     #[error(
-        "invalid OTLP listen address '{spec}': expected otlp://HOST:PORT with a port in 1-65535"
+        "invalid OTLP listen address '{spec}': expected otlp://HOST:PORT with a port in 1-65535, optionally ?grpc=HOST:PORT or ?grpc=off"
     )]
     BadOtlp { spec: String },
 }
@@ -106,24 +106,50 @@ impl fmt::Display for SourceSpec {
             SourceSpec::Stdin => f.write_str("stdin"),
             SourceSpec::WebSocket(url) => f.write_str(&redact_url(url)),
             SourceSpec::Demo => f.write_str("demo"),
-            SourceSpec::Otlp { host, port } => write!(f, "otlp://{host}:{port}"),
+            SourceSpec::Otlp { http, grpc } => {
+                write!(f, "otlp://{http}")?;
+                match grpc {
+                    Some(g) if *g == default_grpc(http).unwrap_or_default() => Ok(()),
+                    Some(g) => write!(f, "?grpc={g}"),
+                    None if default_grpc(http).is_none() => Ok(()),
+                    None => f.write_str("?grpc=off"),
+                }
+            }
         }
     }
 }
 
-/// `HOST:PORT` (IPv6 hosts in brackets) with a non-zero port and nothing after it.
+/// `HOST:PORT[?grpc=HOST:PORT|off]`.
 fn parse_otlp(rest: &str) -> Option<SourceSpec> {
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let (host, port) = rest.rsplit_once(':')?;
+    let (addr, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let http = listen_addr(addr.strip_suffix('/').unwrap_or(addr))?;
+    let grpc = match query {
+        None => default_grpc(&http),
+        Some("grpc=off") => None,
+        Some(q) => Some(listen_addr(q.strip_prefix("grpc=")?)?),
+    };
+    Some(SourceSpec::Otlp { http, grpc })
+}
+
+/// The gRPC address that goes with an OTLP/HTTP one: the same host on 4317, unless HTTP
+/// itself took that port.
+pub fn default_grpc(http: &str) -> Option<String> {
+    let (host, port) = http.rsplit_once(':')?;
+    (port != "4317").then(|| format!("{host}:4317"))
+}
+
+/// A listen address `HOST:PORT` (IPv6 hosts in brackets) with a non-zero port.
+pub fn listen_addr(s: &str) -> Option<String> {
+    let (host, port) = s.rsplit_once(':')?;
     let port: u16 = port.parse().ok()?;
-    let bad_host = host.is_empty() || host.contains(['/', '?', '#', '@', ' ']);
+    let bad_host = host.is_empty() || host.contains(['/', '?', '#', '@', ' ', '=']);
     if port == 0 || bad_host {
         return None;
     }
-    Some(SourceSpec::Otlp {
-        host: host.to_string(),
-        port,
-    })
+    Some(format!("{host}:{port}"))
 }
 
 /// A URL without user info, query or fragment, safe to print.
@@ -169,6 +195,8 @@ pub struct SourceOptions {
     pub batch_lines: usize,
     /// Most line bytes in one batch (a batch closes once it reaches this).
     pub batch_bytes: usize,
+    /// How an OTLP receiver listens: token and limits.
+    pub otlp: super::OtlpOptions,
 }
 
 impl Default for SourceOptions {
@@ -186,6 +214,7 @@ impl Default for SourceOptions {
             connect_timeout: Duration::from_secs(10),
             batch_lines: 1024,
             batch_bytes: 1 << 20,
+            otlp: super::OtlpOptions::default(),
         }
     }
 }
@@ -207,6 +236,7 @@ impl fmt::Debug for SourceOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("batch_lines", &self.batch_lines)
             .field("batch_bytes", &self.batch_bytes)
+            .field("otlp", &self.otlp)
             .finish()
     }
 }
@@ -243,16 +273,24 @@ mod tests {
         assert_eq!(
             parse("otlp://0.0.0.0:4317").unwrap(),
             SourceSpec::Otlp {
-                host: "0.0.0.0".into(),
-                port: 4317
+                http: "0.0.0.0:4317".into(),
+                grpc: None
             }
         );
         assert_eq!(
             parse("otlp://[::1]:4318").unwrap(),
             SourceSpec::Otlp {
-                host: "[::1]".into(),
-                port: 4318
+                http: "[::1]:4318".into(),
+                grpc: Some("[::1]:4317".into())
             }
+        );
+        let s = parse("otlp://127.0.0.1:9000?grpc=127.0.0.1:9001").unwrap();
+        assert_eq!(s.to_string(), "otlp://127.0.0.1:9000?grpc=127.0.0.1:9001");
+        let s = parse("otlp://127.0.0.1:4318?grpc=off").unwrap();
+        assert_eq!(s.to_string(), "otlp://127.0.0.1:4318?grpc=off");
+        assert_eq!(
+            parse("otlp://127.0.0.1:4318").unwrap().to_string(),
+            "otlp://127.0.0.1:4318"
         );
     }
 
@@ -271,6 +309,10 @@ mod tests {
         ));
         assert!(matches!(
             parse("otlp://:4317"),
+            Err(SpecError::BadOtlp { .. })
+        ));
+        assert!(matches!(
+            parse("otlp://h:1?grpc=nope"),
             Err(SpecError::BadOtlp { .. })
         ));
         assert!(matches!(parse("ws://"), Err(SpecError::BadUrl { .. })));

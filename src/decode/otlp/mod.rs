@@ -8,6 +8,7 @@ mod genai;
 mod logs;
 mod openinference;
 mod spans;
+pub mod wire;
 
 use super::fields::{as_u64, get};
 use super::Reject;
@@ -33,28 +34,75 @@ impl Resource {
     }
 }
 
-/// Decodes the spans and log records of one export request.
+/// Decodes the spans and log records of one export request; the first bad item rejects
+/// the whole line (a file line is one unit for the reader).
 pub(super) fn decode(v: &Value, arrival: Nanos, out: &mut Vec<Record>) -> Result<(), Reject> {
-    for (ri, rs) in array(v, "resourceSpans").iter().enumerate() {
-        let resource = Resource::read(rs.get("resource"));
-        for (si, ss) in array(rs, "scopeSpans").iter().enumerate() {
-            for (i, span) in array(ss, "spans").iter().enumerate() {
-                let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{i}]");
-                out.push(spans::decode(span, &resource, arrival, path)?);
-            }
-        }
+    let mut rejects = Vec::new();
+    decode_items(v, Items::All, arrival, out, &mut rejects);
+    match rejects.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(()),
     }
-    for (ri, rl) in array(v, "resourceLogs").iter().enumerate() {
-        for (si, sl) in array(rl, "scopeLogs").iter().enumerate() {
-            for (i, log) in array(sl, "logRecords").iter().enumerate() {
-                let path = || format!("resourceLogs[{ri}].scopeLogs[{si}].logRecords[{i}]");
-                if let Some(a) = logs::decode(log, arrival, path)? {
-                    out.push(a);
+}
+
+/// Which items of a request to read: a file line holds any, an OTLP/HTTP path one signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Items {
+    All,
+    Spans,
+    Logs,
+}
+
+/// Decodes every span and log record it can, and collects one rejection per bad item, so
+/// a receiver can accept the rest and say how many it refused (`partial_success`).
+pub(super) fn decode_items(
+    v: &Value,
+    items: Items,
+    arrival: Nanos,
+    out: &mut Vec<Record>,
+    rejects: &mut Vec<Reject>,
+) {
+    if items != Items::Logs {
+        for (ri, rs) in array(v, "resourceSpans").iter().enumerate() {
+            let resource = Resource::read(rs.get("resource"));
+            for (si, ss) in array(rs, "scopeSpans").iter().enumerate() {
+                for (i, span) in array(ss, "spans").iter().enumerate() {
+                    let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{i}]");
+                    match spans::decode(span, &resource, arrival, path) {
+                        Ok(r) => out.push(r),
+                        Err(e) => rejects.push(e),
+                    }
                 }
             }
         }
     }
-    Ok(())
+    if items != Items::Spans {
+        for (ri, rl) in array(v, "resourceLogs").iter().enumerate() {
+            for (si, sl) in array(rl, "scopeLogs").iter().enumerate() {
+                for (i, log) in array(sl, "logRecords").iter().enumerate() {
+                    let path = || format!("resourceLogs[{ri}].scopeLogs[{si}].logRecords[{i}]");
+                    match logs::decode(log, arrival, path) {
+                        Ok(Some(a)) => out.push(a),
+                        Ok(None) => {}
+                        Err(e) => rejects.push(e),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Spans (or log records) in an export request, decodable or not.
+pub(super) fn count_items(v: &Value, items: Items) -> u64 {
+    let (outer, inner, leaf) = match items {
+        Items::Logs => ("resourceLogs", "scopeLogs", "logRecords"),
+        _ => ("resourceSpans", "scopeSpans", "spans"),
+    };
+    array(v, outer)
+        .iter()
+        .flat_map(|r| array(r, inner))
+        .map(|s| array(s, leaf).len() as u64)
+        .sum()
 }
 
 /// Number of metric data points in a metrics export request (0 for anything else).

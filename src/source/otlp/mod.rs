@@ -1,0 +1,126 @@
+//! The OTLP receiver: llmmon as the endpoint an OpenTelemetry SDK or Collector exports to.
+//! OTLP/HTTP (`POST /v1/traces|logs|metrics`, protobuf or JSON, gzip or not) and OTLP/gRPC
+//! on a second address, both answering as the OTLP specification says: 200 with
+//! `partial_success` when some items were refused, 400 for bodies that do not decode, 413
+//! above the body limit, 415 for other media types, 503 with `Retry-After` (gRPC
+//! UNAVAILABLE) when llmmon falls behind, so exporters back off instead of losing data.
+
+mod grpc;
+mod http;
+mod intake;
+
+use super::{SourceEvent, SourceId, SourceState};
+use intake::Intake;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// How an OTLP receiver guards its port and how long it waits.
+#[derive(Clone)]
+pub struct OtlpOptions {
+    /// Required as `Authorization: Bearer <token>` on every request when set (from
+    /// `LLMMON_OTLP_TOKEN` or `[otlp] token`).
+    pub token: Option<String>,
+    /// Largest request body, before and after gzip (HTTP 413 / gRPC RESOURCE_EXHAUSTED).
+    pub max_body_bytes: usize,
+    /// Most OTLP/HTTP connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Headers and body must arrive within this (HTTP 408 after it); the whole gRPC call
+    /// must finish within it. A slow client holds one connection, never the pipeline.
+    pub read_timeout: Duration,
+    /// How long a decoded request waits for room in the pipeline before 503.
+    pub queue_wait: Duration,
+    /// Sent as `Retry-After` with a 503.
+    pub retry_after: Duration,
+    /// Requests decoded at once (a decoded request takes several times its body size).
+    pub decode_concurrency: usize,
+}
+
+impl Default for OtlpOptions {
+    fn default() -> Self {
+        OtlpOptions {
+            token: None,
+            max_body_bytes: 20 << 20,
+            max_connections: 64,
+            read_timeout: Duration::from_secs(10),
+            queue_wait: Duration::from_secs(2),
+            retry_after: Duration::from_secs(2),
+            decode_concurrency: 2,
+        }
+    }
+}
+
+/// Written by hand so the token never reaches a log or a panic message.
+impl fmt::Debug for OtlpOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpOptions")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("read_timeout", &self.read_timeout)
+            .field("queue_wait", &self.queue_wait)
+            .field("retry_after", &self.retry_after)
+            .field("decode_concurrency", &self.decode_concurrency)
+            .finish()
+    }
+}
+
+/// Listens for OTLP/HTTP on `http` and, when given, OTLP/gRPC on `grpc`. The source is
+/// `Connected` once both listen, and fails for good (with the address and the OS error)
+/// when either cannot be bound.
+pub fn spawn_otlp(
+    source: SourceId,
+    http: String,
+    grpc: Option<String>,
+    opts: OtlpOptions,
+    tx: mpsc::Sender<SourceEvent>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let state = |state| SourceEvent::State { source, state };
+        let _ = tx.send(state(SourceState::Connecting)).await;
+        let http_listener = match bind(&http, "OTLP/HTTP").await {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = tx.send(state(SourceState::Error(e))).await;
+                return;
+            }
+        };
+        let grpc_listener = match &grpc {
+            Some(addr) => match bind(addr, "OTLP/gRPC").await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    let _ = tx.send(state(SourceState::Error(e))).await;
+                    return;
+                }
+            },
+            None => None,
+        };
+        let _ = tx.send(state(SourceState::Connected)).await;
+        let intake = Arc::new(Intake::new(source, tx.clone(), opts));
+        if let Some(listener) = grpc_listener {
+            let intake = intake.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                if let Err(e) = grpc::serve(listener, intake).await {
+                    let error = SourceState::Error(format!("OTLP/gRPC server stopped: {e}"));
+                    let _ = tx
+                        .send(SourceEvent::State {
+                            source,
+                            state: error,
+                        })
+                        .await;
+                }
+            });
+        }
+        http::serve(http_listener, intake).await;
+    })
+}
+
+async fn bind(addr: &str, what: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for {what} on {addr}: {e}"))
+}
