@@ -134,7 +134,10 @@ impl Llmmon {
             }
             if Instant::now() > deadline {
                 self.child.kill().ok();
-                panic!("llmmon still running after {LISTEN_LIMIT:?}: {}", self.stderr());
+                panic!(
+                    "llmmon still running after {LISTEN_LIMIT:?}: {}",
+                    self.stderr()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         };
@@ -158,7 +161,8 @@ struct Emitted {
 }
 
 /// Runs emit.py; `args` after the interpreter and script.
-fn emit(py: &PathBuf, args: &[String]) -> Emitted {
+fn emit(py: &PathBuf, run: &Run) -> Emitted {
+    let args = &run.0;
     let out = assert_cmd::Command::new(py)
         .arg(EMIT)
         .args(args)
@@ -179,39 +183,39 @@ fn emit(py: &PathBuf, args: &[String]) -> Emitted {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn emit_args(
-    endpoint: &str,
-    protocol: &str,
-    prefix: &str,
-    service: &str,
-    seed: u32,
-    spans: u32,
-    token: Option<&str>,
-    gzip: bool,
-) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "--endpoint",
-        endpoint,
-        "--protocol",
-        protocol,
-        "--model-prefix",
-        prefix,
-        "--service-name",
-        service,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    a.extend(["--seed".into(), seed.to_string()]);
-    a.extend(["--spans".into(), spans.to_string()]);
-    if let Some(t) = token {
-        a.extend(["--token".into(), t.into()]);
+/// emit.py's arguments for one run; the service name and seed follow from the model prefix.
+struct Run(Vec<String>);
+
+impl Run {
+    fn new(endpoint: &str, protocol: &str, prefix: &str, spans: u32) -> Self {
+        let seed: u32 = prefix.bytes().map(u32::from).sum();
+        let service = format!("svc-{}", prefix.trim_end_matches('-'));
+        let args = [
+            "--endpoint",
+            endpoint,
+            "--protocol",
+            protocol,
+            "--model-prefix",
+            prefix,
+            "--service-name",
+            &service,
+            "--seed",
+            &seed.to_string(),
+            "--spans",
+            &spans.to_string(),
+        ];
+        Run(args.iter().map(|s| s.to_string()).collect())
     }
-    if gzip {
-        a.push("--gzip".into());
+
+    fn token(mut self, token: &str) -> Self {
+        self.0.extend(["--token".into(), token.into()]);
+        self
     }
-    a
+
+    fn gzip(mut self) -> Self {
+        self.0.push("--gzip".into());
+        self
+    }
 }
 
 const FIELDS: [&str; 4] = ["calls", "errors", "input_tokens", "output_tokens"];
@@ -260,13 +264,13 @@ fn sdk_spans_over_http_protobuf_http_json_and_grpc_all_arrive() {
     let (http, grpc) = (llmmon.http_endpoint(), llmmon.grpc_endpoint());
     let runs = [
         // The Collector's otlphttp exporter compresses with gzip by default; so does this run.
-        emit_args(&http, "http/protobuf", "hp-", "svc-hp", 1, SPANS, None, true),
-        emit_args(&http, "http/json", "hj-", "svc-hj", 2, SPANS, None, false),
-        emit_args(&grpc, "grpc", "gr-", "svc-gr", 3, SPANS, None, false),
+        Run::new(&http, "http/protobuf", "hp-", SPANS).gzip(),
+        Run::new(&http, "http/json", "hj-", SPANS),
+        Run::new(&grpc, "grpc", "gr-", SPANS),
     ];
     // All three at once: one receiver serving both listeners and both encodings concurrently.
     let done: Vec<Emitted> = std::thread::scope(|s| {
-        let handles: Vec<_> = runs.iter().map(|a| s.spawn(|| emit(&py, a))).collect();
+        let handles: Vec<_> = runs.iter().map(|r| s.spawn(|| emit(&py, r))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for e in &done {
@@ -281,8 +285,11 @@ fn sdk_spans_over_http_protobuf_http_json_and_grpc_all_arrive() {
     let sent = union(&done.iter().map(|e| &e.sent).collect::<Vec<_>>());
     assert_report_matches(&report, &sent);
     // service.name on the resource becomes the app, per protocol.
-    for (svc, e) in ["svc-hp", "svc-hj", "svc-gr"].iter().zip(&done) {
-        assert_eq!(report["by_app"][svc]["calls"], e.sent["calls"], "by_app.{svc}");
+    for (svc, e) in ["svc-hp", "svc-hj", "svc-gr"].into_iter().zip(&done) {
+        assert_eq!(
+            report["by_app"][svc]["calls"], e.sent["calls"],
+            "by_app.{svc}"
+        );
     }
 }
 
@@ -294,16 +301,21 @@ fn bearer_token_admits_the_right_client_and_refuses_the_rest() {
     let (http, grpc) = (llmmon.http_endpoint(), llmmon.grpc_endpoint());
     let good = emit(
         &py,
-        &emit_args(&http, "http/protobuf", "ok-", "svc-ok", 4, 600, Some(TOKEN), false),
+        &Run::new(&http, "http/protobuf", "ok-", 600).token(TOKEN),
     );
-    assert!(good.ok, "right token refused: {}\n{}", good.sent, good.stderr);
+    assert!(
+        good.ok,
+        "right token refused: {}\n{}",
+        good.sent, good.stderr
+    );
     let refused = [
-        emit_args(&http, "http/protobuf", "bad-hp-", "svc-bad", 5, 300, Some("wrong"), false),
-        emit_args(&http, "http/json", "bad-hj-", "svc-bad", 6, 300, None, false),
-        emit_args(&grpc, "grpc", "bad-gr-", "svc-bad", 7, 300, Some("wrong"), false),
+        Run::new(&http, "http/protobuf", "bad-hp-", 300).token("wrong"),
+        Run::new(&http, "http/json", "bad-hj-", 300),
+        Run::new(&grpc, "grpc", "bad-gr-", 300).token("wrong"),
     ];
-    for args in &refused {
-        let e = emit(&py, args);
+    for run in &refused {
+        let args = &run.0;
+        let e = emit(&py, run);
         assert!(!e.ok, "{args:?} was accepted without the right token");
         assert_eq!(e.sent["calls"], 0, "{args:?}: {}", e.sent);
         assert_eq!(e.sent["failed_spans"], 300, "{args:?}: {}", e.sent);
