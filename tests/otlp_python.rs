@@ -153,6 +153,16 @@ impl Llmmon {
     }
 }
 
+/// A failed assertion must not leave llmmon listening.
+impl Drop for Llmmon {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+    }
+}
+
 /// What one emit.py run did.
 struct Emitted {
     ok: bool,
