@@ -2,6 +2,7 @@
 //! run here, so these tests check from the YAML what would make a config wrong for llmmon:
 //! pipelines naming undefined components, an exporter aimed at the wrong port or encoding,
 //! a sampling policy set that could drop an error trace, a file llmmon cannot follow.
+#![allow(clippy::unwrap_used)]
 
 use serde_json::Value;
 
