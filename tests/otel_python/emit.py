@@ -43,6 +43,7 @@ MODELS = [
 ]
 ERROR_SHARE = 0.10
 ID_KEYS = ("traceId", "spanId", "parentSpanId")
+RETRYABLE_HTTP = (429, 502, 503, 504)
 
 
 class JsonSpanExporter(SpanExporter):
@@ -61,23 +62,43 @@ class JsonSpanExporter(SpanExporter):
         body = json.dumps(to_otlp_json(encode_spans(spans))).encode()
         if self._compress:
             body = gzip.compress(body)
-        req = urllib.request.Request(
-            self._url, data=body, headers=self._headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=self._timeout_s) as resp:
-                resp.read()
-                ok = 200 <= resp.status < 300
-        except urllib.error.HTTPError as e:
-            print(f"emit: http/json export got HTTP {e.code}", file=sys.stderr)
-            ok = False
-        except OSError as e:
-            print(f"emit: http/json export failed: {e}", file=sys.stderr)
-            ok = False
-        return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
+        # Retries as the SDK's own OTLP/HTTP exporter does: 429/502/503/504 and connection
+        # errors, honouring Retry-After, until the timeout is spent.
+        deadline = time.monotonic() + self._timeout_s
+        backoff = 0.5
+        while True:
+            wait = None
+            req = urllib.request.Request(
+                self._url, data=body, headers=self._headers, method="POST"
+            )
+            try:
+                remaining = max(0.1, deadline - time.monotonic())
+                with urllib.request.urlopen(req, timeout=remaining) as resp:
+                    resp.read()
+                    return SpanExportResult.SUCCESS
+            except urllib.error.HTTPError as e:
+                print(f"emit: http/json export got HTTP {e.code}", file=sys.stderr)
+                if e.code not in RETRYABLE_HTTP:
+                    return SpanExportResult.FAILURE
+                wait = retry_after(e.headers.get("Retry-After"))
+            except OSError as e:
+                print(f"emit: http/json export failed: {e}", file=sys.stderr)
+            wait = backoff if wait is None else wait
+            backoff = min(backoff * 2, 8.0)
+            if time.monotonic() + wait > deadline:
+                return SpanExportResult.FAILURE
+            time.sleep(wait)
 
     def shutdown(self):
         pass
+
+
+def retry_after(value):
+    """Seconds from a Retry-After header in its delay-seconds form; None otherwise."""
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def to_otlp_json(request):
