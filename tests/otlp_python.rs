@@ -76,8 +76,7 @@ impl Llmmon {
             std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
         let mut cmd = Command::new(bin);
         cmd.args(["report", "--json", "--no-detectors", "--duration", LISTEN])
-            .arg("--otlp")
-            .arg(format!("127.0.0.1:{http}"))
+            .arg(format!("--otlp=127.0.0.1:{http}"))
             .arg("--otlp-grpc")
             .arg(format!("127.0.0.1:{grpc}"))
             .env_remove("LLMMON_OTLP_TOKEN")

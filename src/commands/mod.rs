@@ -27,6 +27,13 @@ pub fn parse_specs(sources: &[String]) -> Result<Vec<SourceSpec>> {
 
 /// The sources named on the command line, with the one `--otlp` stands for last.
 pub fn specs_with_otlp(sources: &[String], otlp: &crate::cli::OtlpArgs) -> Result<Vec<SourceSpec>> {
+    for s in sources {
+        if crate::source::listen_addr(s).is_some() && !std::path::Path::new(s).exists() {
+            anyhow::bail!(
+                "{s} is not a file; to receive OTLP there write --otlp={s} or otlp://{s}"
+            );
+        }
+    }
     let mut all = sources.to_vec();
     all.extend(otlp.source());
     parse_specs(&all)

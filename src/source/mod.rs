@@ -14,7 +14,7 @@ mod websocket;
 
 pub use file::spawn_file;
 pub use otlp::{spawn_otlp, OtlpOptions};
-pub use spec::{SourceOptions, SourceSpec, SpecError};
+pub use spec::{listen_addr, SourceOptions, SourceSpec, SpecError};
 pub use stdin::{spawn_reader, spawn_stdin};
 pub use websocket::spawn_websocket;
 
