@@ -159,6 +159,9 @@ impl Pipeline {
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
             if self.interrupted.load(Ordering::Relaxed) {
+                while let Some(u) = self.try_next() {
+                    u.apply(engine);
+                }
                 return;
             }
             if self.all_finished() {
@@ -170,7 +173,12 @@ impl Pipeline {
             let wait = match deadline {
                 Some(d) => match d.checked_duration_since(Instant::now()) {
                     Some(left) => left.min(Duration::from_millis(100)),
-                    None => return,
+                    None => {
+                        while let Some(u) = self.try_next() {
+                            u.apply(engine);
+                        }
+                        return;
+                    }
                 },
                 None => Duration::from_millis(100),
             };
@@ -234,11 +242,13 @@ impl InlinePipeline {
     }
 
     /// Decodes everything into `engine` until every source ends, `deadline` passes or an
-    /// interrupt arrives (after [`InlinePipeline::stop_on_interrupt`]).
+    /// interrupt arrives (after [`InlinePipeline::stop_on_interrupt`]). Sources that go on
+    /// are then closed and what they already sent is applied: a receiver refuses what comes
+    /// later as busy, so nothing it acknowledged is lost.
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
             if self.interrupted.load(Ordering::Relaxed) {
-                return;
+                return self.close_and_apply(engine);
             }
             if self.finished.iter().all(|&f| f) {
                 while let Ok(ev) = self.rx.try_recv() {
@@ -249,7 +259,7 @@ impl InlinePipeline {
             let wait = match deadline {
                 Some(d) => match d.checked_duration_since(Instant::now()) {
                     Some(left) => left.min(Duration::from_millis(100)),
-                    None => return,
+                    None => return self.close_and_apply(engine),
                 },
                 None => Duration::from_millis(100),
             };
@@ -264,6 +274,13 @@ impl InlinePipeline {
                 Ok(None) => return,
                 Err(_) => {}
             }
+        }
+    }
+
+    fn close_and_apply(&mut self, engine: &mut Engine) {
+        self.rx.close();
+        while let Ok(ev) = self.rx.try_recv() {
+            self.apply(ev, engine);
         }
     }
 
