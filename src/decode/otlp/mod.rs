@@ -14,6 +14,8 @@ use super::fields::{as_u64, get};
 use super::Reject;
 use crate::record::{Nanos, Record};
 use attrs::Attrs;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
 use serde_json::Value;
 
 /// What every item of one `resource*` entry shares.
@@ -24,7 +26,16 @@ struct Resource {
 
 impl Resource {
     fn read(resource: Option<&Value>) -> Self {
-        let attrs = Attrs::of(resource);
+        Self::from_attrs(&Attrs::of(resource))
+    }
+
+    fn from_proto(resource: Option<&ProtoResource>) -> Self {
+        Self::from_attrs(&Attrs::of_proto(
+            resource.map_or(&[][..], |r| r.attributes.as_slice()),
+        ))
+    }
+
+    fn from_attrs(attrs: &Attrs<'_>) -> Self {
         Resource {
             app: attrs.string("service.name"),
             env: attrs
@@ -68,7 +79,7 @@ pub(super) fn decode_items(
             for (si, ss) in array(rs, "scopeSpans").iter().enumerate() {
                 for (i, span) in array(ss, "spans").iter().enumerate() {
                     let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{i}]");
-                    match spans::decode(span, &resource, arrival, path) {
+                    match spans::decode(spans::SpanIn::from_json(span), &resource, arrival, path) {
                         Ok(r) => out.push(r),
                         Err(e) => rejects.push(e),
                     }
@@ -90,6 +101,31 @@ pub(super) fn decode_items(
             }
         }
     }
+}
+
+/// Decodes every span of a protobuf trace request, as [`decode_items`] does for OTLP/JSON;
+/// returns how many spans there were.
+pub(super) fn decode_proto_spans(
+    req: &ExportTraceServiceRequest,
+    arrival: Nanos,
+    out: &mut Vec<Record>,
+    rejects: &mut Vec<Reject>,
+) -> u64 {
+    let mut n = 0u64;
+    for (ri, rs) in req.resource_spans.iter().enumerate() {
+        let resource = Resource::from_proto(rs.resource.as_ref());
+        for (si, ss) in rs.scope_spans.iter().enumerate() {
+            for (i, span) in ss.spans.iter().enumerate() {
+                n += 1;
+                let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{i}]");
+                match spans::decode(spans::SpanIn::from_proto(span), &resource, arrival, path) {
+                    Ok(r) => out.push(r),
+                    Err(e) => rejects.push(e),
+                }
+            }
+        }
+    }
+    n
 }
 
 /// Spans (or log records) in an export request, decodable or not.

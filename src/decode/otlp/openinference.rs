@@ -2,15 +2,15 @@
 //! `openinference.span.kind`, flattened message lists, the request model only inside the
 //! `llm.invocation_parameters` JSON, and TTFT as a `First Token Stream Event`.
 
-use super::super::fields::{push_system, str_at, string_at, valid_ms};
+use super::super::fields::{push_system, string_at, valid_ms};
 use super::attrs::Attrs;
-use super::{array, unix_nano};
+use super::spans::SpanIn;
 use crate::record::{Call, Message, Operation, Tokens, ToolCall};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Fills a call from OpenInference attributes and events.
-pub(super) fn fill(a: &Attrs<'_>, span: &Value, span_name: Option<String>, call: &mut Call) {
+pub(super) fn fill(a: &Attrs<'_>, span: &SpanIn<'_>, span_name: Option<String>, call: &mut Call) {
     call.operation = match a.str("openinference.span.kind").unwrap_or("") {
         "LLM" => Operation::Chat,
         "EMBEDDING" => Operation::Embeddings,
@@ -107,10 +107,10 @@ pub(super) fn fill(a: &Attrs<'_>, span: &Value, span_name: Option<String>, call:
 
     if let (Some(start), Some(first)) = (
         call.start,
-        array(span, "events")
+        span.events
             .iter()
-            .find(|e| str_at(e, &["name"]) == Some("First Token Stream Event"))
-            .and_then(|e| unix_nano(e.get("timeUnixNano"))),
+            .find(|e| e.name == "First Token Stream Event")
+            .and_then(|e| e.time),
     ) {
         call.ttft_ms = valid_ms(first.saturating_sub(start) as f64 / 1e6);
         call.stream = Some(true);

@@ -3,7 +3,7 @@
 //! requests are turned into the OTLP/JSON shape with that crate's serde support, so every
 //! encoding goes through the one mapping the Collector's file-exporter lines use.
 
-use super::{count_items, count_metric_points, decode_items, Items};
+use super::{count_items, count_metric_points, decode_items, decode_proto_spans, Items};
 use crate::decode::{Reject, RejectReason};
 use crate::record::{Nanos, Record};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -88,10 +88,12 @@ pub fn decode_body(
     }
 }
 
-/// Maps a decoded trace export request.
+/// Maps a decoded trace export request. Spans are read from the protobuf types directly
+/// (through the same span mapping as OTLP/JSON), without building a JSON tree first.
 pub fn decode_traces(req: &ExportTraceServiceRequest, arrival: Nanos) -> Result<Export, Reject> {
-    let value = serde_json::to_value(req).map_err(unmappable)?;
-    Ok(decode_value(Signal::Traces, &value, arrival))
+    let mut export = Export::default();
+    export.items = decode_proto_spans(req, arrival, &mut export.records, &mut export.rejects);
+    Ok(export)
 }
 
 /// Maps a decoded logs export request.
