@@ -249,7 +249,7 @@ fn source_lines(out: &mut String, src: &SourceStats) {
         "  {} ({}, {}): lines {}   records {}   rejected {}{}{}",
         src.id,
         src.kind.as_str(),
-        src.state,
+        src.state_label(),
         count(src.lines),
         count(src.records),
         count(src.rejected_total()),

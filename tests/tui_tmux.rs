@@ -187,3 +187,107 @@ fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
     );
     assert_ne!(tmux.title(), "pwned");
 }
+
+/// `watch --otlp`: spans posted as OTLP/HTTP protobuf appear on screen, with the receiver
+/// in the header.
+#[test]
+fn otlp_spans_appear_in_the_tui() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+    if !tmux_available() {
+        if std::env::var("LLMMON_REQUIRE_TMUX").is_ok_and(|v| v == "1") {
+            panic!("tmux is required (LLMMON_REQUIRE_TMUX=1) but not installed");
+        }
+        println!("SKIPPED: tmux not installed (set LLMMON_REQUIRE_TMUX=1 to make this a failure)");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tmux = Tmux {
+        socket: format!("llmmon-otlp-{}", std::process::id()),
+    };
+    let started = tmux.run(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        "-s",
+        "t",
+        "sh",
+    ]);
+    assert!(started.status.success());
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    tmux.literal(&format!(
+        "NO_COLOR= {bin} watch --otlp=127.0.0.1:{port} --otlp-grpc off"
+    ));
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("listening");
+    assert!(s.contains(&format!("otlp://127.0.0.1:{port}")), "{s}");
+
+    let spans = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/samples/otel_genai_spans.jsonl"
+    ))
+    .unwrap();
+    let mut requests: Vec<ExportTraceServiceRequest> = spans
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The live panes show the last minutes of wall-clock time: move the sample to now.
+    let newest = requests
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .map(|s| s.end_time_unix_nano)
+        .max()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let shift = now - newest;
+    for span in requests
+        .iter_mut()
+        .flat_map(|r| r.resource_spans.iter_mut())
+        .flat_map(|r| r.scope_spans.iter_mut())
+        .flat_map(|s| s.spans.iter_mut())
+    {
+        span.start_time_unix_nano += shift;
+        span.end_time_unix_nano += shift;
+        for e in &mut span.events {
+            e.time_unix_nano += shift;
+        }
+    }
+    for req in &requests {
+        let body = req.encode_to_vec();
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            conn,
+            "POST /v1/traces HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+             Content-Type: application/x-protobuf\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        conn.write_all(&body).unwrap();
+        let mut reply = String::new();
+        std::io::Read::read_to_string(&mut conn, &mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    }
+    let s = tmux.wait_for("records 44");
+    assert!(s.contains("o4-mini"), "{s}");
+    tmux.keys(&["3"]);
+    tmux.wait_for("Traces");
+    tmux.keys(&["q"]);
+    tmux.literal("echo otlp-done");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("\notlp-done");
+}

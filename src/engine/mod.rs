@@ -402,7 +402,7 @@ impl Engine {
                 .map(|s| SourceSummary {
                     id: s.id.clone(),
                     kind: s.kind.as_str().to_string(),
-                    state: s.state.to_string(),
+                    state: s.state_label(),
                     lines: s.lines,
                     bytes: s.bytes,
                     records: s.records,

@@ -55,6 +55,14 @@ impl SourceStats {
         }
     }
 
+    /// The state as shown: a connected receiver is "listening".
+    pub fn state_label(&self) -> String {
+        match (&self.state, self.kind) {
+            (SourceState::Connected, SourceKind::Otlp) => "listening".into(),
+            (state, _) => state.to_string(),
+        }
+    }
+
     /// Total rejected lines.
     pub fn rejected_total(&self) -> u64 {
         self.rejected.values().sum()

@@ -74,13 +74,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         spans.push(Span::styled(format!("{mark} "), style));
         spans.push(Span::raw(format!("{name} ")));
         spans.push(Span::styled(
-            sanitize::line(&s.state.to_string()).into_owned(),
+            sanitize::line(&s.state_label()).into_owned(),
             style,
         ));
         spans.push(Span::raw(format!(" {rate:.0} rec/s")));
         let rej = s.rejected_total();
         if rej > 0 {
             spans.push(Span::styled(format!(" rej {rej}"), t.warn));
+        }
+        if s.throttled > 0 {
+            spans.push(Span::styled(format!(" busy {}", s.throttled), t.warn));
         }
         spans.push(Span::raw("  "));
     }
