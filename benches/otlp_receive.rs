@@ -6,7 +6,8 @@
 //! count must equal what was sent.
 //!
 //! `cargo bench --bench otlp_receive` (env: OTLP_BENCH_REQUESTS, OTLP_BENCH_CLIENTS,
-//! OTLP_BENCH_CONTENT=1 to add 2 KB of prompt and answer text to every span).
+//! OTLP_BENCH_CONTENT=1 to add 2 KB of prompt and answer text to every span,
+//! OTLP_BENCH_GZIP=1 to send the bodies gzip-compressed, as the Collector does).
 #![allow(clippy::unwrap_used)]
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -157,7 +158,20 @@ fn main() {
     let requests = env_num("OTLP_BENCH_REQUESTS", 600) as u64;
     let clients = env_num("OTLP_BENCH_CLIENTS", 4) as u64;
     let content = std::env::var("OTLP_BENCH_CONTENT").is_ok_and(|v| v == "1");
-    let bodies: Arc<Vec<Vec<u8>>> = Arc::new((0..requests).map(|n| request(n, content)).collect());
+    let gzip = std::env::var("OTLP_BENCH_GZIP").is_ok_and(|v| v == "1");
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..requests)
+            .map(|n| {
+                let body = request(n, content);
+                if !gzip {
+                    return body;
+                }
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(&body).unwrap();
+                e.finish().unwrap()
+            })
+            .collect(),
+    );
     let bytes: usize = bodies.iter().map(Vec::len).sum();
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -191,7 +205,8 @@ fn main() {
                         return;
                     };
                     let head = format!(
-                        "POST /v1/traces HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\n\r\n",
+                        "POST /v1/traces HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-protobuf\r\n{}Content-Length: {}\r\n\r\n",
+                        if gzip { "Content-Encoding: gzip\r\n" } else { "" },
                         body.len()
                     );
                     loop {
@@ -236,11 +251,12 @@ fn main() {
     let counted = report["sources"][0]["records"].as_u64().unwrap();
     assert_eq!(counted, sent, "llmmon counted {counted} of {sent} spans");
     println!(
-        "otlp_receive: {sent} spans in {requests} requests of {BATCH} ({:.1} MB protobuf{}), \
+        "otlp_receive: {sent} spans in {requests} requests of {BATCH} ({:.1} MB protobuf{}{}), \
          {clients} clients: {elapsed:.2} s = {:.0} spans/s accepted ({} answers 503, retried), \
          llmmon peak RSS {}",
         bytes as f64 / 1e6,
         if content { ", with content" } else { "" },
+        if gzip { ", gzip" } else { "" },
         sent as f64 / elapsed,
         busy.load(Ordering::Relaxed),
         peak_rss_kib.map_or("unknown".into(), |k| format!(

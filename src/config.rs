@@ -633,6 +633,20 @@ mod tests {
         let text = include_str!("../llmmon.toml.example");
         let cfg = Config::parse(text, Path::new("llmmon.toml.example")).unwrap();
         assert_eq!(cfg.engine.windows.len(), 4);
+        let otlp = cfg.otlp_options().unwrap();
+        let defaults = crate::source::OtlpOptions::default();
+        assert_eq!(otlp.max_body_bytes, defaults.max_body_bytes);
+        assert_eq!(otlp.read_timeout, defaults.read_timeout);
+        assert_eq!(otlp.queue_wait, defaults.queue_wait);
+    }
+
+    #[test]
+    fn bad_otlp_limits_name_the_field() {
+        let cfg = Config::parse("[otlp]\nread_timeout = \"soon\"\n", Path::new("c.toml")).unwrap();
+        let e = cfg.otlp_options().unwrap_err().to_string();
+        assert!(e.contains("otlp.read_timeout"), "{e}");
+        let cfg = Config::parse("[otlp]\nmax_body_bytes = 0\n", Path::new("c.toml")).unwrap();
+        assert!(cfg.otlp_options().is_err());
     }
 
     #[test]

@@ -39,6 +39,26 @@ pub fn specs_with_otlp(sources: &[String], otlp: &crate::cli::OtlpArgs) -> Resul
     parse_specs(&all)
 }
 
+/// Tells a headless user where OTLP receivers listen and when the summary comes.
+pub fn announce_receivers(specs: &[SourceSpec], deadline: Option<std::time::Instant>) {
+    for spec in specs {
+        if let SourceSpec::Otlp { http, grpc } = spec {
+            let grpc = grpc
+                .as_ref()
+                .map_or(String::new(), |g| format!(", OTLP/gRPC on {g}"));
+            let until = match deadline {
+                Some(d) => format!(
+                    "for {:.0}s",
+                    d.saturating_duration_since(std::time::Instant::now())
+                        .as_secs_f64()
+                ),
+                None => "until Ctrl-C".into(),
+            };
+            eprintln!("llmmon: receiving OTLP/HTTP on {http}{grpc} {until}");
+        }
+    }
+}
+
 /// `--duration` as a deadline from now.
 pub fn deadline(duration: Option<&str>) -> Result<Option<std::time::Instant>> {
     let Some(d) = duration else {
