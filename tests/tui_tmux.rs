@@ -292,3 +292,58 @@ fn otlp_spans_appear_in_the_tui() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("\notlp-done");
 }
+
+/// When the terminal goes away (the tmux server is killed; an SSH session drops under a
+/// shell that does not pass SIGHUP on), the TUI exits instead of spinning on a dead tty.
+#[test]
+fn a_vanished_terminal_ends_the_tui() {
+    if !tmux_available() {
+        if std::env::var("LLMMON_REQUIRE_TMUX").is_ok_and(|v| v == "1") {
+            panic!("tmux is required (LLMMON_REQUIRE_TMUX=1) but not installed");
+        }
+        println!("SKIPPED: tmux not installed (set LLMMON_REQUIRE_TMUX=1 to make this a failure)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("vanish-marker.jsonl");
+    std::fs::write(&log, std::fs::read(SAMPLE).unwrap()).unwrap();
+    let tmux = Tmux {
+        socket: format!("llmmon-vanish-{}", std::process::id()),
+    };
+    assert!(tmux
+        .run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-s",
+            "t",
+            "sh"
+        ])
+        .status
+        .success());
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    tmux.literal(&format!("{bin} --from-start {}", log.display()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("1:Overview");
+    let running = || {
+        Command::new("pgrep")
+            .args(["-f", &log.display().to_string()])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    assert!(running(), "llmmon is not running");
+    tmux.run(&["kill-server"]);
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    while running() {
+        assert!(
+            Instant::now() < gone_by,
+            "llmmon still runs 10 s after its terminal vanished"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -17,6 +17,14 @@ use std::time::{Duration, Instant};
 const INGEST_BUDGET: Duration = Duration::from_millis(8);
 /// Poll timeout when nothing is pending: bounds how late new data shows up, keeps idle CPU low.
 const IDLE_POLL: Duration = Duration::from_millis(100);
+/// How often the watchdog checks that the terminal still exists. A hung-up terminal (tmux
+/// server killed, SSH dropped under a shell that does not pass SIGHUP on) reads as an
+/// endless end-of-file, and crossterm's reader spins on that inside `event::poll` without
+/// returning, so the check runs on the signal thread, not in the event loop.
+const TERMINAL_PROBE: Duration = Duration::from_secs(1);
+/// How long a stop request (signal or lost terminal) may take before the process exits
+/// from the watchdog: the event loop may be stuck in that reader.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs the TUI until the user quits or a signal arrives.
 pub fn run(
@@ -40,7 +48,10 @@ pub fn run(
         .spawn(move || {
             signals.block_on(async move {
                 let _ = ready_tx.send(watcher.watch_signals());
-                stop_wait.wait().await;
+                tokio::select! {
+                    () = stop_wait.wait() => {}
+                    () = watchdog(&watcher) => {}
+                }
             });
         })?;
     ready_rx
@@ -66,6 +77,21 @@ pub fn run(
     result.and(restored)
 }
 
+/// Raises the stop flag when the terminal disappears, and ends the process when the event
+/// loop has not stopped [`EXIT_GRACE`] after the flag went up. Never returns.
+async fn watchdog(flag: &ShutdownFlag) {
+    loop {
+        tokio::time::sleep(TERMINAL_PROBE).await;
+        if crossterm::terminal::window_size().is_err() {
+            flag.trigger();
+        }
+        if flag.requested() {
+            tokio::time::sleep(EXIT_GRACE).await;
+            std::process::exit(1);
+        }
+    }
+}
+
 fn event_loop(
     app: &mut App,
     engine: &mut Engine,
@@ -81,6 +107,7 @@ fn event_loop(
         if shutdown.requested() || app.quit {
             return Ok(());
         }
+
         let start = Instant::now();
         while let Some(u) = pipeline.try_next() {
             u.apply(engine);
