@@ -7,7 +7,8 @@
 //!
 //! `cargo bench --bench otlp_receive` (env: OTLP_BENCH_REQUESTS, OTLP_BENCH_CLIENTS,
 //! OTLP_BENCH_CONTENT=1 to add 2 KB of prompt and answer text to every span,
-//! OTLP_BENCH_GZIP=1 to send the bodies gzip-compressed, as the Collector does).
+//! OTLP_BENCH_GZIP=1 to send the bodies gzip-compressed, as the Collector does,
+//! OTLP_BENCH_DETECTORS=1 to run the safety detectors on every call as the TUI does).
 #![allow(clippy::unwrap_used)]
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -159,6 +160,7 @@ fn main() {
     let clients = env_num("OTLP_BENCH_CLIENTS", 4) as u64;
     let content = std::env::var("OTLP_BENCH_CONTENT").is_ok_and(|v| v == "1");
     let gzip = std::env::var("OTLP_BENCH_GZIP").is_ok_and(|v| v == "1");
+    let detectors = std::env::var("OTLP_BENCH_DETECTORS").is_ok_and(|v| v == "1");
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..requests)
             .map(|n| {
@@ -179,7 +181,8 @@ fn main() {
         .unwrap()
         .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_llmmon"))
-        .args(["report", "--json", "--no-detectors", "--otlp-grpc", "off"])
+        .args(["report", "--json", "--otlp-grpc", "off"])
+        .args((!detectors).then_some("--no-detectors"))
         .arg(format!("--otlp=127.0.0.1:{port}"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -251,12 +254,13 @@ fn main() {
     let counted = report["sources"][0]["records"].as_u64().unwrap();
     assert_eq!(counted, sent, "llmmon counted {counted} of {sent} spans");
     println!(
-        "otlp_receive: {sent} spans in {requests} requests of {BATCH} ({:.1} MB protobuf{}{}), \
+        "otlp_receive: {sent} spans in {requests} requests of {BATCH} ({:.1} MB protobuf{}{}{}), \
          {clients} clients: {elapsed:.2} s = {:.0} spans/s accepted ({} answers 503, retried), \
          llmmon peak RSS {}",
         bytes as f64 / 1e6,
         if content { ", with content" } else { "" },
         if gzip { ", gzip" } else { "" },
+        if detectors { ", detectors on" } else { "" },
         sent as f64 / elapsed,
         busy.load(Ordering::Relaxed),
         peak_rss_kib.map_or("unknown".into(), |k| format!(
