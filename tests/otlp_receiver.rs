@@ -657,3 +657,21 @@ fn scan_flags_what_arrives_over_otlp() {
     let clean = listen_and_send("", &["scan", "--fail-on", "high"], &chat_spans(3, 1, "hi"));
     assert_eq!(clean.status.code(), Some(0));
 }
+
+#[test]
+fn grpc_messages_over_the_limit_are_refused() {
+    let rx = Receiver::start("[otlp]\nmax_body_bytes = 4096\n", &[], &["--no-detectors"]);
+    let big = trace_requests()
+        .into_iter()
+        .max_by_key(|r| r.encoded_len())
+        .unwrap();
+    assert!(big.encoded_len() > 4096);
+    let endpoint = format!("http://127.0.0.1:{}", rx.grpc);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut client = TraceServiceClient::connect(endpoint).await.unwrap();
+        let e = client.export(big).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::OutOfRange, "{e}");
+    });
+    let got = rx.report();
+    assert_eq!(got["calls"], 0);
+}

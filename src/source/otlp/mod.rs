@@ -24,7 +24,7 @@ pub struct OtlpOptions {
     /// Required as `Authorization: Bearer <token>` on every request when set (from
     /// `LLMMON_OTLP_TOKEN` or `[otlp] token`).
     pub token: Option<String>,
-    /// Largest request body, before and after gzip (HTTP 413 / gRPC RESOURCE_EXHAUSTED).
+    /// Largest request body, before and after gzip (HTTP 413 / gRPC OUT_OF_RANGE).
     pub max_body_bytes: usize,
     /// Most OTLP/HTTP connections open at once; more wait in the listen backlog.
     pub max_connections: usize,
