@@ -356,33 +356,9 @@ impl InlinePipeline {
             }
             SourceEvent::Bytes { source, n } => engine.note_bytes(source, n),
             SourceEvent::Received(r) => {
-                let Received {
-                    source,
-                    seq,
-                    items,
-                    bytes,
-                    records,
-                    rejects,
-                    metric_points,
-                    throttled,
-                } = *r;
+                let (source, bytes, update) = received_update(*r, &mut self.enricher);
                 engine.note_bytes(source, bytes);
-                engine.note_lines(
-                    source,
-                    items,
-                    rejects.into_iter().map(|e| (seq, e)).collect(),
-                );
-                engine.note_metric_points(metric_points);
-                engine.note_throttled(source, throttled);
-                let enricher = &mut self.enricher;
-                let records = records
-                    .into_iter()
-                    .map(|mut rec| {
-                        enricher.enrich(&mut rec);
-                        (seq, rec)
-                    })
-                    .collect();
-                engine.ingest(source, records);
+                update.apply(engine);
             }
         }
     }
@@ -391,6 +367,35 @@ impl InlinePipeline {
     pub fn shutdown(self) {
         self.runtime.shutdown_background();
     }
+}
+
+/// A receiver's request as an enriched [`Update::Batch`], with its source and body size.
+fn received_update(r: Received, enricher: &mut Enricher) -> (SourceId, u64, Update) {
+    let Received {
+        source,
+        seq,
+        items,
+        bytes,
+        records,
+        rejects,
+        metric_points,
+        throttled,
+    } = r;
+    let update = Update::Batch {
+        source,
+        lines: items,
+        records: records
+            .into_iter()
+            .map(|mut rec| {
+                enricher.enrich(&mut rec);
+                (seq, rec)
+            })
+            .collect(),
+        rejects: rejects.into_iter().map(|e| (seq, e)).collect(),
+        metric_points,
+        throttled,
+    };
+    (source, bytes, update)
 }
 
 /// Sets `flag` on Ctrl-C or SIGTERM.
@@ -531,33 +536,11 @@ fn decode_loop(
                 throttled: 0,
             },
             SourceEvent::Received(r) => {
-                let Received {
-                    source,
-                    seq,
-                    items,
-                    bytes,
-                    records,
-                    rejects,
-                    metric_points,
-                    throttled,
-                } = *r;
+                let (source, bytes, update) = received_update(*r, &mut enricher);
                 if tx.send(Update::Bytes { source, n: bytes }).is_err() {
                     return;
                 }
-                Update::Batch {
-                    source,
-                    lines: items,
-                    records: records
-                        .into_iter()
-                        .map(|mut rec| {
-                            enricher.enrich(&mut rec);
-                            (seq, rec)
-                        })
-                        .collect(),
-                    rejects: rejects.into_iter().map(|e| (seq, e)).collect(),
-                    metric_points,
-                    throttled,
-                }
+                update
             }
             SourceEvent::State { source, state } => Update::State { source, state },
             SourceEvent::Bytes { source, n } => Update::Bytes { source, n },

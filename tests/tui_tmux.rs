@@ -18,6 +18,43 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A detached 160×48 session running `sh` on a server of its own; `None` (after saying
+    /// SKIPPED) without tmux, unless LLMMON_REQUIRE_TMUX=1 makes that a failure.
+    fn start(name: &str) -> Option<Tmux> {
+        if !tmux_available() {
+            assert!(
+                !std::env::var("LLMMON_REQUIRE_TMUX").is_ok_and(|v| v == "1"),
+                "tmux is required (LLMMON_REQUIRE_TMUX=1) but not installed"
+            );
+            println!(
+                "SKIPPED: tmux not installed (set LLMMON_REQUIRE_TMUX=1 to make this a failure)"
+            );
+            return None;
+        }
+        let tmux = Tmux {
+            socket: format!("{name}-{}", std::process::id()),
+        };
+        let started = tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "160",
+            "-y",
+            "48",
+            "-s",
+            "t",
+            "sh",
+        ]);
+        assert!(
+            started.status.success(),
+            "{}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        Some(tmux)
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .arg("-L")
@@ -89,13 +126,9 @@ fn tmux_available() -> bool {
 
 #[test]
 fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
-    if !tmux_available() {
-        if std::env::var("LLMMON_REQUIRE_TMUX").is_ok_and(|v| v == "1") {
-            panic!("tmux is required (LLMMON_REQUIRE_TMUX=1) but not installed");
-        }
-        println!("SKIPPED: tmux not installed (set LLMMON_REQUIRE_TMUX=1 to make this a failure)");
+    let Some(tmux) = Tmux::start("llmmon-test") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.jsonl");
     let mut f = std::fs::File::create(&log).unwrap();
@@ -108,27 +141,6 @@ fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
     .unwrap();
     drop(f);
 
-    let tmux = Tmux {
-        socket: format!("llmmon-test-{}", std::process::id()),
-    };
-    let started = tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "160",
-        "-y",
-        "48",
-        "-s",
-        "t",
-        "sh",
-    ]);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
     tmux.run(&["set-option", "-t", "t", "allow-rename", "on"]);
     let title_before = tmux.title();
     // CI builds the release binary once and names it in LLMMON_BIN.
@@ -194,35 +206,14 @@ fn binary_in_tmux_filters_drills_down_and_restores_the_shell() {
 fn otlp_spans_appear_in_the_tui() {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use prost::Message;
-    if !tmux_available() {
-        if std::env::var("LLMMON_REQUIRE_TMUX").is_ok_and(|v| v == "1") {
-            panic!("tmux is required (LLMMON_REQUIRE_TMUX=1) but not installed");
-        }
-        println!("SKIPPED: tmux not installed (set LLMMON_REQUIRE_TMUX=1 to make this a failure)");
+    let Some(tmux) = Tmux::start("llmmon-otlp") else {
         return;
-    }
+    };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let tmux = Tmux {
-        socket: format!("llmmon-otlp-{}", std::process::id()),
-    };
-    let started = tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "160",
-        "-y",
-        "48",
-        "-s",
-        "t",
-        "sh",
-    ]);
-    assert!(started.status.success());
     let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
     tmux.literal(&format!(
         "NO_COLOR= {bin} watch --otlp=127.0.0.1:{port} --otlp-grpc off"
@@ -297,35 +288,12 @@ fn otlp_spans_appear_in_the_tui() {
 /// shell that does not pass SIGHUP on), the TUI exits instead of spinning on a dead tty.
 #[test]
 fn a_vanished_terminal_ends_the_tui() {
-    if !tmux_available() {
-        if std::env::var("LLMMON_REQUIRE_TMUX").is_ok_and(|v| v == "1") {
-            panic!("tmux is required (LLMMON_REQUIRE_TMUX=1) but not installed");
-        }
-        println!("SKIPPED: tmux not installed (set LLMMON_REQUIRE_TMUX=1 to make this a failure)");
+    let Some(tmux) = Tmux::start("llmmon-vanish") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("vanish-marker.jsonl");
     std::fs::write(&log, std::fs::read(SAMPLE).unwrap()).unwrap();
-    let tmux = Tmux {
-        socket: format!("llmmon-vanish-{}", std::process::id()),
-    };
-    assert!(tmux
-        .run(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-s",
-            "t",
-            "sh"
-        ])
-        .status
-        .success());
     let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
     tmux.literal(&format!("{bin} --from-start {}", log.display()));
     tmux.keys(&["Enter"]);
