@@ -118,8 +118,8 @@ pub struct DemoArgs {
 /// `llmmon report`.
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
-    /// File paths, `-` for stdin, ws:// or wss:// URLs, `demo` or otlp://HOST:PORT (the
-    /// last three are read until --duration or Ctrl-C).
+    /// File paths, `-` for stdin, ws:// or wss:// URLs (read until the server closes),
+    /// `demo` or otlp://HOST:PORT (read until --duration or Ctrl-C).
     #[arg(value_name = "SOURCE", required_unless_present = "otlp")]
     pub sources: Vec<String>,
     #[command(flatten)]
