@@ -298,11 +298,13 @@ fn a_vanished_terminal_ends_the_tui() {
     tmux.literal(&format!("{bin} --from-start {}", log.display()));
     tmux.keys(&["Enter"]);
     tmux.wait_for("1:Overview");
+    // A process whose command line names the log (read from /proc: no pgrep needed).
+    let marker = log.display().to_string();
     let running = || {
-        Command::new("pgrep")
-            .args(["-f", &log.display().to_string()])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+            std::fs::read(p.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&marker))
+        })
     };
     assert!(running(), "llmmon is not running");
     tmux.run(&["kill-server"]);
