@@ -675,3 +675,35 @@ fn grpc_messages_over_the_limit_are_refused() {
     let got = rx.report();
     assert_eq!(got["calls"], 0);
 }
+
+/// With one gRPC connection allowed, a socket that never speaks holds the slot only until
+/// `read_timeout`; then a real exporter gets through.
+#[test]
+fn a_silent_grpc_connection_gives_its_slot_back() {
+    let rx = Receiver::start(
+        "[otlp]\nmax_connections = 1\nread_timeout = \"1s\"\n",
+        &[],
+        &["--no-detectors"],
+    );
+    let silent = TcpStream::connect(("127.0.0.1", rx.grpc)).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let endpoint = format!("http://127.0.0.1:{}", rx.grpc);
+    let started = Instant::now();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let call = async {
+            let mut client = TraceServiceClient::connect(endpoint).await.unwrap();
+            client.export(trace_requests()[0].clone()).await.unwrap();
+        };
+        tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .expect("the silent connection kept the only slot");
+    });
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500),
+        "no wait: the cap did not apply ({waited:?})"
+    );
+    drop(silent);
+    let got = rx.report();
+    assert!(got["records"].as_u64().unwrap() > 0);
+}

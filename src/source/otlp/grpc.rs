@@ -1,6 +1,6 @@
 //! OTLP/gRPC: the generated `TraceService`, `LogsService` and `MetricsService` servers of
-//! `opentelemetry-proto`, with gzip accepted, the body limit as the largest message, and
-//! the same token check, decoding and backpressure as OTLP/HTTP.
+//! `opentelemetry-proto`, with gzip accepted, the body limit as the largest message, the
+//! connection cap, and the same token check, decoding and backpressure as OTLP/HTTP.
 
 use super::intake::{Accepted, Busy, Intake};
 use crate::decode::otlp_wire::{decode_logs, decode_metrics, decode_traces, Export};
@@ -24,10 +24,17 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use tokio::net::TcpListener;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Sleep;
 use tonic::codec::CompressionEncoding;
-use tonic::transport::server::TcpIncoming;
+use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
 /// Serves the three OTLP services on `listener` until it fails.
@@ -37,6 +44,7 @@ pub(super) async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     let limit = intake.opts.max_body_bytes;
     let timeout = intake.opts.read_timeout;
+    let incoming = capped(listener, intake.opts.max_connections, timeout);
     let svc = Otlp(intake);
     tonic::transport::Server::builder()
         .timeout(timeout)
@@ -56,8 +64,107 @@ pub(super) async fn serve(
                 .accept_compressed(CompressionEncoding::Gzip)
                 .max_decoding_message_size(limit),
         )
-        .serve_with_incoming(TcpIncoming::from(listener))
+        .serve_with_incoming(incoming)
         .await
+}
+
+/// Accepted connections, at most `max` open at once (more wait in the listen backlog, as
+/// on OTLP/HTTP). A connection that sends nothing for `idle` is closed, so sockets that
+/// never finish the HTTP/2 handshake cannot hold the slots; an exporter reconnects on its
+/// next export.
+fn capped(
+    listener: TcpListener,
+    max: usize,
+    idle: Duration,
+) -> impl futures_util::Stream<Item = std::io::Result<Capped>> {
+    let slots = Arc::new(Semaphore::new(max.max(1)));
+    futures_util::stream::unfold((listener, slots), move |(listener, slots)| async move {
+        let permit = slots.clone().acquire_owned().await.ok()?;
+        let next = match listener.accept().await {
+            Ok((stream, _)) => Ok(Capped {
+                stream,
+                idle,
+                deadline: Box::pin(tokio::time::sleep(idle)),
+                _permit: permit,
+            }),
+            Err(e) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(e)
+            }
+        };
+        Some((next, (listener, slots)))
+    })
+}
+
+/// A connection, the slot it holds, and when it is closed if the client stays silent.
+struct Capped {
+    stream: TcpStream,
+    idle: Duration,
+    deadline: Pin<Box<Sleep>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Connected for Capped {
+    type ConnectInfo = <TcpStream as Connected>::ConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.stream.connect_info()
+    }
+}
+
+impl AsyncRead for Capped {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let me = &mut *self;
+        match Pin::new(&mut me.stream).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                let at = tokio::time::Instant::now() + me.idle;
+                me.deadline.as_mut().reset(at);
+                Poll::Ready(r)
+            }
+            Poll::Pending => match me.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "OTLP/gRPC connection idle",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl AsyncWrite for Capped {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
 
 /// The three services share one intake.

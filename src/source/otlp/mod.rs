@@ -26,10 +26,11 @@ pub struct OtlpOptions {
     pub token: Option<String>,
     /// Largest request body, before and after gzip (HTTP 413 / gRPC OUT_OF_RANGE).
     pub max_body_bytes: usize,
-    /// Most OTLP/HTTP connections open at once; more wait in the listen backlog.
+    /// Most connections open at once, per transport; more wait in the listen backlog.
     pub max_connections: usize,
     /// Headers and body must arrive within this (HTTP 408 after it); the whole gRPC call
-    /// must finish within it. A slow client holds one connection, never the pipeline.
+    /// must finish within it, and a gRPC connection silent for this long is closed. A slow
+    /// client holds one connection, never the pipeline.
     pub read_timeout: Duration,
     /// How long a decoded request waits for room in the pipeline before 503.
     pub queue_wait: Duration,
