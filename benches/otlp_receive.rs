@@ -8,7 +8,8 @@
 //! `cargo bench --bench otlp_receive` (env: OTLP_BENCH_REQUESTS, OTLP_BENCH_CLIENTS,
 //! OTLP_BENCH_CONTENT=1 to add 2 KB of prompt and answer text to every span,
 //! OTLP_BENCH_GZIP=1 to send the bodies gzip-compressed, as the Collector does,
-//! OTLP_BENCH_DETECTORS=1 to run the safety detectors on every call as the TUI does).
+//! OTLP_BENCH_DETECTORS=1 to run the safety detectors on every call as the TUI does,
+//! OTLP_BENCH_GRPC=1 to send over OTLP/gRPC instead, one tonic client per connection).
 #![allow(clippy::unwrap_used)]
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -155,17 +156,75 @@ fn post(conn: &mut BufReader<TcpStream>, head: &[u8], body: &[u8]) -> (u16, u64)
     (status, retry)
 }
 
+/// Kills llmmon if the bench panics, so no receiver is left listening.
+struct Reaper(u32);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &self.0.to_string()])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Sends every message over OTLP/gRPC from `clients` connections, retrying UNAVAILABLE.
+fn send_grpc(
+    port: u16,
+    clients: u64,
+    messages: &[ExportTraceServiceRequest],
+    gzip: bool,
+    busy: &AtomicU64,
+) {
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    let next = AtomicU64::new(0);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let tasks = (0..clients).map(|_| async {
+            let mut client = TraceServiceClient::connect(format!("http://127.0.0.1:{port}"))
+                .await
+                .unwrap();
+            if gzip {
+                client = client.send_compressed(tonic::codec::CompressionEncoding::Gzip);
+            }
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(m) = messages.get(n as usize) else {
+                    return;
+                };
+                loop {
+                    match client.export(m.clone()).await {
+                        Ok(_) => break,
+                        Err(s) if s.code() == tonic::Code::Unavailable => {
+                            busy.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        Err(s) => panic!("{s}"),
+                    }
+                }
+            }
+        });
+        futures_util::future::join_all(tasks).await;
+    });
+}
+
 fn main() {
     let requests = env_num("OTLP_BENCH_REQUESTS", 600) as u64;
     let clients = env_num("OTLP_BENCH_CLIENTS", 4) as u64;
     let content = std::env::var("OTLP_BENCH_CONTENT").is_ok_and(|v| v == "1");
     let gzip = std::env::var("OTLP_BENCH_GZIP").is_ok_and(|v| v == "1");
     let detectors = std::env::var("OTLP_BENCH_DETECTORS").is_ok_and(|v| v == "1");
+    let grpc = std::env::var("OTLP_BENCH_GRPC").is_ok_and(|v| v == "1");
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..requests)
             .map(|n| {
                 let body = request(n, content);
-                if !gzip {
+                // gRPC compresses on its own (send_compressed); the bodies stay plain.
+                if !gzip || grpc {
                     return body;
                 }
                 let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -175,13 +234,17 @@ fn main() {
             .collect(),
     );
     let bytes: usize = bodies.iter().map(Vec::len).sum();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free = || {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, grpc_port) = (free(), free());
     let mut child = Command::new(env!("CARGO_BIN_EXE_llmmon"))
-        .args(["report", "--json", "--otlp-grpc", "off"])
+        .args(["report", "--json", "--otlp-grpc"])
+        .arg(format!("127.0.0.1:{grpc_port}"))
         .args((!detectors).then_some("--no-detectors"))
         .arg(format!("--otlp=127.0.0.1:{port}"))
         .stdin(Stdio::null())
@@ -189,13 +252,27 @@ fn main() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(20));
+    let _reaper = Reaper(child.id());
+    for p in [port, grpc_port] {
+        while TcpStream::connect(("127.0.0.1", p)).is_err() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     let next = Arc::new(AtomicU64::new(0));
     let busy = Arc::new(AtomicU64::new(0));
+    let messages: Vec<ExportTraceServiceRequest> = if grpc {
+        bodies
+            .iter()
+            .map(|b| ExportTraceServiceRequest::decode(b.as_slice()).unwrap())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let started = Instant::now();
-    let workers: Vec<_> = (0..clients)
+    if grpc {
+        send_grpc(grpc_port, clients, &messages, gzip, &busy);
+    }
+    let workers: Vec<_> = (0..if grpc { 0 } else { clients })
         .map(|_| {
             let (bodies, next, busy) = (bodies.clone(), next.clone(), busy.clone());
             std::thread::spawn(move || {
@@ -230,6 +307,15 @@ fn main() {
         w.join().unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // utime + stime in clock ticks (100 per second on Linux).
+    let cpu_secs = std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            let ticks: u64 =
+                after.get(11)?.parse::<u64>().ok()? + after.get(12)?.parse::<u64>().ok()?;
+            Some(ticks as f64 / 100.0)
+        });
     let peak_rss_kib = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
         .ok()
         .and_then(|s| {
@@ -254,18 +340,23 @@ fn main() {
     let counted = report["sources"][0]["records"].as_u64().unwrap();
     assert_eq!(counted, sent, "llmmon counted {counted} of {sent} spans");
     println!(
-        "otlp_receive: {sent} spans in {requests} requests of {BATCH} ({:.1} MB protobuf{}{}{}), \
+        "otlp_receive: {sent} spans in {requests} requests of {BATCH} ({:.1} MB protobuf{}{}{}{}), \
          {clients} clients: {elapsed:.2} s = {:.0} spans/s accepted ({} answers 503, retried), \
-         llmmon peak RSS {}",
+         llmmon peak RSS {}, llmmon CPU {}",
         bytes as f64 / 1e6,
         if content { ", with content" } else { "" },
         if gzip { ", gzip" } else { "" },
+        if grpc { ", gRPC" } else { "" },
         if detectors { ", detectors on" } else { "" },
         sent as f64 / elapsed,
         busy.load(Ordering::Relaxed),
         peak_rss_kib.map_or("unknown".into(), |k| format!(
             "{:.1} MiB",
             k as f64 / 1024.0
+        )),
+        cpu_secs.map_or("unknown".into(), |c| format!(
+            "{c:.2} s = {:.2} µs/span",
+            c * 1e6 / sent as f64
         )),
     );
 }
