@@ -158,27 +158,13 @@ impl Pipeline {
     /// interrupt arrives (after [`Pipeline::stop_on_interrupt`]).
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
-            if self.interrupted.load(Ordering::Relaxed) {
-                while let Some(u) = self.try_next() {
-                    u.apply(engine);
-                }
-                return;
-            }
-            if self.all_finished() {
-                while let Some(u) = self.try_next() {
-                    u.apply(engine);
-                }
-                return;
+            if self.interrupted.load(Ordering::Relaxed) || self.all_finished() {
+                return self.apply_ready(engine);
             }
             let wait = match deadline {
                 Some(d) => match d.checked_duration_since(Instant::now()) {
                     Some(left) => left.min(Duration::from_millis(100)),
-                    None => {
-                        while let Some(u) = self.try_next() {
-                            u.apply(engine);
-                        }
-                        return;
-                    }
+                    None => return self.apply_ready(engine),
                 },
                 None => Duration::from_millis(100),
             };
@@ -187,6 +173,13 @@ impl Pipeline {
             } else if self.rx_closed() {
                 return;
             }
+        }
+    }
+
+    /// Applies the updates that are ready now, without waiting for more.
+    fn apply_ready(&mut self, engine: &mut Engine) {
+        while let Some(u) = self.try_next() {
+            u.apply(engine);
         }
     }
 
@@ -247,14 +240,8 @@ impl InlinePipeline {
     /// later as busy, so nothing it acknowledged is lost.
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
-            if self.interrupted.load(Ordering::Relaxed) {
+            if self.interrupted.load(Ordering::Relaxed) || self.finished.iter().all(|&f| f) {
                 return self.close_and_apply(engine);
-            }
-            if self.finished.iter().all(|&f| f) {
-                while let Ok(ev) = self.rx.try_recv() {
-                    self.apply(ev, engine);
-                }
-                return;
             }
             let wait = match deadline {
                 Some(d) => match d.checked_duration_since(Instant::now()) {
@@ -277,6 +264,7 @@ impl InlinePipeline {
         }
     }
 
+    /// Closes the source channel and applies what was already sent.
     fn close_and_apply(&mut self, engine: &mut Engine) {
         self.rx.close();
         while let Ok(ev) = self.rx.try_recv() {

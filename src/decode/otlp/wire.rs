@@ -1,7 +1,8 @@
 //! OTLP export requests as a receiver gets them: an OTLP/HTTP body (protobuf or JSON) or a
-//! gRPC message already decoded by the generated `opentelemetry-proto` types. Protobuf
-//! requests are turned into the OTLP/JSON shape with that crate's serde support, so every
-//! encoding goes through the one mapping the Collector's file-exporter lines use.
+//! gRPC message already decoded by the generated `opentelemetry-proto` types. Every
+//! encoding goes through the one mapping the Collector's file-exporter lines use: protobuf
+//! spans are read into the same span view as OTLP/JSON ones, protobuf log records are
+//! turned into the OTLP/JSON shape with that crate's serde support.
 
 use super::{count_items, count_metric_points, decode_items, decode_proto_spans, Items};
 use crate::decode::{Reject, RejectReason};
@@ -76,8 +77,8 @@ pub fn decode_body(
         }
         Encoding::Protobuf => match signal {
             Signal::Traces => ExportTraceServiceRequest::decode(body)
-                .map_err(undecodable)
-                .and_then(|r| decode_traces(&r, arrival)),
+                .map(|r| decode_traces(&r, arrival))
+                .map_err(undecodable),
             Signal::Logs => ExportLogsServiceRequest::decode(body)
                 .map_err(undecodable)
                 .and_then(|r| decode_logs(&r, arrival)),
@@ -90,10 +91,10 @@ pub fn decode_body(
 
 /// Maps a decoded trace export request. Spans are read from the protobuf types directly
 /// (through the same span mapping as OTLP/JSON), without building a JSON tree first.
-pub fn decode_traces(req: &ExportTraceServiceRequest, arrival: Nanos) -> Result<Export, Reject> {
+pub fn decode_traces(req: &ExportTraceServiceRequest, arrival: Nanos) -> Export {
     let mut export = Export::default();
     export.items = decode_proto_spans(req, arrival, &mut export.records, &mut export.rejects);
-    Ok(export)
+    export
 }
 
 /// Maps a decoded logs export request.

@@ -216,7 +216,11 @@ impl TraceService for Otlp {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let a = self.accept(request, decode_traces).await?;
+        let a = self
+            .accept(request, |m: &ExportTraceServiceRequest, arrival| {
+                Ok(decode_traces(m, arrival))
+            })
+            .await?;
         Ok(Response::new(a.traces()))
     }
 }

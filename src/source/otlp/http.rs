@@ -38,9 +38,9 @@ pub(super) async fn serve(listener: TcpListener, intake: Arc<Intake>) {
     let timeout = intake.opts.read_timeout;
     let slots = Arc::new(Semaphore::new(intake.opts.max_connections.max(1)));
     let router = Router::new()
-        .route("/v1/traces", post(traces))
-        .route("/v1/logs", post(logs))
-        .route("/v1/metrics", post(metrics))
+        .route(Signal::Traces.path(), post(traces))
+        .route(Signal::Logs.path(), post(logs))
+        .route(Signal::Metrics.path(), post(metrics))
         .with_state(intake);
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -92,19 +92,23 @@ async fn export(signal: Signal, intake: &Intake, headers: &HeaderMap, body: Body
             let msg = format!(
                 "Content-Type {shown} is not supported: use application/x-protobuf or application/json"
             );
-            intake
-                .refuse(Reject::new(RejectReason::UnsupportedMedia, &msg), 0)
-                .await;
-            return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, Encoding::Json, msg);
+            let status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+            return refused(
+                intake,
+                Encoding::Json,
+                status,
+                RejectReason::UnsupportedMedia,
+                msg,
+                0,
+            )
+            .await;
         }
     };
     let fail = |status, msg: String| error(status, encoding, msg);
     if !intake.authorized(headers.get("authorization").map(HeaderValue::as_bytes)) {
         let msg = "missing or wrong bearer token".to_owned();
-        intake
-            .refuse(Reject::new(RejectReason::Unauthorized, &msg), 0)
-            .await;
-        let mut r = fail(StatusCode::UNAUTHORIZED, msg);
+        let status = StatusCode::UNAUTHORIZED;
+        let mut r = refused(intake, encoding, status, RejectReason::Unauthorized, msg, 0).await;
         r.headers_mut()
             .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
@@ -118,10 +122,15 @@ async fn export(signal: Signal, intake: &Intake, headers: &HeaderMap, body: Body
         Some("gzip") => true,
         Some(other) => {
             let msg = format!("Content-Encoding {other} is not supported: use gzip or none");
-            intake
-                .refuse(Reject::new(RejectReason::UnsupportedMedia, &msg), 0)
-                .await;
-            return fail(StatusCode::UNSUPPORTED_MEDIA_TYPE, msg);
+            return refused(
+                intake,
+                encoding,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                RejectReason::UnsupportedMedia,
+                msg,
+                0,
+            )
+            .await;
         }
     };
     let limit = intake.opts.max_body_bytes;
@@ -140,20 +149,30 @@ async fn export(signal: Signal, intake: &Intake, headers: &HeaderMap, body: Body
         }
         Ok(Err(e)) => {
             let msg = format!("request body could not be read: {e}");
-            intake
-                .refuse(Reject::new(RejectReason::Undecodable, &msg), 0)
-                .await;
-            return fail(StatusCode::BAD_REQUEST, msg);
+            return refused(
+                intake,
+                encoding,
+                StatusCode::BAD_REQUEST,
+                RejectReason::Undecodable,
+                msg,
+                0,
+            )
+            .await;
         }
         Err(_) => {
             let msg = format!(
                 "request body not received within {}s",
                 intake.opts.read_timeout.as_secs_f64()
             );
-            intake
-                .refuse(Reject::new(RejectReason::SlowClient, &msg), 0)
-                .await;
-            return fail(StatusCode::REQUEST_TIMEOUT, msg);
+            return refused(
+                intake,
+                encoding,
+                StatusCode::REQUEST_TIMEOUT,
+                RejectReason::SlowClient,
+                msg,
+                0,
+            )
+            .await;
         }
     };
     let wire_bytes = raw.len() as u64;
@@ -165,10 +184,15 @@ async fn export(signal: Signal, intake: &Intake, headers: &HeaderMap, body: Body
             }
             Err(Gunzip::Corrupt(e)) => {
                 let msg = format!("gzip body could not be decompressed: {e}");
-                intake
-                    .refuse(Reject::new(RejectReason::Undecodable, &msg), wire_bytes)
-                    .await;
-                return fail(StatusCode::BAD_REQUEST, msg);
+                return refused(
+                    intake,
+                    encoding,
+                    StatusCode::BAD_REQUEST,
+                    RejectReason::Undecodable,
+                    msg,
+                    wire_bytes,
+                )
+                .await;
             }
         }
     } else {
@@ -226,12 +250,23 @@ fn is_length_limit(e: &axum::Error) -> bool {
     false
 }
 
+/// Counts a request refused as a whole under `reason` and answers `status` with `msg`.
+async fn refused(
+    intake: &Intake,
+    encoding: Encoding,
+    status: StatusCode,
+    reason: RejectReason,
+    msg: String,
+    bytes: u64,
+) -> Response {
+    intake.refuse(Reject::new(reason, &msg), bytes).await;
+    error(status, encoding, msg)
+}
+
 async fn too_large(intake: &Intake, encoding: Encoding, size: u64, limit: usize) -> Response {
     let msg = format!("request body of {size} bytes or more is over the limit of {limit} bytes");
-    intake
-        .refuse(Reject::new(RejectReason::Oversize, &msg), 0)
-        .await;
-    error(StatusCode::PAYLOAD_TOO_LARGE, encoding, msg)
+    let status = StatusCode::PAYLOAD_TOO_LARGE;
+    refused(intake, encoding, status, RejectReason::Oversize, msg, 0).await
 }
 
 enum Gunzip {
