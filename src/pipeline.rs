@@ -1,7 +1,8 @@
-//! Glue between the stages: source tasks on a tokio runtime send lines to a decode thread,
-//! which decodes and enriches them and hands [`Update`]s to whoever owns the engine (the
-//! `report` loop or the TUI); `report` may instead decode on its own thread with
-//! [`InlinePipeline`]. Bounded channels everywhere: a slow consumer slows the
+//! One pipeline between the stages: source tasks on a tokio runtime send lines; a
+//! [`Stage`] decodes and enriches them, on a decode thread of its own ([`Mode::Owned`]) or
+//! on the engine owner's thread straight into the engine ([`Mode::Facts`]); every consumer
+//! (the TUI, `report`, `check`, `scan`) takes work with [`Pipeline::step`] or drains it with
+//! [`Pipeline::drain_into`]. Bounded channels everywhere: a slow consumer slows the
 //! sources down instead of growing memory.
 
 use crate::decode::{Decoded, Decoder, Reject, RejectReason};
@@ -9,7 +10,7 @@ use crate::engine::Engine;
 use crate::enrich::Enricher;
 use crate::record::Record;
 use crate::source::{
-    spawn_file, spawn_otlp, spawn_stdin, spawn_websocket, Received, SourceDrop, SourceEvent,
+    spawn_file, spawn_otlp, spawn_stdin, spawn_websocket, Line, Received, SourceDrop, SourceEvent,
     SourceId, SourceOptions, SourceSpec, SourceState,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,13 +79,53 @@ impl Update {
     }
 }
 
-/// Runs the sources. Dropping it stops them.
+/// How the pipeline decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every line becomes owned records, decoded on a thread of its own so the engine
+    /// owner (the TUI, `check`, `scan`) stays free: what views that keep content need.
+    Owned,
+    /// Lines are decoded on the caller's thread straight into the engine, and a native
+    /// call that needs no detectors is folded from [`crate::engine::facts::CallFacts`]
+    /// borrowed from its line, never turned into an owned record (`report`). Falls back to
+    /// owned records wherever the engine keeps content or enrichment does more than price.
+    Facts,
+}
+
+/// What one [`Pipeline::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// One unit of work (a batch, a state change, a byte count) reached the engine.
+    Applied,
+    /// Nothing arrived within the wait; the pipeline is still open.
+    Timeout,
+    /// Every sender is gone and everything they sent was applied.
+    Closed,
+}
+
+/// Runs the sources and decodes what they read. Dropping it stops them.
 pub struct Pipeline {
-    rx: Receiver<Update>,
     runtime: tokio::runtime::Runtime,
-    sources: usize,
+    inbox: Inbox,
     finished: Vec<bool>,
     interrupted: Arc<AtomicBool>,
+}
+
+/// Where work waits for the engine owner.
+enum Inbox {
+    /// Decoded on the decode thread; `close` tells it to stop taking source events,
+    /// decode what they already sent and hang up.
+    Threaded {
+        rx: Receiver<Update>,
+        close: Arc<tokio::sync::Notify>,
+    },
+    /// Decoded by [`Stage`] on the caller's thread when taken.
+    Inline {
+        rx: tokio::sync::mpsc::Receiver<SourceEvent>,
+        stage: Stage,
+        /// Updates taken by [`Pipeline::next`] but not yet handed out.
+        pending: std::collections::VecDeque<Update>,
+    },
 }
 
 /// Something that can start extra sources (the demo generator) on the pipeline's runtime.
@@ -100,37 +141,51 @@ impl Pipeline {
         opts: &SourceOptions,
         enricher: Enricher,
         engine: &mut Engine,
+        mode: Mode,
         demo: impl FnMut() -> ExtraSpawner,
     ) -> std::io::Result<Pipeline> {
         let (runtime, src_rx, finished) = start_sources(specs, opts, engine, demo)?;
-        let (tx, rx) = sync_channel::<Update>(UPDATE_QUEUE);
-        let n = specs.len();
-        std::thread::Builder::new()
-            .name("llmmon-decode".into())
-            .spawn(move || decode_loop(src_rx, tx, enricher, n))?;
+        let stage = Stage::new(specs.len(), enricher);
+        let inbox = match mode {
+            Mode::Facts => Inbox::Inline {
+                rx: src_rx,
+                stage,
+                pending: std::collections::VecDeque::new(),
+            },
+            Mode::Owned => {
+                let (tx, rx) = sync_channel::<Update>(UPDATE_QUEUE);
+                let close = Arc::new(tokio::sync::Notify::new());
+                let handle = runtime.handle().clone();
+                let closing = close.clone();
+                std::thread::Builder::new()
+                    .name("llmmon-decode".into())
+                    .spawn(move || decode_loop(&handle, src_rx, &tx, stage, &closing))?;
+                Inbox::Threaded { rx, close }
+            }
+        };
         Ok(Pipeline {
-            rx,
             runtime,
-            sources: n,
+            inbox,
             finished,
             interrupted: Arc::default(),
         })
     }
 
-    /// Waits up to `timeout` for the next update; `None` on timeout or when all sources
-    /// have ended and everything was delivered.
+    /// Waits up to `timeout` for the next update, decoded into owned records; `None` on
+    /// timeout or when all sources have ended and everything was delivered.
     pub fn next(&mut self, timeout: Duration) -> Option<Update> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(u) => {
-                if let Some(id) = u.is_terminal() {
-                    if let Some(f) = self.finished.get_mut(usize::from(id)) {
-                        *f = true;
-                    }
+        let update = match &mut self.inbox {
+            Inbox::Threaded { rx, .. } => rx.recv_timeout(timeout).ok()?,
+            Inbox::Inline { rx, stage, pending } => {
+                if pending.is_empty() {
+                    let ev = recv_event(&self.runtime, rx, timeout).ok()??;
+                    pending.extend(stage.updates(ev));
                 }
-                Some(u)
+                pending.pop_front()?
             }
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        };
+        self.mark(&update);
+        Some(update)
     }
 
     /// An update if one is ready now.
@@ -138,9 +193,44 @@ impl Pipeline {
         self.next(Duration::ZERO)
     }
 
+    /// Applies at most one unit of work to `engine`, waiting up to `wait` for it: the one
+    /// primitive every consumer's loop is made of. A unit that arrives after a wait timed
+    /// out is applied by the next step, never dropped.
+    pub fn step(&mut self, engine: &mut Engine, wait: Duration) -> Step {
+        match &mut self.inbox {
+            Inbox::Threaded { rx, .. } => match rx.recv_timeout(wait) {
+                Ok(u) => {
+                    mark(&mut self.finished, &u);
+                    u.apply(engine);
+                    Step::Applied
+                }
+                Err(RecvTimeoutError::Timeout) => Step::Timeout,
+                Err(RecvTimeoutError::Disconnected) => Step::Closed,
+            },
+            Inbox::Inline { pending, .. } if !pending.is_empty() => {
+                if let Some(u) = pending.pop_front() {
+                    mark(&mut self.finished, &u);
+                    u.apply(engine);
+                }
+                Step::Applied
+            }
+            Inbox::Inline { rx, stage, .. } => match recv_event(&self.runtime, rx, wait) {
+                Ok(Some(ev)) => {
+                    if let Some(id) = ended(&ev) {
+                        set_finished(&mut self.finished, id);
+                    }
+                    stage.apply(ev, engine);
+                    Step::Applied
+                }
+                Ok(None) => Step::Closed,
+                Err(Elapsed) => Step::Timeout,
+            },
+        }
+    }
+
     /// True when every source has ended (done or failed).
     pub fn all_finished(&self) -> bool {
-        self.sources == 0 || self.finished.iter().all(|&f| f)
+        self.finished.iter().all(|&f| f)
     }
 
     /// Makes [`Pipeline::drain_into`] return on Ctrl-C or SIGTERM, so a headless command
@@ -155,39 +245,38 @@ impl Pipeline {
     }
 
     /// Feeds everything into `engine` until every source ends, `deadline` passes or an
-    /// interrupt arrives (after [`Pipeline::stop_on_interrupt`]).
+    /// interrupt arrives (after [`Pipeline::stop_on_interrupt`]). Sources that go on are
+    /// then closed and what they already sent is applied: a receiver refuses what comes
+    /// later as busy, so nothing it acknowledged is lost.
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
-            if self.interrupted.load(Ordering::Relaxed) || self.all_finished() {
-                return self.apply_ready(engine);
+            if self.interrupted() || self.all_finished() {
+                return self.close_into(engine);
             }
             let wait = match deadline {
                 Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) => left.min(Duration::from_millis(100)),
-                    None => return self.apply_ready(engine),
+                    Some(left) => left.min(DRAIN_WAIT),
+                    None => return self.close_into(engine),
                 },
-                None => Duration::from_millis(100),
+                None => DRAIN_WAIT,
             };
-            if let Some(u) = self.next(wait) {
-                u.apply(engine);
-            } else if self.rx_closed() {
+            if self.step(engine, wait) == Step::Closed {
                 return;
             }
         }
     }
 
-    /// Applies the updates that are ready now, without waiting for more.
-    fn apply_ready(&mut self, engine: &mut Engine) {
-        while let Some(u) = self.try_next() {
-            u.apply(engine);
+    /// Stops taking source events and applies everything already sent.
+    fn close_into(&mut self, engine: &mut Engine) {
+        match &mut self.inbox {
+            Inbox::Threaded { close, .. } => close.notify_one(),
+            Inbox::Inline { rx, .. } => rx.close(),
         }
+        while self.step(engine, CLOSE_WAIT) == Step::Applied {}
     }
 
-    fn rx_closed(&self) -> bool {
-        matches!(
-            self.rx.try_recv(),
-            Err(std::sync::mpsc::TryRecvError::Disconnected)
-        )
+    fn mark(&mut self, u: &Update) {
+        mark(&mut self.finished, u);
     }
 
     /// Stops the sources without waiting for them.
@@ -196,165 +285,176 @@ impl Pipeline {
     }
 }
 
-/// The sources with decoding on the caller's thread, straight into the engine, for
-/// `report`: when the store keeps no content and enrichment only prices, a native call is
-/// never turned into an owned record, only into [`crate::engine::facts::CallFacts`] borrowed
-/// from its line.
-pub struct InlinePipeline {
-    rx: tokio::sync::mpsc::Receiver<SourceEvent>,
-    runtime: tokio::runtime::Runtime,
-    decoders: Vec<Decoder>,
-    enricher: Enricher,
-    finished: Vec<bool>,
-    interrupted: Arc<AtomicBool>,
+/// How long one drain step waits before checking the deadline and the interrupt flag.
+const DRAIN_WAIT: Duration = Duration::from_millis(100);
+/// How long closing waits for the decode stage to hand over what it still holds.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// A wait for a source event that ran out.
+struct Elapsed;
+
+/// The next source event, waiting up to `wait`: `Ok(None)` once every sender is gone.
+fn recv_event(
+    runtime: &tokio::runtime::Runtime,
+    rx: &mut tokio::sync::mpsc::Receiver<SourceEvent>,
+    wait: Duration,
+) -> Result<Option<SourceEvent>, Elapsed> {
+    match rx.try_recv() {
+        Ok(ev) => Ok(Some(ev)),
+        Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => Ok(None),
+        Err(tokio::sync::mpsc::error::TryRecvError::Empty) if wait.is_zero() => Err(Elapsed),
+        Err(tokio::sync::mpsc::error::TryRecvError::Empty) => runtime
+            .block_on(async { tokio::time::timeout(wait, rx.recv()).await })
+            .map_err(|_| Elapsed),
+    }
 }
 
-impl InlinePipeline {
-    /// Registers every source with the engine and starts reading (see [`Pipeline::start`]).
-    pub fn start(
-        specs: &[SourceSpec],
-        opts: &SourceOptions,
-        enricher: Enricher,
-        engine: &mut Engine,
-        demo: impl FnMut() -> ExtraSpawner,
-    ) -> std::io::Result<InlinePipeline> {
-        let (runtime, rx, finished) = start_sources(specs, opts, engine, demo)?;
-        Ok(InlinePipeline {
-            rx,
-            runtime,
-            decoders: (0..specs.len()).map(|_| Decoder::new()).collect(),
+/// The source a state event says has ended for good.
+fn ended(ev: &SourceEvent) -> Option<SourceId> {
+    match ev {
+        SourceEvent::State {
+            source,
+            state: SourceState::Done | SourceState::Error(_),
+        } => Some(*source),
+        _ => None,
+    }
+}
+
+fn set_finished(finished: &mut [bool], id: SourceId) {
+    if let Some(f) = finished.get_mut(usize::from(id)) {
+        *f = true;
+    }
+}
+
+fn mark(finished: &mut [bool], u: &Update) {
+    if let Some(id) = u.is_terminal() {
+        set_finished(finished, id);
+    }
+}
+
+/// Decoding and enrichment of source events, one [`Decoder`] per source: the same code on
+/// the decode thread ([`Mode::Owned`]) and on the caller's thread ([`Mode::Facts`]).
+struct Stage {
+    decoders: Vec<Decoder>,
+    enricher: Enricher,
+}
+
+impl Stage {
+    fn new(n_sources: usize, enricher: Enricher) -> Stage {
+        Stage {
+            decoders: (0..n_sources).map(|_| Decoder::new()).collect(),
             enricher,
-            finished,
-            interrupted: Arc::default(),
-        })
-    }
-
-    /// See [`Pipeline::stop_on_interrupt`].
-    pub fn stop_on_interrupt(&mut self) {
-        watch_interrupt(&self.runtime, self.interrupted.clone());
-    }
-
-    /// Decodes everything into `engine` until every source ends, `deadline` passes or an
-    /// interrupt arrives (after [`InlinePipeline::stop_on_interrupt`]). Sources that go on
-    /// are then closed and what they already sent is applied: a receiver refuses what comes
-    /// later as busy, so nothing it acknowledged is lost.
-    pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
-        loop {
-            if self.interrupted.load(Ordering::Relaxed) || self.finished.iter().all(|&f| f) {
-                return self.close_and_apply(engine);
-            }
-            let wait = match deadline {
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) => left.min(Duration::from_millis(100)),
-                    None => return self.close_and_apply(engine),
-                },
-                None => Duration::from_millis(100),
-            };
-            let next = match self.rx.try_recv() {
-                Ok(ev) => Ok(Some(ev)),
-                Err(_) => self
-                    .runtime
-                    .block_on(async { tokio::time::timeout(wait, self.rx.recv()).await }),
-            };
-            match next {
-                Ok(Some(ev)) => self.apply(ev, engine),
-                Ok(None) => return,
-                Err(_) => {}
-            }
         }
     }
 
-    /// Closes the source channel and applies what was already sent.
-    fn close_and_apply(&mut self, engine: &mut Engine) {
-        self.rx.close();
-        while let Ok(ev) = self.rx.try_recv() {
-            self.apply(ev, engine);
-        }
-    }
-
-    fn apply(&mut self, ev: SourceEvent, engine: &mut Engine) {
+    /// The owned updates one source event stands for, in order.
+    fn updates(&mut self, ev: SourceEvent) -> Vec<Update> {
         match ev {
             SourceEvent::Lines(lines) => {
                 let Some(source) = lines.first().map(|l| l.source) else {
-                    return;
+                    return Vec::new();
                 };
                 let Some(dec) = self.decoders.get_mut(usize::from(source)) else {
-                    return;
+                    return Vec::new();
                 };
-                engine.note_lines(source, lines.len() as u64, Vec::new());
                 let before = dec.metric_points();
-                let facts = !engine.store.retains_calls() && self.enricher.prices_only();
-                let enricher = &mut self.enricher;
+                let mut records = Vec::with_capacity(lines.len());
+                let mut rejects = Vec::new();
                 let mut scratch = Vec::new();
-                for line in &lines {
-                    let line_no = line.line_no;
-                    let result = if facts {
-                        dec.decode_facts(&line.bytes, line.arrival, &mut |d| match d {
-                            Decoded::Facts(mut f) => {
-                                enricher.enrich_facts(&mut f);
-                                engine.ingest_facts(source, line_no, &f);
+                let n = lines.len() as u64;
+                for line in lines {
+                    scratch.clear();
+                    match dec.decode(&line.bytes, line.arrival, &mut scratch) {
+                        Ok(()) => {
+                            for mut r in scratch.drain(..) {
+                                self.enricher.enrich(&mut r);
+                                records.push((line.line_no, r));
                             }
-                            Decoded::Record(mut r) => {
-                                enricher.enrich(&mut r);
-                                engine.ingest(source, vec![(line_no, r)]);
-                            }
-                        })
-                    } else {
-                        dec.decode(&line.bytes, line.arrival, &mut scratch)
-                            .map(|()| {
-                                let records = scratch
-                                    .drain(..)
-                                    .map(|mut r| {
-                                        enricher.enrich(&mut r);
-                                        (line_no, r)
-                                    })
-                                    .collect();
-                                engine.ingest(source, records);
-                            })
-                    };
-                    if let Err(e) = result {
-                        engine.note_reject(source, line_no, e);
+                        }
+                        Err(e) => rejects.push((line.line_no, e)),
                     }
                 }
-                engine.note_metric_points(dec.metric_points() - before);
+                vec![Update::Batch {
+                    source,
+                    lines: n,
+                    records,
+                    rejects,
+                    metric_points: dec.metric_points() - before,
+                    throttled: 0,
+                }]
             }
             SourceEvent::Dropped {
                 source,
                 line_no,
                 reason: SourceDrop::Oversize,
                 len,
-            } => {
-                engine.note_lines(source, 1, Vec::new());
-                engine.note_reject(
-                    source,
-                    line_no,
-                    Reject::new(
-                        RejectReason::Oversize,
-                        format!("line of {len} bytes is over the configured cap"),
-                    ),
-                );
-            }
-            SourceEvent::State { source, state } => {
-                if matches!(state, SourceState::Done | SourceState::Error(_)) {
-                    if let Some(f) = self.finished.get_mut(usize::from(source)) {
-                        *f = true;
-                    }
-                }
-                engine.note_state(source, state);
-            }
-            SourceEvent::Bytes { source, n } => engine.note_bytes(source, n),
+            } => vec![Update::Batch {
+                source,
+                lines: 1,
+                records: Vec::new(),
+                rejects: vec![(line_no, oversize(len))],
+                metric_points: 0,
+                throttled: 0,
+            }],
             SourceEvent::Received(r) => {
                 let (source, bytes, update) = received_update(*r, &mut self.enricher);
-                engine.note_bytes(source, bytes);
-                update.apply(engine);
+                vec![Update::Bytes { source, n: bytes }, update]
+            }
+            SourceEvent::State { source, state } => vec![Update::State { source, state }],
+            SourceEvent::Bytes { source, n } => vec![Update::Bytes { source, n }],
+        }
+    }
+
+    /// Applies one source event to `engine`, folding native calls from borrowed facts when
+    /// the engine keeps no content and enrichment only prices.
+    fn apply(&mut self, ev: SourceEvent, engine: &mut Engine) {
+        let facts = !engine.store.retains_calls() && self.enricher.prices_only();
+        match ev {
+            SourceEvent::Lines(lines) if facts => self.apply_facts(&lines, engine),
+            ev => {
+                for u in self.updates(ev) {
+                    u.apply(engine);
+                }
             }
         }
     }
 
-    /// Stops the sources without waiting for them.
-    pub fn shutdown(self) {
-        self.runtime.shutdown_background();
+    fn apply_facts(&mut self, lines: &[Line], engine: &mut Engine) {
+        let Some(source) = lines.first().map(|l| l.source) else {
+            return;
+        };
+        let Some(dec) = self.decoders.get_mut(usize::from(source)) else {
+            return;
+        };
+        engine.note_lines(source, lines.len() as u64, Vec::new());
+        let before = dec.metric_points();
+        let enricher = &mut self.enricher;
+        for line in lines {
+            let line_no = line.line_no;
+            let result = dec.decode_facts(&line.bytes, line.arrival, &mut |d| match d {
+                Decoded::Facts(mut f) => {
+                    enricher.enrich_facts(&mut f);
+                    engine.ingest_facts(source, line_no, &f);
+                }
+                Decoded::Record(mut r) => {
+                    enricher.enrich(&mut r);
+                    engine.ingest(source, vec![(line_no, r)]);
+                }
+            });
+            if let Err(e) = result {
+                engine.note_reject(source, line_no, e);
+            }
+        }
+        engine.note_metric_points(dec.metric_points() - before);
     }
+}
+
+/// The rejection of a line a source skipped for its length.
+fn oversize(len: u64) -> Reject {
+    Reject::new(
+        RejectReason::Oversize,
+        format!("line of {len} bytes is over the configured cap"),
+    )
 }
 
 /// A receiver's request as an enriched [`Update::Batch`], with its source and body size.
@@ -462,79 +562,122 @@ fn start_sources(
     Ok((runtime, src_rx, finished))
 }
 
-/// The decode thread: one [`Decoder`] per source, enrichment, batching to the engine.
+/// The decode thread: takes source events until they end or `close` is signalled, then
+/// decodes what the sources already sent and hangs up, so the engine owner sees
+/// `Disconnected` only after the last update.
 fn decode_loop(
+    handle: &tokio::runtime::Handle,
     mut rx: tokio::sync::mpsc::Receiver<SourceEvent>,
-    tx: SyncSender<Update>,
-    mut enricher: Enricher,
-    n_sources: usize,
+    tx: &SyncSender<Update>,
+    mut stage: Stage,
+    close: &tokio::sync::Notify,
 ) {
-    let mut decoders: Vec<Decoder> = (0..n_sources).map(|_| Decoder::new()).collect();
-    while let Some(ev) = rx.blocking_recv() {
-        let update = match ev {
-            SourceEvent::Lines(lines) => {
-                let Some(first) = lines.first() else { continue };
-                let source = first.source;
-                let Some(dec) = decoders.get_mut(usize::from(source)) else {
-                    continue;
-                };
-                let before = dec.metric_points();
-                let mut records = Vec::with_capacity(lines.len());
-                let mut rejects = Vec::new();
-                let mut scratch = Vec::new();
-                let n = lines.len() as u64;
-                for line in lines {
-                    scratch.clear();
-                    match dec.decode(&line.bytes, line.arrival, &mut scratch) {
-                        Ok(()) => {
-                            for mut r in scratch.drain(..) {
-                                enricher.enrich(&mut r);
-                                records.push((line.line_no, r));
-                            }
-                        }
-                        Err(e) => rejects.push((line.line_no, e)),
-                    }
-                }
-                Update::Batch {
-                    source,
-                    lines: n,
-                    records,
-                    rejects,
-                    metric_points: dec.metric_points() - before,
-                    throttled: 0,
-                }
+    let send_all =
+        |stage: &mut Stage, ev| stage.updates(ev).into_iter().all(|u| tx.send(u).is_ok());
+    loop {
+        let next = handle.block_on(async {
+            tokio::select! {
+                ev = rx.recv() => Some(ev),
+                () = close.notified() => None,
             }
-            SourceEvent::Dropped {
-                source,
-                line_no,
-                reason: SourceDrop::Oversize,
-                len,
-            } => Update::Batch {
-                source,
-                lines: 1,
-                records: Vec::new(),
-                rejects: vec![(
-                    line_no,
-                    Reject::new(
-                        RejectReason::Oversize,
-                        format!("line of {len} bytes is over the configured cap"),
-                    ),
-                )],
-                metric_points: 0,
-                throttled: 0,
-            },
-            SourceEvent::Received(r) => {
-                let (source, bytes, update) = received_update(*r, &mut enricher);
-                if tx.send(Update::Bytes { source, n: bytes }).is_err() {
+        });
+        match next {
+            Some(Some(ev)) => {
+                if !send_all(&mut stage, ev) {
                     return;
                 }
-                update
             }
-            SourceEvent::State { source, state } => Update::State { source, state },
-            SourceEvent::Bytes { source, n } => Update::Bytes { source, n },
-        };
-        if tx.send(update).is_err() {
+            Some(None) => return,
+            None => break,
+        }
+    }
+    rx.close();
+    while let Ok(ev) = rx.try_recv() {
+        if !send_all(&mut stage, ev) {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::pricing::{PriceTable, Pricer};
+    use crate::source::SourceKind;
+
+    fn enricher() -> Enricher {
+        let table = PriceTable::builtin().expect("built-in price table");
+        Enricher::new(Pricer::new(Arc::new(table)), None)
+    }
+
+    fn line(n: u64) -> Line {
+        Line {
+            source: 0,
+            line_no: n,
+            arrival: 1_700_000_000_000_000_000,
+            bytes: format!(
+                r#"{{"ts":{},"model":"m","latency_ms":5}}"#,
+                1_700_000_000 + n
+            )
+            .into_bytes(),
+        }
+    }
+
+    /// A pipeline over hand-fed source events, decoded by the real decode thread.
+    fn threaded(engine: &mut Engine) -> (Pipeline, tokio::sync::mpsc::Sender<SourceEvent>) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        engine.add_source("test", SourceKind::File);
+        let (src_tx, src_rx) = tokio::sync::mpsc::channel(SOURCE_QUEUE);
+        let (tx, rx) = sync_channel(UPDATE_QUEUE);
+        let close = Arc::new(tokio::sync::Notify::new());
+        let (handle, closing) = (runtime.handle().clone(), close.clone());
+        let stage = Stage::new(1, enricher());
+        std::thread::spawn(move || decode_loop(&handle, src_rx, &tx, stage, &closing));
+        let p = Pipeline {
+            runtime,
+            inbox: Inbox::Threaded { rx, close },
+            finished: vec![false],
+            interrupted: Arc::default(),
+        };
+        (p, src_tx)
+    }
+
+    #[test]
+    fn a_batch_arriving_right_after_a_timeout_is_applied() {
+        let mut engine = Engine::new(crate::engine::EngineConfig::default());
+        let (mut p, tx) = threaded(&mut engine);
+        assert_eq!(
+            p.step(&mut engine, Duration::from_millis(20)),
+            Step::Timeout
+        );
+        tx.blocking_send(SourceEvent::Lines(vec![line(1), line(2)]))
+            .expect("send");
+        let mut applied = 0;
+        while p.step(&mut engine, Duration::from_secs(5)) == Step::Applied {
+            applied += 1;
+            if engine.records == 2 {
+                break;
+            }
+        }
+        assert_eq!((applied, engine.records), (1, 2));
+        drop(tx);
+        assert_eq!(p.step(&mut engine, Duration::from_secs(5)), Step::Closed);
+    }
+
+    #[test]
+    fn a_deadline_closes_the_sources_and_applies_everything_they_sent() {
+        let mut engine = Engine::new(crate::engine::EngineConfig::default());
+        let (mut p, tx) = threaded(&mut engine);
+        for n in 0..6 {
+            tx.blocking_send(SourceEvent::Lines(vec![line(2 * n + 1), line(2 * n + 2)]))
+                .expect("send");
+        }
+        p.drain_into(&mut engine, Some(Instant::now()));
+        assert_eq!(engine.records, 12);
+        assert!(tx.is_closed(), "closing stops the sources");
     }
 }

@@ -159,6 +159,7 @@ pub fn read_until(
         &opts,
         enricher,
         engine,
+        crate::pipeline::Mode::Owned,
         demo_spawner(7, f64::INFINITY, scenario),
     )?;
     pipeline.stop_on_interrupt();

@@ -4,7 +4,7 @@ use super::{enricher, source_options, specs_with_otlp};
 use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::engine::{parse_duration, Engine, Scope};
-use crate::pipeline::InlinePipeline;
+use crate::pipeline::{Mode, Pipeline};
 use crate::source::SourceSpec;
 use anyhow::{bail, Result};
 use std::io::Write;
@@ -55,11 +55,12 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     let detect = !args.no_detectors || args.baseline.is_some();
     let (enricher, table) = enricher(cfg, detect)?;
     let opts = source_options(cfg, false, true)?;
-    let mut pipeline = InlinePipeline::start(
+    let mut pipeline = Pipeline::start(
         &specs,
         &opts,
         enricher,
         &mut engine,
+        Mode::Facts,
         super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Incident),
     )?;
     pipeline.stop_on_interrupt();

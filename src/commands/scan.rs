@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::decode::Decoder;
 use crate::engine::Engine;
 use crate::enrich::safety::Detectors;
-use crate::pipeline::{Pipeline, Update};
+use crate::pipeline::{Mode, Pipeline, Update};
 use crate::record::Severity;
 use crate::scan::{scan_records, scan_text_lines, ScanOptions};
 use crate::source::SourceState;
@@ -96,6 +96,7 @@ fn scan_otlp(cfg: &Config, args: &ScanArgs, det: &Detectors) -> Result<i32> {
         &super::source_options(cfg, true, false)?,
         enricher,
         &mut engine,
+        Mode::Owned,
         super::demo_spawner(7, 1.0, crate::demo::Scenario::Steady),
     )?;
     pipeline.stop_on_interrupt();

@@ -6,7 +6,7 @@ use super::{enricher, source_options, specs_with_otlp};
 use crate::cli::{DemoArgs, WatchArgs};
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::pipeline::{ExtraSpawner, Pipeline};
+use crate::pipeline::{ExtraSpawner, Mode, Pipeline};
 use crate::source::SourceSpec;
 use crate::tui::app::App;
 use crate::tui::keymap::{KeyList, KeyOverrides, Keymap};
@@ -97,12 +97,18 @@ fn live(
     let (enricher, table) = enricher(cfg, true)?;
     let opts = source_options(cfg, true, from_start)?;
     let mut demo = demo;
-    let mut pipeline = Pipeline::start(specs, &opts, enricher, &mut engine, || {
-        match demo.as_mut() {
-            Some(d) => d(),
-            None => Box::new(|_, _| tokio::spawn(async {})),
-        }
-    })?;
+    let mut pipeline =
+        Pipeline::start(
+            specs,
+            &opts,
+            enricher,
+            &mut engine,
+            Mode::Owned,
+            || match demo.as_mut() {
+                Some(d) => d(),
+                None => Box::new(|_, _| tokio::spawn(async {})),
+            },
+        )?;
     let mut app = App::new(keymap, theme, windows);
     app.mouse = cfg.tui.mouse;
     app.price_date = Some(table.date.clone());

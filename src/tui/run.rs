@@ -8,7 +8,7 @@ use super::app::App;
 use super::terminal::{copy_osc52, install_panic_hook, Osc52Wrap, ShutdownFlag, TerminalGuard};
 use super::views;
 use crate::engine::Engine;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Step};
 use crossterm::event::{self, Event};
 use std::io;
 use std::time::{Duration, Instant};
@@ -109,8 +109,7 @@ fn event_loop(
         }
 
         let start = Instant::now();
-        while let Some(u) = pipeline.try_next() {
-            u.apply(engine);
+        while pipeline.step(engine, Duration::ZERO) == Step::Applied {
             if start.elapsed() >= INGEST_BUDGET {
                 break;
             }
