@@ -15,6 +15,7 @@ pub mod enrich;
 pub mod export;
 pub mod notify;
 pub mod pipeline;
+pub mod present;
 pub mod query;
 pub mod record;
 pub mod report;

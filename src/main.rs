@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("llmmon: {e:#}");
+            llmmon::present::terminal::eprintln(format!("llmmon: {e:#}"));
             ExitCode::from(u8::try_from(input_error).unwrap_or(1))
         }
     }

@@ -5,55 +5,17 @@
 use crate::engine::hist::Percentiles;
 use crate::engine::sources::SourceStats;
 use crate::engine::{Engine, GroupSummary, Summary};
+use crate::present::format::{count, ms, usd};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// Writes the JSON object (one line, pretty-printed when `pretty`).
+/// Writes the JSON object (one line, pretty-printed when `pretty`), with every terminal
+/// control in its strings escaped (see [`crate::present::json`]).
 pub fn to_json(summary: &Summary, pretty: bool) -> serde_json::Result<String> {
     if pretty {
-        serde_json::to_string_pretty(summary)
+        crate::present::json::to_string_pretty(summary)
     } else {
-        serde_json::to_string(summary)
-    }
-}
-
-/// Thousands separators for counts.
-pub fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-/// Dollars with precision that suits the amount.
-pub fn usd(v: f64) -> String {
-    if v == 0.0 {
-        "$0".into()
-    } else if v.abs() < 0.01 {
-        format!("${v:.6}")
-    } else if v.abs() < 100.0 {
-        format!("${v:.4}")
-    } else {
-        format!("${v:.2}")
-    }
-}
-
-/// Milliseconds as `850ms`, `12.3s` or `2m05s`.
-pub fn ms(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(v) if v < 1000.0 => format!("{v:.0}ms"),
-        Some(v) if v < 60_000.0 => format!("{:.2}s", v / 1000.0),
-        Some(v) => format!(
-            "{}m{:02}s",
-            (v / 60_000.0) as u64,
-            ((v % 60_000.0) / 1000.0) as u64
-        ),
+        crate::present::json::to_string(summary)
     }
 }
 
@@ -120,13 +82,7 @@ fn group_table(out: &mut String, title: &str, groups: &BTreeMap<String, GroupSum
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
+    crate::present::format::fit(s, n).into_owned()
 }
 
 /// The human-readable report.

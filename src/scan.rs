@@ -154,8 +154,8 @@ fn emit(
     flags: &[Flag],
 ) -> io::Result<()> {
     if opts.json {
-        serde_json::to_writer(&mut *out, &LineOut { line, id, flags })?;
-        return writeln!(out);
+        let json = crate::present::json::to_string(&LineOut { line, id, flags })?;
+        return writeln!(out, "{json}");
     }
     for f in flags {
         writeln!(

@@ -135,7 +135,7 @@ fn hostile_text_is_shown_escaped_and_never_reaches_the_terminal() {
         assert!(
             !screen
                 .chars()
-                .any(|c| llmmon::tui::sanitize::is_dangerous(c) && c != '\n'),
+                .any(|c| llmmon::present::sanitize::is_dangerous(c) && c != '\n'),
             "control character reached the screen: {screen:?}"
         );
     }

@@ -42,7 +42,7 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
     super::read_to_end(cfg, &specs, &mut engine, crate::demo::Scenario::Steady)?;
     let failures = super::source_failures(&engine);
     for f in &failures {
-        eprintln!("llmmon: {f}");
+        crate::present::terminal::eprintln(format!("llmmon: {f}"));
     }
     let failed = !failures.is_empty();
     let profile = engine.drift.current_profile(args.sources.clone());
@@ -52,10 +52,10 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
     let json = serde_json::to_string_pretty(&profile)?;
     std::fs::write(&args.output, json + "\n")
         .with_context(|| format!("writing {}", args.output.display()))?;
-    eprintln!(
+    crate::present::terminal::eprintln(format!(
         "llmmon: baseline of {} LLM calls written to {}",
         profile.records,
         args.output.display()
-    );
+    ));
     Ok(i32::from(failed))
 }

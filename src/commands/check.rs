@@ -140,13 +140,16 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
             .map(|r| r.rule.name.clone())
             .collect(),
     };
-    let text = if args.json {
-        serde_json::to_string_pretty(&report)? + "\n"
+    let written = if args.json {
+        let text = crate::present::json::to_string_pretty(&report)? + "\n";
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
     } else {
-        to_text(&report)
+        let mut out = crate::present::terminal::stdout();
+        out.write_all(to_text(&report).as_bytes())
+            .and_then(|()| out.flush())
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(e.into());
         }

@@ -47,10 +47,10 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
     let specs = super::parse_specs(&args.sources)?;
     let engine = super::check::read_to_end(cfg, &specs, None, engine_cfg)?;
     if engine.store.evicted.calls > 0 {
-        eprintln!(
+        crate::present::terminal::eprintln(format!(
             "llmmon: {} older calls did not fit in memory and are not exported (raise [engine] max_calls)",
             engine.store.evicted.calls
-        );
+        ));
     }
     let redactor = PatternRedactor;
     let redactor: Option<&dyn Redactor> = args.redact.then_some(&redactor as &dyn Redactor);
@@ -68,7 +68,7 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
             Format::Raw => write_raw(&mut out, &calls, &ann, redactor)?,
         };
         out.flush()?;
-        eprintln!(
+        crate::present::terminal::eprintln(format!(
             "llmmon: wrote {} {} ({} calls) to {}{}",
             w.items,
             if format == Format::Chat {
@@ -83,7 +83,7 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
             } else {
                 String::new()
             }
-        );
+        ));
     }
     if let Some(path) = &args.incident_report {
         let calls: Vec<_> = engine
@@ -93,7 +93,10 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
             .collect();
         let md = incident::render(&engine, &calls, range, &ann, redactor);
         std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("llmmon: wrote the incident report to {}", path.display());
+        crate::present::terminal::eprintln(format!(
+            "llmmon: wrote the incident report to {}",
+            path.display()
+        ));
     }
     Ok(0)
 }

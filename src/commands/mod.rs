@@ -54,7 +54,9 @@ pub fn announce_receivers(specs: &[SourceSpec], deadline: Option<std::time::Inst
                 ),
                 None => "until Ctrl-C".into(),
             };
-            eprintln!("llmmon: receiving OTLP/HTTP on {http}{grpc} {until}");
+            crate::present::terminal::eprintln(format!(
+                "llmmon: receiving OTLP/HTTP on {http}{grpc} {until}"
+            ));
         }
     }
 }

@@ -85,15 +85,21 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
             }
             t
         };
-        let mut out = std::io::stdout().lock();
-        if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        let written = if args.json {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        } else {
+            let mut out = crate::present::terminal::stdout();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        };
+        if let Err(e) = written {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
                 return Err(e.into());
             }
         }
     }
     for f in &failures {
-        eprintln!("llmmon: {f}");
+        crate::present::terminal::eprintln(format!("llmmon: {f}"));
     }
     Ok(i32::from(!failures.is_empty()))
 }
@@ -111,5 +117,5 @@ fn with_drift(engine: &Engine, summary: &crate::engine::Summary, baseline: bool)
             serde_json::to_value(engine.drift.quality_report())?,
         );
     }
-    Ok(serde_json::to_string_pretty(&v)?)
+    Ok(crate::present::json::to_string_pretty(&v)?)
 }

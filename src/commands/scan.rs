@@ -37,7 +37,7 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
         Some(path) => match std::fs::File::open(path) {
             Ok(f) => Box::new(BufReader::with_capacity(1 << 20, f)),
             Err(e) => {
-                eprintln!("llmmon: cannot read {path}: {e}");
+                crate::present::terminal::eprintln(format!("llmmon: cannot read {path}: {e}"));
                 return Ok(2);
             }
         },
@@ -47,8 +47,7 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
         json: args.json,
         fail_on: args.fail_on.map(severity),
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = output(args.json);
     let mut rejected = 0u64;
     let mut first_reject = None;
     let summary = if args.text {
@@ -72,7 +71,7 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
         scan_records(&det, records, &opts, &mut out)?
     };
     out.flush()?;
-    let mut err = std::io::stderr().lock();
+    let mut err = crate::present::terminal::Text::new(std::io::stderr().lock());
     summary.write_summary(&mut err)?;
     if rejected > 0 {
         writeln!(
@@ -133,19 +132,30 @@ fn scan_otlp(cfg: &Config, args: &ScanArgs, det: &Detectors) -> Result<i32> {
             _ => {}
         }
     });
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = output(args.json);
     let summary = scan_records(det, records, &opts, &mut out)?;
     out.flush()?;
     pipeline.shutdown();
     if let Some(e) = failure {
-        eprintln!("llmmon: {e}");
+        crate::present::terminal::eprintln(format!("llmmon: {e}"));
         return Ok(2);
     }
-    let mut err = std::io::stderr().lock();
+    let mut err = crate::present::terminal::Text::new(std::io::stderr().lock());
     summary.write_summary(&mut err)?;
     if rejected > 0 {
         writeln!(err, "  {rejected} item(s) could not be decoded")?;
     }
     Ok(summary.exit_code(opts.fail_on))
+}
+
+/// Where findings go: JSON lines as written (their strings escape every control), text
+/// through the terminal sanitiser.
+fn output(json: bool) -> std::io::BufWriter<Box<dyn Write>> {
+    let stdout = std::io::stdout().lock();
+    let out: Box<dyn Write> = if json {
+        Box::new(stdout)
+    } else {
+        Box::new(crate::present::terminal::Text::new(stdout))
+    };
+    std::io::BufWriter::new(out)
 }

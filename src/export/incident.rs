@@ -36,7 +36,8 @@ fn cell(s: &str, max: usize) -> String {
     }
 }
 
-/// Builds the report over `calls` (the calls in range), with the engine's alert history.
+/// Builds the report over `calls` (the calls in range), with the engine's alert history;
+/// sanitised for terminals, line breaks kept.
 pub fn render(
     engine: &Engine,
     calls: &[&StoredCall],
@@ -215,5 +216,7 @@ pub fn render(
         }
         let _ = writeln!(md);
     }
-    md
+    // The report holds names and text from the data, and people `cat` it: no control
+    // character reaches their terminal.
+    crate::present::terminal::text(&md).into_owned()
 }

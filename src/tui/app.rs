@@ -5,7 +5,6 @@
 
 use super::keymap::{Action, Context, Keymap};
 use super::rows::{self, ConvColumn, ConvRow, Index, TraceColumn, TraceRow};
-use super::sanitize;
 use super::theme::Theme;
 use super::views::drift::DriftData;
 use super::views::overview::OverviewData;
@@ -14,6 +13,7 @@ use crate::annotations::{AnnotationError, Annotations};
 use crate::engine::store::Seq;
 use crate::engine::{format_duration, Engine, Scope};
 use crate::export;
+use crate::present::sanitize;
 use crate::query::Query;
 use crate::record::Nanos;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};

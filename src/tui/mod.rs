@@ -5,7 +5,6 @@ pub mod app;
 pub mod keymap;
 pub mod rows;
 pub mod run;
-pub mod sanitize;
 pub mod terminal;
 pub mod theme;
 pub mod views;

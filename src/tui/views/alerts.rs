@@ -2,13 +2,14 @@
 //! when and scope, then the recent transitions, newest first. Enter on a row opens the
 //! Conversations pane filtered to the records behind it.
 
-use super::{block, body_rows, clock, scroll_to};
+use super::{block, body_rows, scroll_to};
 use crate::engine::alerts::{AlertState, AlertStatus, Drill, Level as AlertLevel, RuleState};
 use crate::engine::Engine;
+use crate::present::format::clock;
+use crate::present::format::fit;
+use crate::present::sanitize;
 use crate::tui::app::App;
-use crate::tui::sanitize;
 use crate::tui::theme::{Level, Theme};
-use crate::tui::widgets::fit;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -1,12 +1,13 @@
 //! Pane 2, Conversations: one row per conversation from the cached index, built only for
 //! the visible rows; the title carries the hit count, the selected position and the sort.
 
-use super::{block, body_rows, clock, fmt_cost, fmt_count, right, scroll_to};
+use super::{block, body_rows, scroll_to};
 use crate::engine::Engine;
+use crate::present::format::{clock, fmt_cost, fmt_count, right};
+use crate::present::format::{fit, fmt_ms};
+use crate::present::sanitize;
 use crate::tui::app::App;
 use crate::tui::rows::{ConvColumn, ConvRow};
-use crate::tui::sanitize;
-use crate::tui::widgets::{fit, fmt_ms};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};

@@ -4,17 +4,18 @@
 //! the record (`J`). Everything is sanitised; a live conversation grows as turns arrive, a
 //! paused view stops at the calls retained when Space was pressed.
 
-use super::{block, fmt_cost, fmt_count};
+use super::block;
 use crate::annotations::Annotation;
 use crate::engine::store::{Seq, StoredCall};
 use crate::engine::Engine;
 use crate::enrich::safety::redact;
 use crate::export::redact::{PatternRedactor, Redactor};
+use crate::present::format::fmt_ms;
+use crate::present::format::{fmt_cost, fmt_count};
+use crate::present::sanitize;
 use crate::record::{format_time, Flag, Status, TextField};
 use crate::tui::app::{App, Detail, Target};
-use crate::tui::sanitize;
 use crate::tui::theme::{cost_mark, severity_label, Theme};
-use crate::tui::widgets::fmt_ms;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -2,12 +2,13 @@
 //! finding (detector, severity, rule, sanitised matched snippet) and how many more it has.
 
 use super::conversations::list_title;
-use super::{block, body_rows, clock, scroll_to};
+use super::{block, body_rows, scroll_to};
 use crate::engine::Engine;
+use crate::present::format::clock;
+use crate::present::format::fit;
+use crate::present::sanitize;
 use crate::tui::app::App;
-use crate::tui::sanitize;
 use crate::tui::theme::severity_label;
-use crate::tui::widgets::fit;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};

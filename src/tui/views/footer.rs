@@ -1,9 +1,9 @@
 //! The footer: the filter or label prompt while editing, a status message after an action, else the
 //! focused context's key hints generated from the live keymap.
 
-use super::clock;
+use crate::present::format::clock;
+use crate::present::sanitize;
 use crate::tui::app::App;
-use crate::tui::sanitize;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;

@@ -3,11 +3,11 @@
 
 use crate::engine::alerts::{AlertStatus, Level as AlertLevel};
 use crate::engine::Engine;
+use crate::present::format::fit;
+use crate::present::sanitize;
 use crate::source::SourceState;
 use crate::tui::app::{App, Pane};
-use crate::tui::sanitize;
 use crate::tui::theme::Level;
-use crate::tui::widgets::fit;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};

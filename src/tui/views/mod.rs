@@ -70,43 +70,6 @@ pub fn block<'a>(title: &'a str, theme: &Theme, focus: bool) -> Block<'a> {
         .title_style(theme.title)
 }
 
-/// `$0.0123`, `$1.23`, `$1,234`: enough digits to see small per-call costs.
-pub fn fmt_cost(usd: f64) -> String {
-    if !usd.is_finite() {
-        "-".into()
-    } else if usd == 0.0 {
-        "$0".into()
-    } else if usd < 0.01 {
-        format!("${usd:.4}")
-    } else if usd < 100.0 {
-        format!("${usd:.2}")
-    } else {
-        format!("${usd:.0}")
-    }
-}
-
-/// `950`, `12.3k`, `4.5M`.
-pub fn fmt_count(n: u64) -> String {
-    if n < 10_000 {
-        n.to_string()
-    } else if n < 1_000_000 {
-        format!("{:.1}k", n as f64 / 1e3)
-    } else {
-        format!("{:.1}M", n as f64 / 1e6)
-    }
-}
-
-/// Right-aligns `s` in `w` columns.
-pub fn right(s: &str, w: usize) -> String {
-    format!("{s:>w$}")
-}
-
-/// `HH:MM:SS` of an event time (UTC), for table cells.
-pub fn clock(ns: i64) -> String {
-    let t = crate::record::format_time(ns);
-    t.get(11..19).map_or(t.clone(), str::to_string)
-}
-
 /// Keeps the selected row visible: returns the first row to draw and remembers it.
 pub fn scroll_to(
     offset: &std::cell::Cell<usize>,

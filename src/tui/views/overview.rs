@@ -3,19 +3,20 @@
 //! and the models and users ranked by cost or by p95 latency. [`OverviewData`] copies what
 //! the engine already computed, once per change, so paused views keep their numbers.
 
-use super::{block, fmt_cost, fmt_count, right};
+use super::block;
 use crate::engine::alerts::Level as AlertLevel;
 use crate::engine::hist::{Metric, Percentiles};
 use crate::engine::series::Point;
 use crate::engine::stats::StatsSummary;
 use crate::engine::window::{summarize, Dim};
 use crate::engine::{Engine, GroupSummary, Scope, SECOND};
+use crate::present::format::{fit, fmt_ms};
+use crate::present::format::{fmt_cost, fmt_count, right};
+use crate::present::sanitize;
 use crate::tui::app::{App, Rank};
-use crate::tui::sanitize;
 use crate::tui::theme::Level;
 use crate::tui::widgets::histogram::{HistogramBars, Percentile};
 use crate::tui::widgets::sparkline::SparklineRow;
-use crate::tui::widgets::{fit, fmt_ms};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};

@@ -5,15 +5,16 @@
 //! whichever the bars are coloured by.
 
 use super::conversations::list_title;
-use super::{block, body_rows, clock, fmt_cost, fmt_count, right, scroll_to};
+use super::{block, body_rows, scroll_to};
 use crate::engine::store::Seq;
 use crate::engine::Engine;
+use crate::present::format::{clock, fmt_cost, fmt_count, right};
+use crate::present::format::{fit, fmt_ms};
+use crate::present::sanitize;
 use crate::record::{Call, Operation, Status};
 use crate::tui::app::{App, ColorBy};
-use crate::tui::sanitize;
 use crate::tui::theme::Heat;
 use crate::tui::widgets::waterfall::{WaterfallAxis, WaterfallRow};
-use crate::tui::widgets::{fit, fmt_ms};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};

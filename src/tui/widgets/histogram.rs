@@ -7,8 +7,9 @@
 //! Rows are dropped from the top down when the area is short. Buckets that hold a
 //! percentile are drawn in the marker style, always paired with the marker text below them.
 
-use super::{fit, EIGHTHS};
-use crate::tui::sanitize;
+use super::EIGHTHS;
+use crate::present::format::fit;
+use crate::present::sanitize;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -44,13 +45,13 @@ pub struct HistogramBars<'a> {
 }
 
 impl<'a> HistogramBars<'a> {
-    /// Bars for these buckets; values are formatted with [`super::fmt_ms`] unless changed.
+    /// Bars for these buckets; values are formatted with [`crate::present::format::fmt_ms`] unless changed.
     pub fn new(bounds: &'a [f64], counts: &'a [u64], theme: &'a Theme) -> HistogramBars<'a> {
         HistogramBars {
             bounds,
             counts,
             percentiles: &[],
-            format: super::fmt_ms,
+            format: crate::present::format::fmt_ms,
             theme,
         }
     }

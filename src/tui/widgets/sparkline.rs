@@ -1,8 +1,9 @@
 //! One labelled sparkline row: `calls/s ▁▂▃▅▇█▅▃ 12.3`. Newest value at the right; missing
 //! points (no data for that slot) stay blank rather than being drawn as zero.
 
-use super::{fit, EIGHTHS};
-use crate::tui::sanitize;
+use super::EIGHTHS;
+use crate::present::format::fit;
+use crate::present::sanitize;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -3,8 +3,8 @@
 //! relative to the trace) as well as its colour, so it reads in mono too; a failed span is
 //! marked `✗`, a span on the critical path `►`.
 
-use super::{fit, fmt_ms};
-use crate::tui::sanitize;
+use crate::present::format::{fit, fmt_ms};
+use crate::present::sanitize;
 use crate::tui::theme::{Heat, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
