@@ -9,6 +9,7 @@ pub mod drift;
 pub mod facts;
 pub mod hist;
 pub mod quality;
+pub mod read;
 pub mod series;
 pub mod sources;
 pub mod stats;

@@ -8,7 +8,7 @@ use super::rows::{self, ConvColumn, ConvRow, Index, TraceColumn, TraceRow};
 use super::theme::Theme;
 use super::views::drift::DriftData;
 use super::views::overview::OverviewData;
-use super::views::{alerts as alert_view, detail, traces as trace_view};
+use super::views::{alerts as alert_view, detail};
 use crate::annotations::{AnnotationError, Annotations};
 use crate::engine::store::Seq;
 use crate::engine::{format_duration, Engine, Scope};
@@ -783,7 +783,11 @@ impl App {
     fn detail_len(&self, engine: &Engine) -> usize {
         let Some(d) = self.stack.last() else { return 0 };
         match (&d.target, d.json) {
-            (Target::Trace(id), false) => trace_view::tree(engine, id, self.max_seq()).rows.len(),
+            (Target::Trace(id), false) => {
+                crate::engine::read::trace::tree(&engine.store, id, self.max_seq())
+                    .rows
+                    .len()
+            }
             _ => detail::text(self, engine, d).len(),
         }
     }
@@ -793,7 +797,7 @@ impl App {
         let Target::Trace(id) = &d.target else {
             return None;
         };
-        let tree = trace_view::tree(engine, id, self.max_seq());
+        let tree = crate::engine::read::trace::tree(&engine.store, id, self.max_seq());
         tree.rows.get(d.cursor).map(|r| r.seq)
     }
 

@@ -1,17 +1,15 @@
 //! Pane 3, Traces: the list of traces above the waterfall of the selected one; Enter opens
 //! the waterfall full height with a span cursor. The tree is rebuilt from the stored spans:
 //! spans whose parent never arrived (or was evicted) hang under the trace root as orphans.
-//! The critical path (latest-ending chain) and the costliest branch are marked with `►`,
+//! The critical path and the costliest branch (built by [`crate::engine::read::trace`]) are marked with `►`,
 //! whichever the bars are coloured by.
 
 use super::conversations::list_title;
 use super::{block, body_rows, scroll_to};
-use crate::engine::store::Seq;
 use crate::engine::Engine;
 use crate::present::format::{clock, fmt_cost, fmt_count, right};
 use crate::present::format::{fit, fmt_ms};
 use crate::present::sanitize;
-use crate::record::{Call, Operation, Status};
 use crate::tui::app::{App, ColorBy};
 use crate::tui::theme::Heat;
 use crate::tui::widgets::waterfall::{WaterfallAxis, WaterfallRow};
@@ -19,183 +17,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
-use std::collections::HashMap;
-
-/// One span placed in the tree and on the time axis.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpanRow {
-    pub seq: Seq,
-    pub depth: u16,
-    pub start_ms: f64,
-    pub end_ms: f64,
-    pub label: String,
-    pub cost_usd: f64,
-    /// An LLM call the source reported no cost for and the price table did not know.
-    pub unpriced: bool,
-    pub tokens: u64,
-    pub error: bool,
-    /// No parent among the retained spans although it names one.
-    pub orphan: bool,
-    pub on_critical_path: bool,
-    pub on_costliest_branch: bool,
-}
-
-/// A trace laid out for drawing: rows in tree order and the axis length.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TraceTree {
-    pub rows: Vec<SpanRow>,
-    pub axis_ms: f64,
-}
-
-fn span_label(c: &Call) -> String {
-    let op = c.operation;
-    let name = c.name.as_deref().filter(|n| !n.is_empty());
-    let mut s = match (op, name) {
-        (Operation::Tool, Some(n)) => format!("tool {n}"),
-        (_, Some(n)) => n.to_string(),
-        (_, None) => format!("{} {}", op.as_str(), c.model_name().unwrap_or("")),
-    };
-    if op != Operation::Tool && !c.tool_calls.is_empty() {
-        let tools: Vec<&str> = c.tool_calls.iter().map(|t| t.name.as_str()).collect();
-        s.push_str(&format!(" → {}", tools.join(",")));
-    }
-    s
-}
-
-/// Builds the tree of a trace from the store (spans newer than `max_seq` are left out).
-pub fn tree(engine: &Engine, id: &str, max_seq: Option<Seq>) -> TraceTree {
-    let store = &engine.store;
-    let Some(tr) = store.traces().get(id) else {
-        return TraceTree::default();
-    };
-    let spans: Vec<(Seq, &Call, i64, i64)> = tr
-        .spans
-        .iter()
-        .filter(|&&s| max_seq.is_none_or(|m| s <= m))
-        .filter_map(|&s| store.get(s))
-        .map(|sc| {
-            let c = &sc.call;
-            let end = c.end.unwrap_or(sc.time);
-            let lat_ns = c.effective_latency_ms().map_or(0, |l| (l * 1e6) as i64);
-            let start = c.start.unwrap_or(end - lat_ns).min(end);
-            (sc.seq, c, start, end)
-        })
-        .collect();
-    if spans.is_empty() {
-        return TraceTree::default();
-    }
-    let t0 = spans.iter().map(|s| s.2).min().unwrap_or(0);
-    let t1 = spans.iter().map(|s| s.3).max().unwrap_or(t0);
-    let by_span: HashMap<&str, usize> = spans
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| s.1.span_id.as_deref().map(|id| (id, i)))
-        .collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
-    let mut roots = Vec::new();
-    let mut orphan = vec![false; spans.len()];
-    for (i, s) in spans.iter().enumerate() {
-        match s.1.parent_span_id.as_deref().filter(|p| !p.is_empty()) {
-            Some(p) => match by_span.get(p) {
-                Some(&parent) if parent != i => children[parent].push(i),
-                _ => {
-                    orphan[i] = true;
-                    roots.push(i);
-                }
-            },
-            None => roots.push(i),
-        }
-    }
-    let by_start = |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].2, spans[i].0));
-    by_start(&mut roots);
-    for c in &mut children {
-        by_start(c);
-    }
-    // Subtree cost, for the costliest branch.
-    let mut subtree_cost = vec![0.0; spans.len()];
-    fn cost_of(
-        i: usize,
-        spans: &[(Seq, &Call, i64, i64)],
-        ch: &[Vec<usize>],
-        out: &mut [f64],
-        depth: usize,
-    ) -> f64 {
-        let own = spans[i].1.cost_usd.unwrap_or(0.0);
-        let kids: f64 = if depth > 256 {
-            0.0
-        } else {
-            ch[i]
-                .iter()
-                .map(|&k| cost_of(k, spans, ch, out, depth + 1))
-                .sum()
-        };
-        out[i] = own + kids;
-        out[i]
-    }
-    for &r in &roots {
-        cost_of(r, &spans, &children, &mut subtree_cost, 0);
-    }
-    let chain = |pick: &dyn Fn(&[usize]) -> Option<usize>| {
-        let mut on = vec![false; spans.len()];
-        let mut cur = pick(&roots);
-        let mut guard = 0;
-        while let Some(i) = cur {
-            if on[i] || guard > spans.len() {
-                break;
-            }
-            on[i] = true;
-            guard += 1;
-            cur = pick(&children[i]);
-        }
-        on
-    };
-    let critical = chain(&|v: &[usize]| {
-        v.iter()
-            .copied()
-            .max_by_key(|&i| (spans[i].3, std::cmp::Reverse(spans[i].0)))
-    });
-    let costly = chain(&|v: &[usize]| {
-        v.iter()
-            .copied()
-            .filter(|&i| subtree_cost[i] > 0.0)
-            .max_by(|&a, &b| {
-                subtree_cost[a]
-                    .partial_cmp(&subtree_cost[b])
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            })
-    });
-    let mut rows = Vec::with_capacity(spans.len());
-    let mut stack: Vec<(usize, u16)> = roots.iter().rev().map(|&r| (r, 0)).collect();
-    let mut seen = vec![false; spans.len()];
-    while let Some((i, depth)) = stack.pop() {
-        if seen[i] {
-            continue;
-        }
-        seen[i] = true;
-        let (seq, c, s, e) = spans[i];
-        rows.push(SpanRow {
-            seq,
-            depth,
-            start_ms: (s - t0) as f64 / 1e6,
-            end_ms: (e - t0) as f64 / 1e6,
-            label: span_label(c),
-            cost_usd: c.cost_usd.unwrap_or(0.0),
-            unpriced: c.operation.is_llm_call() && c.cost_usd.is_none(),
-            tokens: c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0),
-            error: c.status == Status::Error,
-            orphan: orphan[i],
-            on_critical_path: critical[i],
-            on_costliest_branch: costly[i],
-        });
-        for &k in children[i].iter().rev() {
-            stack.push((k, depth.saturating_add(1).min(12)));
-        }
-    }
-    TraceTree {
-        rows,
-        axis_ms: ((t1 - t0) as f64 / 1e6).max(0.001),
-    }
-}
 
 /// Draws the traces list (top) and the selected trace's waterfall (bottom).
 pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
@@ -302,7 +123,7 @@ fn draw_waterfall(
     cursor: Option<usize>,
 ) {
     let t = &app.theme;
-    let tree = tree(engine, id, app.max_seq());
+    let tree = crate::engine::read::trace::tree(&engine.store, id, app.max_seq());
     let (by, mark) = match app.color_by {
         ColorBy::Latency => ("latency", "► critical path"),
         ColorBy::Cost => ("cost", "► costliest branch"),
@@ -362,14 +183,17 @@ fn draw_waterfall(
                 r.on_costliest_branch,
             ),
         };
+        // Cost and tokens of the span with everything under it; `?` where some LLM call
+        // in it has no known price (never a silent $0).
         let mut ann = fmt_ms(r.end_ms - r.start_ms);
-        if r.unpriced {
-            ann.push_str(" $?");
-        } else if r.cost_usd > 0.0 {
-            ann.push_str(&format!(" {}", fmt_cost(r.cost_usd)));
+        match (r.subtree_cost_usd > 0.0, r.subtree_unpriced) {
+            (false, true) => ann.push_str(" $?"),
+            (true, true) => ann.push_str(&format!(" {}+?", fmt_cost(r.subtree_cost_usd))),
+            (true, false) => ann.push_str(&format!(" {}", fmt_cost(r.subtree_cost_usd))),
+            (false, false) => {}
         }
-        if r.tokens > 0 {
-            ann.push_str(&format!(" {}t", fmt_count(r.tokens)));
+        if r.subtree_tokens > 0 {
+            ann.push_str(&format!(" {}t", fmt_count(r.subtree_tokens)));
         }
         let label = if r.orphan {
             format!("⋯{}", r.label)
