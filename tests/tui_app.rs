@@ -598,3 +598,44 @@ fn drift_pane_shows_features_new_terms_histograms_and_rebaseline() {
     assert!(s.contains("drift reference pinned"), "{s}");
     assert!(s.contains("reference: pinned with b"), "{s}");
 }
+
+/// Space freezes every pane at one snapshot: the Alerts pane, the header's banner and
+/// source counters, the Overview and the Drift pane stay as they were while records that
+/// fire a rule arrive; Space again shows them.
+#[test]
+fn space_freezes_every_pane() {
+    let mut t = Harness::with_config(160, 40, error_rule_config(), fixture());
+    let mut frames = Vec::new();
+    for pane in ["1", "5", "6"] {
+        t.keys(pane);
+        frames.push(t.frame());
+    }
+    assert!(!frames[2].contains("FIRING"), "{}", frames[2]);
+    t.keys("space");
+    t.ingest(failing_batch());
+    for (pane, before) in ["1", "5", "6"].iter().zip(&frames) {
+        t.keys(pane);
+        let paused = t.frame();
+        let strip = |s: &str| s.replace("‖ PAUSED +", "").replace("▶ FOLLOW ", "");
+        assert!(paused.contains("PAUSED +"), "{paused}");
+        assert!(
+            !paused.contains("FIRING"),
+            "pane {pane} moved while paused:\n{paused}"
+        );
+        assert!(
+            !paused.contains("CRIT gpt errors"),
+            "the banner moved:\n{paused}"
+        );
+        let unchanged = |s: &str| s.lines().skip(2).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            unchanged(&strip(&paused)),
+            unchanged(&strip(before)),
+            "pane {pane} changed while paused"
+        );
+    }
+    t.keys("space");
+    t.keys("6");
+    let live = t.frame();
+    assert!(live.contains("FIRING crit"), "{live}");
+    assert!(live.contains("✗ CRIT gpt errors"), "{live}");
+}

@@ -6,10 +6,9 @@
 use super::keymap::{Action, Context, Keymap};
 use super::rows::{self, ConvColumn, ConvRow, Index, TraceColumn, TraceRow};
 use super::theme::Theme;
-use super::views::drift::DriftData;
-use super::views::overview::OverviewData;
-use super::views::{alerts as alert_view, detail};
+use super::views::detail;
 use crate::annotations::{AnnotationError, Annotations};
+use crate::engine::read::{Rank, ReadSpec, Snapshot};
 use crate::engine::store::Seq;
 use crate::engine::{format_duration, Engine, Scope};
 use crate::export;
@@ -108,13 +107,6 @@ pub struct Detail {
 pub enum ColorBy {
     Latency,
     Cost,
-}
-
-/// What the overview's model and user tables are ranked by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rank {
-    Cost,
-    P95,
 }
 
 /// Selection and scroll of one list pane.
@@ -242,15 +234,12 @@ pub struct App {
     pub conv_index: Index<ConvRow>,
     pub trace_index: Index<TraceRow>,
     pub flagged_index: Index<Seq>,
-    pub overview: OverviewData,
+    /// What every pane draws: the engine as of the last rebuild, kept while paused.
+    pub snap: std::sync::Arc<Snapshot>,
     /// Selected row of the Alerts pane (rules, then recent transitions).
     pub alert_pos: usize,
     /// First visible row of the Alerts pane.
     pub alert_offset: Cell<usize>,
-    /// Rows of the Alerts pane at the last rebuild.
-    pub alert_rows: usize,
-    /// Rows and latest verdict of the Drift pane at the last rebuild.
-    pub drift: DriftData,
     /// Selected feature row of the Drift pane.
     pub drift_pos: usize,
     /// First visible feature row of the Drift pane.
@@ -311,11 +300,9 @@ impl App {
             conv_index: Index::default(),
             trace_index: Index::default(),
             flagged_index: Index::default(),
-            overview: OverviewData::default(),
+            snap: std::sync::Arc::default(),
             alert_pos: 0,
             alert_offset: Cell::new(0),
-            alert_rows: 0,
-            drift: DriftData::default(),
             drift_pos: 0,
             drift_offset: Cell::new(0),
             drift_open: None,
@@ -408,33 +395,33 @@ impl App {
         );
         self.trace_index = rows::traces(store, q, self.trace_sort.0, self.trace_sort.1);
         self.flagged_index = rows::flagged(store, q);
-        self.alert_rows = alert_view::row_count(&engine.alerts);
-        self.alert_pos = self.alert_pos.min(self.alert_rows.saturating_sub(1));
-        if self.pane == Pane::Drift {
-            self.rebuild_drift(engine);
+        if self.paused.is_none() {
+            self.take_snapshot(engine, self.pane == Pane::Drift);
         }
-        self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
-        self.model_pos = self
-            .model_pos
-            .min(self.overview.models.len().saturating_sub(1));
         let follow = self.follow;
         reselect(&mut self.conv, &self.conv_index, follow, |r| &r.key);
         reselect(&mut self.traces, &self.trace_index, follow, |r| &r.id);
         reselect(&mut self.flagged, &self.flagged_index, follow, |s| s);
     }
 
-    fn rebuild_overview(&mut self, engine: &Engine) {
-        self.overview = OverviewData::build(engine, self.scope(), self.rank, self.model_pos);
+    /// Takes what every pane draws from the engine. The drift verdict is taken only when
+    /// `drift` (the Drift pane is shown, or the view is being paused): comparing the
+    /// current window costs more than the rest.
+    fn take_snapshot(&mut self, engine: &Engine, drift: bool) {
+        let spec = ReadSpec {
+            scope: Some(self.scope()),
+            rank: self.rank,
+            model_pos: self.model_pos,
+            drift,
+        };
+        self.snap = std::sync::Arc::new(engine.snapshot(&spec));
+        let snap = &self.snap;
         self.model_pos = self
             .model_pos
-            .min(self.overview.models.len().saturating_sub(1));
-    }
-
-    /// Only while the Drift pane is shown: comparing the current window costs more than
-    /// the other panes' rows.
-    fn rebuild_drift(&mut self, engine: &Engine) {
-        self.drift = DriftData::build(engine);
-        self.drift_pos = self.drift_pos.min(self.drift.rows.len().saturating_sub(1));
+            .min(snap.overview.models.len().saturating_sub(1));
+        self.alert_pos = self.alert_pos.min(snap.alerts.len().saturating_sub(1));
+        let drift_rows = snap.drift.as_ref().map_or(0, |d| d.rows.len());
+        self.drift_pos = self.drift_pos.min(drift_rows.saturating_sub(1));
     }
 
     fn rebuild_now(&mut self, engine: &Engine) {
@@ -656,9 +643,10 @@ impl App {
             Action::Enter if self.pane == Pane::Alerts => self.open_alert(engine),
             Action::Enter if self.pane == Pane::Drift => {
                 self.drift_open = self
+                    .snap
                     .drift
-                    .rows
-                    .get(self.drift_pos)
+                    .as_ref()
+                    .and_then(|d| d.rows.get(self.drift_pos))
                     .map(|r| r.feature.name.clone());
             }
             Action::Back if self.drift_open.is_some() => self.drift_open = None,
@@ -841,12 +829,8 @@ impl App {
         self.stack.clear();
         self.drift_open = None;
         self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
-        if self.pane == Pane::Overview && self.paused.is_none() {
-            self.rebuild_overview(engine);
-        }
-        // Also while paused: the pane has nothing to show until it was built once.
-        if self.pane == Pane::Drift {
-            self.rebuild_drift(engine);
+        if self.paused.is_none() && matches!(self.pane, Pane::Overview | Pane::Drift) {
+            self.take_snapshot(engine, self.pane == Pane::Drift);
         }
     }
 
@@ -855,18 +839,25 @@ impl App {
             self.paused = None;
             self.rebuild(engine);
         } else {
+            // Everything on screen freezes at this snapshot, drift included, so any pane
+            // can be visited while paused.
+            self.take_snapshot(engine, true);
             self.paused = Some(Paused {
-                records: engine.records,
-                max_seq: engine.store.calls().next_back().map(|c| c.seq),
+                records: self.snap.records,
+                max_seq: self.snap.max_seq,
             });
         }
     }
 
     fn change_window(&mut self, by: i64, engine: &Engine) {
         let n = self.windows.len() as i64 + 1;
+        if self.paused.is_some() {
+            self.status = Some("paused: Space resumes, then +/- changes the window".into());
+            return;
+        }
         let i = (self.window_idx as i64 + by).clamp(0, n - 1);
         self.window_idx = i as usize;
-        self.rebuild_overview(engine);
+        self.take_snapshot(engine, self.pane == Pane::Drift);
     }
 
     fn sort(&mut self, reverse: bool, engine: &Engine) {
@@ -901,9 +892,9 @@ impl App {
             Pane::Conversations => Some(self.conv_index.rows.len()),
             Pane::Traces => Some(self.trace_index.rows.len()),
             Pane::Flagged => Some(self.flagged_index.rows.len()),
-            Pane::Overview => Some(self.overview.models.len()),
-            Pane::Alerts => Some(self.alert_rows),
-            Pane::Drift => Some(self.drift.rows.len()),
+            Pane::Overview => Some(self.snap.overview.models.len()),
+            Pane::Alerts => Some(self.snap.alerts.len()),
+            Pane::Drift => Some(self.snap.drift.as_ref().map_or(0, |d| d.rows.len())),
         }
     }
 
@@ -976,7 +967,7 @@ impl App {
     /// Rebuilds the overview after its model selection moved (the histogram follows it).
     fn overview_follow_model(&mut self, engine: &Engine) {
         if self.pane == Pane::Overview && self.paused.is_none() {
-            self.rebuild_overview(engine);
+            self.take_snapshot(engine, false);
         }
     }
 
@@ -1197,7 +1188,7 @@ impl App {
 
     /// Enter on the Alerts pane: the Conversations pane filtered to the rule's records.
     fn open_alert(&mut self, engine: &Engine) {
-        let Some(d) = alert_view::drill_at(&engine.alerts, self.alert_pos) else {
+        let Some(d) = self.snap.alerts.drill_at(self.alert_pos) else {
             return;
         };
         self.stack.clear();

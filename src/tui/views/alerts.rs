@@ -3,8 +3,8 @@
 //! Conversations pane filtered to the records behind it.
 
 use super::{block, body_rows, scroll_to};
-use crate::engine::alerts::{AlertState, AlertStatus, Drill, Level as AlertLevel, RuleState};
-use crate::engine::Engine;
+use crate::engine::alerts::{AlertStatus, Level as AlertLevel};
+use crate::engine::read::alerts::RuleRow;
 use crate::present::format::clock;
 use crate::present::format::fit;
 use crate::present::sanitize;
@@ -15,33 +15,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-
-/// Transitions listed under the rules (the rest stay in `llmmon check --json`).
-pub const RECENT: usize = 50;
-
-/// The selectable rows, in display order: rules (firing first) then transitions.
-pub fn row_count(alerts: &AlertState) -> usize {
-    alerts.rules.len() + alerts.history().len().min(RECENT)
-}
-
-/// What Enter opens for the row at `pos`: the rule's or transition's drill-down.
-pub fn drill_at(alerts: &AlertState, pos: usize) -> Option<Drill> {
-    let rules = alerts.ordered();
-    match rules.get(pos) {
-        Some(r) => Some(r.drill().unwrap_or_else(|| Drill {
-            query: r.rule.filter_text.clone(),
-            from: i64::MIN,
-            to: i64::MAX,
-        })),
-        None => alerts
-            .history()
-            .iter()
-            .rev()
-            .take(RECENT)
-            .nth(pos - rules.len())
-            .map(|t| t.drill()),
-    }
-}
 
 /// Style and symbol of a rule's status, so the state reads without colour.
 pub fn status_look(
@@ -67,26 +40,27 @@ pub fn status_look(
     (style, sym)
 }
 
-fn rule_line(t: &Theme, r: &RuleState, width: usize) -> Line<'static> {
-    let (style, sym) = status_look(t, r.status(), r.level());
-    let state = match (r.status(), r.level()) {
+fn rule_line(t: &Theme, r: &RuleRow, width: usize) -> Line<'static> {
+    let (style, sym) = status_look(t, r.status, r.level);
+    let state = match (r.status, r.level) {
         (AlertStatus::Ok, _) => "OK".to_string(),
         (s, Some(l)) => format!("{} {}", s.as_str().to_uppercase(), l.as_str()),
         (s, None) => s.as_str().to_uppercase(),
     };
-    let fmt = |v: f64| r.rule.metric.format_value(v);
-    let value = r.last_value.map_or("no data".into(), fmt);
-    let thr = r.threshold().map_or("-".into(), fmt);
+    let fmt = |v: f64| r.metric.format_value(v);
+    let value = r.value.map_or("no data".into(), fmt);
+    let thr = r.threshold.map_or("-".into(), fmt);
+    let as_of = r.as_of.map_or(String::new(), |t| format!(" @{}", clock(t)));
     let since = r
-        .since()
+        .since
         .map_or(String::new(), |s| format!(" · since {}", clock(s)));
-    let op = if r.rule.below { "<" } else { ">" };
+    let op = if r.below { "<" } else { ">" };
     let rest = format!(
-        "{}: {} {value} {op} {thr}{since} · {} · {}",
-        sanitize::line(&r.rule.name),
-        r.rule.metric,
-        crate::engine::format_duration(r.rule.window_ns),
-        sanitize::line(r.rule.scope()),
+        "{}: {} {value}{as_of} {op} {thr}{since} · {} · {}",
+        sanitize::line(&r.name),
+        r.metric,
+        crate::engine::format_duration(r.window_ns),
+        sanitize::line(&r.scope),
     );
     let head = format!("{sym} {state:<13}");
     let rest_w = width.saturating_sub(head.chars().count());
@@ -97,14 +71,10 @@ fn rule_line(t: &Theme, r: &RuleState, width: usize) -> Line<'static> {
 }
 
 /// Draws the alerts pane.
-pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let alerts = &engine.alerts;
-    let firing = alerts
-        .rules
-        .iter()
-        .filter(|r| r.status() == AlertStatus::Firing)
-        .count();
+    let alerts = &app.snap.alerts;
+    let firing = alerts.firing;
     let n = alerts.rules.len();
     let title = format!(
         " Alerts · {n} rule{} · {firing} firing ",
@@ -113,7 +83,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
     let outer = block(&title, t, true);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
-    if alerts.rules.is_empty() && alerts.history().is_empty() {
+    if alerts.is_empty() {
         let msg = "No alert rules are configured. Add [[alerting.rules]] to the config (or keep default_rules on) and rules appear here with their value, threshold and state.";
         f.render_widget(
             Paragraph::new(Line::styled(msg, t.dim)).wrap(ratatui::widgets::Wrap { trim: false }),
@@ -123,19 +93,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
     }
     f.render_widget(
         Paragraph::new(Line::styled(
-            "state          rule: metric value vs threshold · since · window · scope",
+            "state          rule: metric value @as-of vs threshold · since · window · scope",
             t.title,
         )),
         inner,
     );
     let body = body_rows(inner);
     let w = usize::from(body.width);
-    let mut lines: Vec<Line> = alerts
-        .ordered()
-        .iter()
-        .map(|r| rule_line(t, r, w))
-        .collect();
-    for tr in alerts.history().iter().rev().take(RECENT) {
+    let mut lines: Vec<Line> = alerts.rules.iter().map(|r| rule_line(t, r, w)).collect();
+    for tr in &alerts.recent {
         let (style, sym) = status_look(t, tr.to, tr.level);
         let text = format!("{} {}", clock(tr.at), sanitize::line(&tr.describe()));
         lines.push(Line::from(vec![

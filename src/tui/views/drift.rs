@@ -4,10 +4,11 @@
 //! Enter on a feature shows its reference and current histograms side by side.
 
 use super::{block, body_rows, scroll_to};
-use crate::engine::drift::compare::{FeatureDrift, WindowDrift};
+use crate::engine::drift::compare::FeatureDrift;
 use crate::engine::drift::text::TermShift;
-use crate::engine::drift::{FeatureRow, ReferenceOrigin};
-use crate::engine::Engine;
+use crate::engine::drift::ReferenceOrigin;
+use crate::engine::quality::QualityCounts;
+use crate::engine::read::drift::DriftView;
 use crate::present::format::fit;
 use crate::present::sanitize;
 use crate::tui::app::App;
@@ -19,38 +20,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-/// Bins of the histograms Enter opens.
-pub const BINS: usize = 10;
 /// Terms listed per direction (new, lost).
 const TERMS: usize = 5;
 /// Columns of a feature row before its sparkline.
 const ROW_TEXT: usize = 70;
-
-/// What the pane shows, taken from the engine when the app rebuilds its rows (not on
-/// every frame: comparing a window costs more than drawing it).
-#[derive(Debug, Default)]
-pub struct DriftData {
-    pub rows: Vec<FeatureRow>,
-    /// The verdict the rows come from (the latest closed window, else the current one).
-    pub latest: Option<WindowDrift>,
-}
-
-impl DriftData {
-    /// Reads the drift state's rows and latest verdict.
-    pub fn build(engine: &Engine) -> DriftData {
-        let d = &engine.drift;
-        let latest = d
-            .history
-            .iter()
-            .rev()
-            .find_map(|w| w.drift.clone())
-            .or_else(|| d.evaluate_current().and_then(|w| w.drift));
-        DriftData {
-            rows: d.rows(),
-            latest,
-        }
-    }
-}
 
 fn origin_text(o: Option<&ReferenceOrigin>) -> String {
     match o {
@@ -118,8 +91,7 @@ fn term_lines<'a>(t: &Theme, title: &'a str, terms: &[TermShift], w: usize) -> V
     out
 }
 
-fn quality_lines<'a>(t: &Theme, engine: &Engine, w: usize) -> Vec<Line<'a>> {
-    let q = &engine.drift.quality.total;
+fn quality_lines<'a>(t: &Theme, q: &QualityCounts, w: usize) -> Vec<Line<'a>> {
     let fb = &q.feedback;
     let mut texts = vec![
         format!(
@@ -150,14 +122,15 @@ fn quality_lines<'a>(t: &Theme, engine: &Engine, w: usize) -> Vec<Line<'a>> {
 }
 
 /// Draws the Drift pane (or the open feature's histograms).
-pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let empty = DriftView::default();
+    let data = app.snap.drift.as_ref().unwrap_or(&empty);
     if let Some(name) = &app.drift_open {
-        draw_histograms(f, area, app, engine, name);
+        draw_histograms(f, area, app, data, name);
         return;
     }
     let t = &app.theme;
-    let data = &app.drift;
-    let origin = origin_text(engine.drift.origin.as_ref());
+    let origin = origin_text(data.origin.as_ref());
     let title = match &data.latest {
         Some(w) => format!(
             " Drift · {}/{} features drifted ({:.0}%){} · reference: {} ",
@@ -177,10 +150,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
     let inner = outer.inner(area);
     f.render_widget(outer, area);
     if data.rows.is_empty() {
-        let msg = if engine.drift.config().enabled {
+        let msg = if data.enabled {
             format!(
                 "Collecting the reference: the first {} LLM calls (or a baseline file) are compared with each later window. Rows appear once there is a reference.",
-                engine.drift.config().reference_calls
+                data.reference_calls
             )
         } else {
             "Drift detection is off in this configuration.".into()
@@ -250,7 +223,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         mid,
     );
     f.render_widget(
-        Paragraph::new(quality_lines(t, engine, usize::from(right.width))),
+        Paragraph::new(quality_lines(t, &data.quality, usize::from(right.width))),
         right,
     );
 }
@@ -265,7 +238,7 @@ fn bar(share: f64, w: usize) -> String {
     "█".repeat(n.min(w))
 }
 
-fn draw_histograms(f: &mut Frame, area: Rect, app: &App, engine: &Engine, name: &str) {
+fn draw_histograms(f: &mut Frame, area: Rect, app: &App, data: &DriftView, name: &str) {
     let t = &app.theme;
     let title = format!(
         " Drift · {} · reference vs current (Esc back) ",
@@ -274,7 +247,7 @@ fn draw_histograms(f: &mut Frame, area: Rect, app: &App, engine: &Engine, name: 
     let outer = block(&title, t, true);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
-    let Some(h) = engine.drift.histograms(name, BINS) else {
+    let Some(h) = data.histograms.get(name) else {
         f.render_widget(
             Paragraph::new(Line::styled("No histogram for this feature yet.", t.dim)),
             inner,

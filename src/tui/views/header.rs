@@ -1,7 +1,6 @@
 //! The two header rows: the pane tabs with the window and FOLLOW / PAUSED +N, then the
 //! firing-alert banner (if any) and each source with its state, records/s, rejected and evicted counts.
 
-use crate::engine::alerts::{AlertStatus, Level as AlertLevel};
 use crate::engine::Engine;
 use crate::present::format::fit;
 use crate::present::sanitize;
@@ -43,13 +42,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         tabs.push(Span::styled(" ▒ REDACTED ", t.warn));
     }
     let mut spans = Vec::new();
-    if let Some(banner) = engine.alerts.banner() {
-        let crit = engine
-            .alerts
-            .rules
-            .iter()
-            .any(|r| r.status() == AlertStatus::Firing && r.level() == Some(AlertLevel::Crit));
-        let (lvl, style) = if crit {
+    let snap = &app.snap;
+    if let Some(banner) = &snap.alerts.banner {
+        let (lvl, style) = if snap.alerts.critical {
             (Level::Crit, t.crit)
         } else {
             (Level::Warn, t.warn)
@@ -60,8 +55,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         ));
         spans.push(Span::raw(" "));
     }
-    let evicted = engine.store.evicted;
-    for (i, s) in engine.sources.iter().enumerate() {
+    let evicted = snap.evicted;
+    for (i, s) in snap.sources.iter().enumerate() {
         let (mark, style) = match &s.state {
             SourceState::Connected | SourceState::AtEnd => ("●", t.ok),
             SourceState::Connecting | SourceState::Retrying { .. } => ("◌", t.warn),
@@ -87,12 +82,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         }
         spans.push(Span::raw("  "));
     }
-    if engine.sources.is_empty() {
+    if snap.sources.is_empty() {
         spans.push(Span::styled("no sources", t.dim));
     }
     let ev = evicted.calls + evicted.conversations + evicted.traces;
     spans.push(Span::styled(
-        format!("evicted {ev}  records {}", engine.records),
+        format!("evicted {ev}  records {}", snap.records),
         t.dim,
     ));
     f.render_widget(

@@ -46,8 +46,8 @@ pub fn draw(f: &mut Frame, app: &App, engine: &Engine) {
             Pane::Conversations => conversations::draw(f, body, app, engine),
             Pane::Traces => traces::draw(f, body, app, engine),
             Pane::Flagged => flagged::draw(f, body, app, engine),
-            Pane::Drift => drift::draw(f, body, app, engine),
-            Pane::Alerts => alerts::draw(f, body, app, engine),
+            Pane::Drift => drift::draw(f, body, app),
+            Pane::Alerts => alerts::draw(f, body, app),
         },
     }
     footer::draw(f, foot, app);

@@ -1,19 +1,18 @@
 //! Pane 1, Overview: rates as sparklines, totals with cost provenance, latency and TTFT
 //! distributions with p50/p90/p95/p99 marked (for the window and for the selected model),
-//! and the models and users ranked by cost or by p95 latency. [`OverviewData`] copies what
-//! the engine already computed, once per change, so paused views keep their numbers.
+//! and the models and users ranked by cost or by p95 latency, all from the snapshot's
+//! [`crate::engine::read::overview::Overview`], so a paused view keeps its numbers.
 
 use super::block;
 use crate::engine::alerts::Level as AlertLevel;
-use crate::engine::hist::{Metric, Percentiles};
-use crate::engine::series::Point;
-use crate::engine::stats::StatsSummary;
-use crate::engine::window::{summarize, Dim};
-use crate::engine::{Engine, GroupSummary, Scope, SECOND};
+use crate::engine::budgets::BudgetLine;
+use crate::engine::read::overview::Dist;
+use crate::engine::read::Rank;
+use crate::engine::GroupSummary;
 use crate::present::format::{fit, fmt_ms};
 use crate::present::format::{fmt_cost, fmt_count, right};
 use crate::present::sanitize;
-use crate::tui::app::{App, Rank};
+use crate::tui::app::App;
 use crate::tui::theme::Level;
 use crate::tui::widgets::histogram::{HistogramBars, Percentile};
 use crate::tui::widgets::sparkline::SparklineRow;
@@ -22,152 +21,37 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 use ratatui::Frame;
 
-/// Buckets per histogram.
-const HIST_BUCKETS: usize = 12;
-/// Points per sparkline.
-const SPARK_POINTS: usize = 60;
-
-/// Bucket bounds and counts of one distribution, with its percentiles.
-#[derive(Debug, Clone, Default)]
-pub struct Dist {
-    pub bounds: Vec<f64>,
-    pub counts: Vec<u64>,
-    pub pct: Percentiles,
-}
-
-impl Dist {
-    fn of<C: hdrhistogram::Counter>(h: &crate::engine::hist::Hist<C>) -> Dist {
-        let (bounds, counts) = h.buckets(HIST_BUCKETS).into_iter().unzip();
-        Dist {
-            bounds,
-            counts,
-            pct: h.summary(),
-        }
-    }
-
-    fn markers(&self) -> Vec<Percentile> {
-        [
-            ("p50", self.pct.p50),
-            ("p90", self.pct.p90),
-            ("p95", self.pct.p95),
-            ("p99", self.pct.p99),
-        ]
-        .into_iter()
-        .filter_map(|(l, v)| v.map(|v| Percentile::new(l, v)))
-        .collect()
-    }
-}
-
-/// Everything the overview draws, copied from the engine.
-#[derive(Debug, Clone, Default)]
-pub struct OverviewData {
-    pub has_data: bool,
-    pub totals: Option<StatsSummary>,
-    pub latency: Dist,
-    pub ttft: Dist,
-    /// The selected model's name and latency distribution.
-    pub model_latency: Option<(String, Dist)>,
-    /// Ranked as the app asked.
-    pub models: Vec<(String, GroupSummary)>,
-    pub users: Vec<(String, GroupSummary)>,
-    pub series: Vec<Point>,
-    /// Seconds each series point covers.
-    pub point_secs: f64,
-    /// Budget standings (spent of limit, level); empty without budgets.
-    pub budgets: Vec<(String, Option<AlertLevel>)>,
-    /// Burn-rate forecasts of the calendar budgets.
-    pub forecasts: Vec<String>,
+/// The percentile markers drawn over a distribution.
+fn markers(d: &Dist) -> Vec<Percentile> {
+    [
+        ("p50", d.pct.p50),
+        ("p90", d.pct.p90),
+        ("p95", d.pct.p95),
+        ("p99", d.pct.p99),
+    ]
+    .into_iter()
+    .filter_map(|(l, v)| v.map(|v| Percentile::new(l, v)))
+    .collect()
 }
 
 /// One line per budget: `daily $1.20 of $5.00 (24%)`.
-fn budget_lines(engine: &Engine) -> Vec<(String, Option<AlertLevel>)> {
-    engine
-        .alerts
-        .budgets
-        .lines()
-        .into_iter()
-        .map(|l| {
-            let pct = if l.limit_usd > 0.0 {
-                format!(" ({:.0}%)", l.spent_usd / l.limit_usd * 100.0)
-            } else {
-                String::new()
-            };
-            (
-                format!(
-                    "{} {} of {}{pct}",
-                    sanitize::line(&l.name),
-                    fmt_cost(l.spent_usd),
-                    fmt_cost(l.limit_usd)
-                ),
-                l.level,
-            )
-        })
-        .collect()
-}
-
-impl OverviewData {
-    /// Reads the scope's merged stats, percentiles, buckets and per-second series.
-    pub fn build(engine: &Engine, scope: Scope, rank: Rank, model_pos: usize) -> OverviewData {
-        let Some(view) = engine.scope(scope) else {
-            return OverviewData::default();
-        };
-        let g = view.grouped();
-        let totals = summarize(&g.all, view.from, view.to);
-        let ranked = |d: Dim| {
-            let mut v: Vec<(String, GroupSummary)> = g
-                .dim(d)
-                .iter()
-                .map(|(k, s)| (k.to_string(), GroupSummary::new(s)))
-                .collect();
-            v.sort_by(|a, b| {
-                let key = |s: &GroupSummary| match rank {
-                    Rank::Cost => s.cost_usd,
-                    Rank::P95 => s.latency_ms.p95.unwrap_or(0.0),
-                };
-                key(&b.1)
-                    .partial_cmp(&key(&a.1))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then_with(|| a.0.cmp(&b.0))
-            });
-            v
-        };
-        let models = ranked(Dim::Model);
-        let model_latency = models
-            .get(model_pos.min(models.len().saturating_sub(1)))
-            .and_then(|(name, _)| {
-                g.group(Dim::Model, name)
-                    .map(|s| (name.clone(), Dist::of(s.hists.get(Metric::Latency))))
-            });
-        let length = match scope {
-            Scope::Window(w) => w,
-            Scope::SinceStart => (view.to - view.from).max(SECOND),
-        };
-        let now = view.to;
-        OverviewData {
-            has_data: g.all.calls > 0,
-            latency: Dist::of(g.all.hists.get(Metric::Latency)),
-            ttft: Dist::of(g.all.hists.get(Metric::Ttft)),
-            model_latency,
-            models,
-            users: ranked(Dim::User),
-            series: engine.series.buckets(now, length, SPARK_POINTS),
-            point_secs: (length as f64 / 1e9 / SPARK_POINTS as f64).max(1.0),
-            totals: Some(totals),
-            budgets: budget_lines(engine),
-            forecasts: engine
-                .alerts
-                .budgets
-                .forecasts()
-                .iter()
-                .map(|f| f.describe())
-                .collect(),
-        }
-    }
+fn budget_text(b: &BudgetLine) -> String {
+    let pct = if b.limit_usd > 0.0 {
+        format!(" ({:.0}%)", b.spent_usd / b.limit_usd * 100.0)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} {} of {}{pct}",
+        sanitize::line(&b.name),
+        fmt_cost(b.spent_usd),
+        fmt_cost(b.limit_usd)
+    )
 }
 
 /// Draws the overview into `area`.
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let d = &app.overview;
+    let d = &app.snap.overview;
     let t = &app.theme;
     if !d.has_data {
         let msg = vec![
@@ -232,22 +116,24 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 fn draw_budgets(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let lines: Vec<Line> = app
+        .snap
         .overview
         .budgets
         .iter()
-        .map(|(text, level)| {
-            let lvl = match level {
+        .map(|b| {
+            let lvl = match b.level {
                 Some(AlertLevel::Crit) => Level::Crit,
                 Some(AlertLevel::Warn) => Level::Warn,
                 None => Level::Ok,
             };
             Line::from(vec![
                 Span::styled(format!("{} ", lvl.symbol()), t.level(lvl)),
-                Span::raw(text.clone()),
+                Span::raw(budget_text(b)),
             ])
         })
         .chain(
-            app.overview
+            app.snap
+                .overview
                 .forecasts
                 .iter()
                 .map(|text| Line::styled(format!("→ {text}"), t.dim)),
@@ -261,7 +147,7 @@ fn draw_budgets(f: &mut Frame, area: Rect, app: &App) {
 
 fn draw_sparklines(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let d = &app.overview;
+    let d = &app.snap.overview;
     let outer = block(" rates ", t, false);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
@@ -316,7 +202,7 @@ fn draw_sparklines(f: &mut Frame, area: Rect, app: &App) {
 
 fn draw_totals(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let Some(s) = &app.overview.totals else {
+    let Some(s) = &app.snap.overview.totals else {
         return;
     };
     let err_style = if s.errors > 0 { t.crit } else { t.ok };
@@ -363,7 +249,7 @@ fn draw_dist(f: &mut Frame, area: Rect, app: &App, title: &str, d: &Dist) {
     let outer = block(title, t, false);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
-    let markers = d.markers();
+    let markers = markers(d);
     f.render_widget(
         HistogramBars::new(&d.bounds, &d.counts, t).percentiles(&markers),
         inner,

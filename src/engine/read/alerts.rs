@@ -1,0 +1,108 @@
+//! What the Alerts pane and the header show of the alert state: every rule with its value
+//! and the event time that value is "as of", the recent transitions, the firing count and
+//! the banner, copied so a paused screen keeps them.
+
+use crate::engine::alerts::{
+    AlertMetric, AlertState, AlertStatus, Drill, Level, RuleState, Transition,
+};
+use crate::record::Nanos;
+
+/// Transitions kept for the pane (the rest stay in `llmmon check --json`).
+pub const RECENT: usize = 50;
+
+/// One rule as the pane shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRow {
+    pub name: String,
+    pub metric: AlertMetric,
+    pub status: AlertStatus,
+    pub level: Option<Level>,
+    /// The value of the latest evaluation (`None`: no data).
+    pub value: Option<f64>,
+    /// Event time of the latest evaluation: what `value` is "as of".
+    pub as_of: Option<Nanos>,
+    /// Threshold of the level in effect (else the warning threshold).
+    pub threshold: Option<f64>,
+    /// True when lower values are worse (`<` rather than `>`).
+    pub below: bool,
+    /// When the current pending or firing state began.
+    pub since: Option<Nanos>,
+    pub window_ns: i64,
+    /// The filter the rule applies, or "all calls".
+    pub scope: String,
+    /// What Enter opens: the rule's filter over the window it was last evaluated on.
+    pub drill: Drill,
+}
+
+impl RuleRow {
+    fn of(r: &RuleState) -> RuleRow {
+        RuleRow {
+            name: r.rule.name.clone(),
+            metric: r.rule.metric.clone(),
+            status: r.status(),
+            level: r.level(),
+            value: r.last_value,
+            as_of: r.last_eval,
+            threshold: r.threshold(),
+            below: r.rule.below,
+            since: r.since(),
+            window_ns: r.rule.window_ns,
+            scope: r.rule.scope().to_string(),
+            drill: r.drill().unwrap_or_else(|| Drill {
+                query: r.rule.filter_text.clone(),
+                from: i64::MIN,
+                to: i64::MAX,
+            }),
+        }
+    }
+}
+
+/// The alert state as views show it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertsView {
+    /// Rules, firing first (critical first), then pending, then by latest change.
+    pub rules: Vec<RuleRow>,
+    /// The latest transitions, newest first.
+    pub recent: Vec<Transition>,
+    /// Rules firing now.
+    pub firing: usize,
+    /// Whether a critical rule is firing.
+    pub critical: bool,
+    /// The header's banner: the worst firing alert and how many fire.
+    pub banner: Option<String>,
+}
+
+impl AlertsView {
+    /// Copies the rows out of the alert state.
+    pub fn of(a: &AlertState) -> AlertsView {
+        let firing = a.rules.iter().filter(|r| r.status() == AlertStatus::Firing);
+        AlertsView {
+            rules: a.ordered().into_iter().map(RuleRow::of).collect(),
+            recent: a.history().iter().rev().take(RECENT).cloned().collect(),
+            firing: firing.clone().count(),
+            critical: firing.clone().any(|r| r.level() == Some(Level::Crit)),
+            banner: a.banner(),
+        }
+    }
+
+    /// Selectable rows: rules, then recent transitions.
+    pub fn len(&self) -> usize {
+        self.rules.len() + self.recent.len()
+    }
+
+    /// True when there is neither a rule nor a transition to show.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What Enter opens for the row at `pos`.
+    pub fn drill_at(&self, pos: usize) -> Option<Drill> {
+        match self.rules.get(pos) {
+            Some(r) => Some(r.drill.clone()),
+            None => self
+                .recent
+                .get(pos - self.rules.len())
+                .map(Transition::drill),
+        }
+    }
+}
