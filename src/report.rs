@@ -42,13 +42,10 @@ fn group_table(out: &mut String, title: &str, groups: &BTreeMap<String, GroupSum
     if groups.is_empty() {
         return;
     }
-    let mut rows: Vec<_> = groups.iter().collect();
-    rows.sort_by(|a, b| {
-        b.1.cost_usd
-            .total_cmp(&a.1.cost_usd)
-            .then(b.1.calls.cmp(&a.1.calls))
-            .then(a.0.cmp(b.0))
-    });
+    let rows = crate::engine::read::ranked(
+        groups.iter().map(|(k, g)| (k.clone(), g.clone())),
+        crate::engine::read::Rank::Cost,
+    );
     let _ = writeln!(
         out,
         "\n{title:<28} {:>8} {:>7} {:>11} {:>10} {:>12} {:>9} {:>9} {:>9}",

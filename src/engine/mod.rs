@@ -343,9 +343,14 @@ impl Engine {
 
     /// The whole summary `report --json` prints; the TUI shows the same numbers.
     pub fn summary(&self, scope: Scope) -> Summary {
+        self.summary_of(self.scope(scope).as_ref(), scope)
+    }
+
+    /// [`Engine::summary`] of a scope already merged (the snapshot merges it once for the
+    /// summary and the distributions).
+    pub(crate) fn summary_of(&self, view: Option<&ScopeView<'_>>, scope: Scope) -> Summary {
         let empty = window::Grouped::<u64>::default();
-        let view = self.scope(scope);
-        let (g, from, to) = match &view {
+        let (g, from, to) = match view {
             Some(v) => (v.grouped(), v.from, v.to),
             None => (&empty, 0, 0),
         };
@@ -364,7 +369,7 @@ impl Engine {
             },
             from: (view.is_some() && g.all.first.is_some())
                 .then(|| crate::record::format_time(from.max(g.all.first.unwrap_or(from)))),
-            to: view.is_some().then(|| crate::record::format_time(to)),
+            to: view.map(|_| crate::record::format_time(to)),
             records: self.records,
             calls,
             spans: self.spans,
@@ -534,7 +539,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// `flags` in `report --json`: counts per detector and severity, and the rate per 1,000 calls.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FlagSummary {
     pub flagged_records: u64,
     pub by_detector: BTreeMap<String, DetectorFlags>,
@@ -580,7 +585,7 @@ impl FlagSummary {
 }
 
 /// What the store dropped to stay bounded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EvictedSummary {
     pub calls: u64,
     pub conversations: u64,
@@ -591,7 +596,7 @@ pub struct EvictedSummary {
 }
 
 /// The stable object `report --json` prints (documented in the README).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     pub window: String,
     pub from: Option<String>,

@@ -206,7 +206,7 @@ pub fn round_usd(v: f64) -> f64 {
 }
 
 /// What `report --json` and the TUI print for one scope.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StatsSummary {
     pub calls: u64,
     pub errors: u64,

@@ -68,6 +68,8 @@ pub struct Snapshot {
     pub now: Option<Nanos>,
     /// The newest stored call (a frozen view shows nothing newer).
     pub max_seq: Option<Seq>,
+    /// The summary `report --json` prints, for the asked scope.
+    pub summary: super::Summary,
     pub overview: overview::Overview,
     pub alerts: alerts::AlertsView,
     /// Every source with its state, counters and first rejections.
@@ -81,12 +83,23 @@ impl Engine {
     /// The one read of the engine views make: a copy of what `spec` asks for.
     pub fn snapshot(&self, spec: &ReadSpec) -> Snapshot {
         let scope = spec.scope.unwrap_or(Scope::SinceStart);
+        let view = self.scope(scope);
+        let summary = self.summary_of(view.as_ref(), scope);
+        let overview = overview::Overview::build(
+            self,
+            view.as_ref(),
+            &summary,
+            scope,
+            spec.rank,
+            spec.model_pos,
+        );
         Snapshot {
             generation: self.generation ^ self.store.generation.rotate_left(32),
             records: self.records,
             now: self.now,
             max_seq: self.store.calls().next_back().map(|c| c.seq),
-            overview: overview::Overview::build(self, scope, spec.rank, spec.model_pos),
+            summary,
+            overview,
             alerts: alerts::AlertsView::of(&self.alerts),
             sources: self.sources.clone(),
             evicted: self.store.evicted,

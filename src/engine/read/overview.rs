@@ -7,8 +7,9 @@ use crate::engine::budgets::BudgetLine;
 use crate::engine::hist::{Metric, Percentiles};
 use crate::engine::series::Point;
 use crate::engine::stats::StatsSummary;
-use crate::engine::window::{summarize, Dim};
-use crate::engine::{Engine, GroupSummary, Scope, SECOND};
+use crate::engine::window::Dim;
+use crate::engine::{Engine, GroupSummary, Scope, ScopeView, Summary, SECOND};
+use std::collections::BTreeMap;
 
 /// Buckets per histogram.
 const HIST_BUCKETS: usize = 12;
@@ -56,22 +57,24 @@ pub struct Overview {
 }
 
 impl Overview {
-    /// Reads the scope's merged stats, percentiles, buckets and per-second series.
-    pub fn build(engine: &Engine, scope: Scope, rank: Rank, model_pos: usize) -> Overview {
-        let Some(view) = engine.scope(scope) else {
+    /// The scope's distributions and series from `view`, its totals and ranked groups
+    /// from `summary` (the numbers `report` prints, so screen and report agree).
+    pub fn build(
+        engine: &Engine,
+        view: Option<&ScopeView<'_>>,
+        summary: &Summary,
+        scope: Scope,
+        rank: Rank,
+        model_pos: usize,
+    ) -> Overview {
+        let Some(view) = view else {
             return Overview::default();
         };
         let g = view.grouped();
-        let totals = summarize(&g.all, view.from, view.to);
-        let ranked = |d: Dim| {
-            super::ranked(
-                g.dim(d)
-                    .iter()
-                    .map(|(k, s)| (k.to_string(), GroupSummary::new(s))),
-                rank,
-            )
+        let ranked = |groups: &BTreeMap<String, GroupSummary>| {
+            super::ranked(groups.iter().map(|(k, s)| (k.clone(), s.clone())), rank)
         };
-        let models = ranked(Dim::Model);
+        let models = ranked(&summary.by_model);
         let model_latency = models
             .get(model_pos.min(models.len().saturating_sub(1)))
             .and_then(|(name, _)| {
@@ -89,10 +92,10 @@ impl Overview {
             ttft: Dist::of(g.all.hists.get(Metric::Ttft)),
             model_latency,
             models,
-            users: ranked(Dim::User),
+            users: ranked(&summary.by_user),
             series: engine.series.buckets(now, length, SPARK_POINTS),
             point_secs: (length as f64 / 1e9 / SPARK_POINTS as f64).max(1.0),
-            totals: Some(totals),
+            totals: Some(summary.detail.clone()),
             budgets: engine.alerts.budgets.lines(),
             forecasts: engine
                 .alerts
