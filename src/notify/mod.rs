@@ -18,6 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
+/// Added to a finished run's wait so a notification ending exactly at its worst case is
+/// counted as failed, not dropped.
+const SETTLE_GRACE: Duration = Duration::from_millis(500);
+
 /// Longest a retry waits, however many attempts came before.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -236,7 +240,7 @@ pub fn deliver_all(
     if !notifier.active() {
         return Ok(None);
     }
-    let deadline = Instant::now() + notifier.config().worst_case().min(cap);
+    let deadline = Instant::now() + notifier.config().worst_case().min(cap) + SETTLE_GRACE;
     for t in events.into_iter().filter(Transition::notifies) {
         notifier.send_until(t, deadline);
     }
@@ -264,6 +268,9 @@ pub struct NotifyStats {
     pub finished: AtomicU64,
     /// The latest delivery error, for people.
     pub last_error: Mutex<Option<String>>,
+    /// Set once nobody waits any more: outcomes arriving later are not counted, so a
+    /// notification is never both dropped and sent or failed.
+    closed: Mutex<bool>,
 }
 
 impl NotifyStats {
@@ -278,6 +285,36 @@ impl NotifyStats {
     fn error(&self, e: String) {
         if let Ok(mut last) = self.last_error.lock() {
             *last = Some(e);
+        }
+    }
+
+    /// Counts the outcome of one notification (`None`: that channel is not configured).
+    fn settle(&self, command_ok: Option<bool>, posted: Option<bool>) {
+        let Ok(closed) = self.closed.lock() else {
+            return;
+        };
+        if *closed {
+            return;
+        }
+        if command_ok == Some(false) {
+            Self::bump(&self.command_failed);
+        }
+        match posted {
+            Some(true) => Self::bump(&self.sent),
+            Some(false) => Self::bump(&self.failed),
+            None => {}
+        }
+        Self::bump(&self.finished);
+    }
+
+    /// Stops counting outcomes and counts what is still waiting as dropped.
+    fn close(&self) {
+        if let Ok(mut closed) = self.closed.lock() {
+            if !*closed {
+                *closed = true;
+                let left = Self::get(&self.queued).saturating_sub(Self::get(&self.finished));
+                self.dropped.fetch_add(left, Ordering::Relaxed);
+            }
         }
     }
 
@@ -313,17 +350,6 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// A notifier that sends nothing (`check --no-notify`).
-    pub fn disabled() -> Notifier {
-        Notifier {
-            tx: None,
-            worker: None,
-            bell: false,
-            cfg: NotifyConfig::default(),
-            stats: Arc::new(NotifyStats::default()),
-        }
-    }
-
     /// Starts the worker when a webhook or command is configured (else only the bell works).
     pub fn start(cfg: NotifyConfig) -> Result<Notifier, NotifyError> {
         let stats = Arc::new(NotifyStats::default());
@@ -428,9 +454,7 @@ impl Notifier {
             if w.is_finished() {
                 let _ = w.join();
             }
-            let s = &self.stats;
-            let left = NotifyStats::get(&s.queued).saturating_sub(NotifyStats::get(&s.finished));
-            s.dropped.fetch_add(left, Ordering::Relaxed);
+            self.stats.close();
         }
         self.stats
     }
@@ -451,42 +475,39 @@ async fn run(
     while let Some(t) = rx.recv().await {
         let body = Payload::new(&t, cfg.open.as_deref()).json();
         let cmd = async {
-            let Some(cmd) = cfg.command.clone() else {
-                return;
-            };
+            let cmd = cfg.command.clone()?;
             let input = body.clone();
             let timeout = cfg.command_timeout;
             let ok = tokio::task::spawn_blocking(move || command::run(&cmd, &input, timeout))
                 .await
                 .unwrap_or(false);
             if !ok {
-                NotifyStats::bump(&stats.command_failed);
                 stats.error("command failed or timed out".into());
             }
+            Some(ok)
         };
         let post = async {
-            if let Some(ep) = &endpoint {
-                deliver(&cfg, ep, &body, &stats).await;
+            match &endpoint {
+                Some(ep) => Some(deliver(&cfg, ep, &body, &stats).await),
+                None => None,
             }
         };
-        tokio::join!(cmd, post);
-        NotifyStats::bump(&stats.finished);
+        let (cmd_ok, posted) = tokio::join!(cmd, post);
+        stats.settle(cmd_ok, posted);
     }
 }
 
-async fn deliver(cfg: &NotifyConfig, ep: &Endpoint, body: &str, stats: &NotifyStats) {
+/// Attempts one notification until a 2xx (true), a final refusal or the last attempt.
+async fn deliver(cfg: &NotifyConfig, ep: &Endpoint, body: &str, stats: &NotifyStats) -> bool {
     let mut delay = cfg.backoff;
     for attempt in 1..=cfg.retries.max(1) {
         NotifyStats::bump(&stats.attempts);
         match tokio::time::timeout(cfg.timeout, ep.post(body, cfg.secret.as_deref())).await {
-            Ok(Ok(status)) if (200..300).contains(&status) => {
-                NotifyStats::bump(&stats.sent);
-                return;
-            }
+            Ok(Ok(status)) if (200..300).contains(&status) => return true,
             // A redirect is not followed, and a refusal will not change on a retry.
             Ok(Ok(status)) if (300..500).contains(&status) && status != 408 && status != 429 => {
                 stats.error(format!("webhook answered {status}"));
-                break;
+                return false;
             }
             Ok(Ok(status)) => stats.error(format!("webhook answered {status}")),
             Ok(Err(e)) => stats.error(format!("webhook: {e}")),
@@ -500,7 +521,7 @@ async fn deliver(cfg: &NotifyConfig, ep: &Endpoint, body: &str, stats: &NotifySt
             delay = (delay * 2).min(MAX_BACKOFF);
         }
     }
-    NotifyStats::bump(&stats.failed);
+    false
 }
 
 #[cfg(test)]
