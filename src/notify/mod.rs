@@ -318,6 +318,11 @@ impl NotifyStats {
         }
     }
 
+    /// Notifications handled or dropped so far: changes whenever the counters shown do.
+    pub fn settled(&self) -> u64 {
+        Self::get(&self.finished) + Self::get(&self.dropped)
+    }
+
     /// `3 sent · 0 failed · 1 dropped` (plus failed commands when there are any).
     pub fn summary(&self) -> String {
         let mut s = format!(

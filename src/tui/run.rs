@@ -109,6 +109,7 @@ fn event_loop(
 ) -> io::Result<()> {
     let mut last_draw: Option<Instant> = None;
     let mut drawn_gen = None;
+    let mut notified = 0;
     loop {
         if shutdown.requested() || app.quit {
             return Ok(());
@@ -127,6 +128,12 @@ fn event_loop(
             let out = terminal.backend_mut();
             out.write_all(b"\x07")?;
             out.flush()?;
+        }
+        let settled = notifier.stats.settled();
+        if settled != notified {
+            // A delivery finished: the Alerts pane's counters changed.
+            notified = settled;
+            app.dirty = true;
         }
         let now = Instant::now();
         if app.rates.tick(engine, now) {
