@@ -3,7 +3,8 @@
 //! nothing; `[alerting] command` gets the same JSON on stdin; a hanging, refusing or
 //! redirecting webhook does not hold `check` past its bound and is counted. From the TUI
 //! (tmux; SKIPPED without it unless LLMMON_REQUIRE_TMUX=1), `demo` POSTs the alert that
-//! fires, and a hanging webhook neither freezes the screen nor delays quitting.
+//! fires, a hanging webhook neither freezes the screen nor delays quitting, and the bell
+//! rings on firing only with `[tui] bell = true`.
 #![allow(clippy::unwrap_used)]
 
 use hmac::{Hmac, Mac};
@@ -630,4 +631,35 @@ fn a_hanging_webhook_does_not_freeze_the_tui() {
         "quit took {:?}",
         start.elapsed()
     );
+}
+
+/// The tmux window's bell flag.
+fn bell_flag(tmux: &Tmux) -> String {
+    let out = tmux.run(&["display-message", "-p", "-t", "t", "#{window_bell_flag}"]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn the_bell_rings_when_an_alert_fires_only_if_asked() {
+    for (bell, want) in [(false, "0"), (true, "1")] {
+        let Some(tmux) = Tmux::start(&format!("llmmon-bell-{bell}")) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = tui_config(dir.path(), "");
+        let mut text = std::fs::read_to_string(&cfg).unwrap();
+        text.insert_str(0, &format!("[tui]\nbell = {bell}\n\n"));
+        std::fs::write(&cfg, text).unwrap();
+        tmux.literal(&format!(
+            "{} --config {} demo --speed 8",
+            bin(),
+            cfg.display()
+        ));
+        tmux.keys(&["Enter"]);
+        // The banner shows once the rule fires; the bell goes out in the same turn.
+        tmux.wait_for("WARN traffic", Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(bell_flag(&tmux), want, "bell = {bell}");
+        tmux.keys(&["q"]);
+    }
 }
