@@ -215,6 +215,9 @@ pub struct CheckArgs {
     /// Print one JSON object (fired transitions, rule states, budgets) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Send no notifications (webhook, `[alerting] command`, bell) for what fired.
+    #[arg(long)]
+    pub no_notify: bool,
 }
 
 /// Dataset shapes of `llmmon export`.

@@ -7,11 +7,12 @@ use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::engine::alerts::{AlertStatus, Level, Transition};
 use crate::engine::{Engine, EngineConfig};
+use crate::notify::{self, NotifyConfig};
 use crate::source::SourceSpec;
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::io::Write;
-use std::time::Instant;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 /// Exit code of a usage or input error.
 pub const INPUT_ERROR: i32 = 3;
@@ -97,7 +98,8 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
     engine_cfg.store.max_calls = 1000;
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
     let deadline = super::deadline(args.duration.as_deref())?;
-    let engine = read_to_end(cfg, &specs, deadline, engine_cfg)?;
+    let mut engine = read_to_end(cfg, &specs, deadline, engine_cfg)?;
+    let events = engine.alerts.take_notifications();
     let alerts = &engine.alerts;
     let fired: Vec<&Transition> = alerts
         .history()
@@ -154,7 +156,42 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
             return Err(e.into());
         }
     }
+    if !args.no_notify {
+        notify(cfg, args, events, alerts.sink.dropped)?;
+    }
     Ok(code)
+}
+
+/// Longest `check` waits for notifications to be delivered before it exits.
+const NOTIFY_WAIT_CAP: Duration = Duration::from_secs(60);
+
+/// Sends what fired (webhook, command, bell on a terminal's stderr) and waits, bounded,
+/// for delivery so a cron job's POST really leaves; the outcome goes to stderr.
+fn notify(cfg: &Config, args: &CheckArgs, events: Vec<Transition>, lost: u64) -> Result<()> {
+    if cfg.tui.bell && std::io::stderr().is_terminal() && events.iter().any(notify::rings) {
+        eprint!("\x07");
+    }
+    let mut sub = vec!["check"];
+    if let Some(d) = &args.duration {
+        sub.extend(["--duration", d.as_str()]);
+    }
+    let mut ncfg = NotifyConfig::from_config(cfg);
+    ncfg.open = Some(notify::open_command(
+        cfg.path.as_deref(),
+        &sub,
+        &args.sources,
+    ));
+    if let Some(stats) = notify::deliver_all(ncfg, events, NOTIFY_WAIT_CAP)? {
+        stats
+            .dropped
+            .fetch_add(lost, std::sync::atomic::Ordering::Relaxed);
+        let why = stats
+            .last_error()
+            .map(|e| format!(" (last error: {e})"))
+            .unwrap_or_default();
+        eprintln!("llmmon: notifications: {}{why}", stats.summary());
+    }
+    Ok(())
 }
 
 fn to_text(r: &CheckReport) -> String {

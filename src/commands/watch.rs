@@ -6,6 +6,7 @@ use super::{enricher, source_options, specs_with_otlp};
 use crate::cli::{DemoArgs, WatchArgs};
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::notify::{Notifier, NotifyConfig};
 use crate::pipeline::{ExtraSpawner, Mode, Pipeline};
 use crate::source::SourceSpec;
 use crate::tui::app::App;
@@ -13,6 +14,9 @@ use crate::tui::keymap::{KeyList, KeyOverrides, Keymap};
 use crate::tui::theme::{Theme, ThemeName};
 use anyhow::{bail, Context, Result};
 use std::io::IsTerminal;
+
+/// Longest the TUI waits, after quitting, for queued notifications to be delivered.
+const QUIT_NOTIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The effective keymap: defaults patched by `[tui.keys]`.
 pub fn keymap(cfg: &Config) -> Result<Keymap> {
@@ -54,7 +58,21 @@ pub fn run(cfg: &Config, args: &WatchArgs) -> Result<i32> {
     } else {
         None
     };
-    live(cfg, &specs, args.from_start, args.theme.as_deref(), demo)
+    let mut sub = vec!["watch"];
+    if args.from_start {
+        sub.push("--from-start");
+    }
+    let mut all = args.sources.clone();
+    all.extend(args.otlp.source());
+    let open = crate::notify::open_command(cfg.path.as_deref(), &sub, &all);
+    live(
+        cfg,
+        &specs,
+        args.from_start,
+        args.theme.as_deref(),
+        demo,
+        open,
+    )
 }
 
 /// Opens the TUI on the built-in generator at `--speed`.
@@ -63,12 +81,28 @@ pub fn run_demo(cfg: &Config, args: &DemoArgs) -> Result<i32> {
         bail!("--speed must be a positive number, e.g. 2");
     }
     let spawner = demo_spawner(args.seed, args.speed, args.scenario);
+    let (seed, speed) = (args.seed.to_string(), args.speed.to_string());
+    let scenario = match args.scenario {
+        crate::cli::ScenarioArg::Steady => "steady",
+        crate::cli::ScenarioArg::Incident => "incident",
+    };
+    let sub = [
+        "demo",
+        "--seed",
+        &seed,
+        "--speed",
+        &speed,
+        "--scenario",
+        scenario,
+    ];
+    let open = crate::notify::open_command(cfg.path.as_deref(), &sub, &[]);
     live(
         cfg,
         &[SourceSpec::Demo],
         true,
         args.theme.as_deref(),
         Some(spawner),
+        open,
     )
 }
 
@@ -85,6 +119,7 @@ fn live(
     from_start: bool,
     theme_flag: Option<&str>,
     demo: Option<Spawner>,
+    open: String,
 ) -> Result<i32> {
     if !std::io::stdout().is_terminal() {
         bail!("the live view needs a terminal; use `llmmon report` for text or JSON output");
@@ -93,6 +128,9 @@ fn live(
     let theme = theme(cfg, theme_flag)?;
     let engine_cfg = cfg.engine_config()?;
     let windows = engine_cfg.windows.clone();
+    let mut ncfg = NotifyConfig::from_config(cfg);
+    ncfg.open = Some(open);
+    let notifier = Notifier::start(ncfg)?;
     let mut engine = Engine::new(engine_cfg);
     let (enricher, table) = enricher(cfg, true)?;
     let opts = source_options(cfg, true, from_start)?;
@@ -115,8 +153,13 @@ fn live(
     if let Some(path) = cfg.annotations_path() {
         app.annotations = crate::annotations::Annotations::open(&path)?;
     }
-    let result = crate::tui::run::run(&mut app, &mut engine, &mut pipeline, cfg.tui.fps);
+    if notifier.active() {
+        app.notify = Some(notifier.stats.clone());
+    }
+    let result = crate::tui::run::run(&mut app, &mut engine, &mut pipeline, &notifier, cfg.tui.fps);
     pipeline.shutdown();
+    // Give notifications queued just before quitting a moment to leave.
+    notifier.shutdown(std::time::Instant::now() + QUIT_NOTIFY_WAIT);
     result?;
     Ok(0)
 }

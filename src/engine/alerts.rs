@@ -402,6 +402,10 @@ pub struct AlertsConfig {
 pub struct Transition {
     /// Rule name (budgets: `budget.daily`, `budget.user:alice`, ...).
     pub rule: String,
+    /// The instance of the rule this step belongs to (`user=alice` for a per-user budget);
+    /// `None` for a rule over its whole scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     pub metric: String,
     /// The rule's filter as written (empty: all calls).
     pub filter: String,
@@ -729,6 +733,7 @@ impl RuleState {
             });
             out.push(Transition {
                 rule: rule.name.clone(),
+                group: None,
                 metric: rule.metric.to_string(),
                 filter: rule.filter_text.clone(),
                 from,

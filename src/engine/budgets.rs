@@ -533,6 +533,7 @@ fn transition(
     };
     Transition {
         rule: format!("budget.{name}"),
+        group: name.split_once(':').map(|(k, v)| format!("{k}={v}")),
         metric: "cost".to_string(),
         filter: String::new(),
         from,

@@ -1,19 +1,19 @@
-//! A minimal HTTP/1.1 POST client for webhooks over tokio (plain TCP or rustls), enough to
-//! deliver one JSON body and read the status code. Hand-written rather than `reqwest` to keep
-//! the build small: it reuses the TLS stack the WebSocket source already links.
+//! Webhook POSTs over hyper's HTTP/1 client connection (plain TCP or rustls): one request
+//! per connection, the status code read, the body ignored. hyper is already linked for the
+//! OTLP receiver and rustls for the WebSocket source, so this adds no new stack.
 
 use super::NotifyError;
 use hmac::{Hmac, Mac};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{header, Method, Request};
+use hyper_util::rt::TokioIo;
 use sha2::Sha256;
-use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::sync::{Arc, OnceLock};
 use tokio::net::TcpStream;
 
 /// Header carrying `sha256=<hex HMAC of the body>` when a secret is configured.
 pub const SIGNATURE_HEADER: &str = "X-Llmmon-Signature";
-
-/// Largest response head read while looking for the status line.
-const MAX_HEAD: usize = 16 * 1024;
 
 /// `sha256=<hex>`: the HMAC-SHA256 of `body` under `secret`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
@@ -76,84 +76,104 @@ impl Endpoint {
         })
     }
 
-    fn request(&self, body: &str, secret: Option<&str>) -> Vec<u8> {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+    /// The `Host` header value (`host:port`, IPv6 hosts in brackets).
+    fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
         } else {
-            self.host.clone()
-        };
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {host}:{}\r\nUser-Agent: llmmon/{}\r\n\
-Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-            self.path,
-            self.port,
-            env!("CARGO_PKG_VERSION"),
-            body.len()
-        );
-        if let Some(s) = secret {
-            head.push_str(&format!(
-                "{SIGNATURE_HEADER}: {}\r\n",
-                sign(s, body.as_bytes())
-            ));
+            format!("{}:{}", self.host, self.port)
         }
-        head.push_str("\r\n");
-        let mut out = head.into_bytes();
-        out.extend_from_slice(body.as_bytes());
-        out
     }
 
-    /// Sends one POST and returns the response status code.
-    pub async fn post(&self, body: &str, secret: Option<&str>) -> std::io::Result<u16> {
+    fn request(&self, body: &str, secret: Option<&str>) -> Result<Request<Full<Bytes>>, PostError> {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(self.path.as_str())
+            .header(header::HOST, self.authority())
+            .header(
+                header::USER_AGENT,
+                concat!("llmmon/", env!("CARGO_PKG_VERSION")),
+            )
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(s) = secret {
+            req = req.header(SIGNATURE_HEADER, sign(s, body.as_bytes()));
+        }
+        req.body(Full::new(Bytes::from(body.to_owned())))
+            .map_err(|e| PostError::Http(e.to_string()))
+    }
+
+    /// Sends one POST on a fresh connection and returns the response status code. Redirects
+    /// are not followed (the signed body would go to a host nobody configured).
+    pub async fn post(&self, body: &str, secret: Option<&str>) -> Result<u16, PostError> {
+        let req = self.request(body, secret)?;
         let tcp = TcpStream::connect((self.host.as_str(), self.port)).await?;
-        let req = self.request(body, secret);
+        let _ = tcp.set_nodelay(true);
         if self.tls {
             let name = rustls::pki_types::ServerName::try_from(self.host.clone())
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+                .map_err(|e| PostError::Tls(e.to_string()))?;
             let tls = tls_connector()?.connect(name, tcp).await?;
-            exchange(tls, &req).await
+            exchange(TokioIo::new(tls), req).await
         } else {
-            exchange(tcp, &req).await
+            exchange(TokioIo::new(tcp), req).await
         }
     }
 }
 
-fn tls_connector() -> std::io::Result<tokio_rustls::TlsConnector> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(std::io::Error::other)?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
+/// Why one POST attempt failed before a status code came back.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("HTTP: {0}")]
+    Http(String),
 }
 
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, req: &[u8]) -> std::io::Result<u16> {
-    s.write_all(req).await?;
-    s.flush().await?;
-    let mut head = Vec::with_capacity(256);
-    let mut buf = [0u8; 1024];
-    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < MAX_HEAD {
-        let n = s.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
+impl From<hyper::Error> for PostError {
+    fn from(e: hyper::Error) -> Self {
+        PostError::Http(e.to_string())
     }
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = String::from_utf8_lossy(line);
-    let mut parts = line.split_whitespace();
-    match (
-        parts.next(),
-        parts.next().and_then(|c| c.parse::<u16>().ok()),
-    ) {
-        (Some(v), Some(code)) if v.starts_with("HTTP/") => Ok(code),
-        _ => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "no HTTP status line in the response",
-        )),
+}
+
+/// One TLS client configuration (webpki roots, ring) shared by every https:// POST.
+fn tls_connector() -> Result<tokio_rustls::TlsConnector, PostError> {
+    static CONNECTOR: OnceLock<Result<tokio_rustls::TlsConnector, String>> = OnceLock::new();
+    CONNECTOR
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            Ok(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
+        })
+        .clone()
+        .map_err(PostError::Tls)
+}
+
+/// Drives the HTTP/1 connection and the request together, so that dropping this future (on
+/// timeout) closes the connection: nothing outlives a receiver that never answers.
+async fn exchange<T>(io: T, req: Request<Full<Bytes>>) -> Result<u16, PostError>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
+    let mut conn = std::pin::pin!(conn);
+    let mut resp = std::pin::pin!(sender.send_request(req));
+    tokio::select! {
+        biased;
+        r = &mut resp => Ok(r?.status().as_u16()),
+        done = &mut conn => {
+            done?;
+            // The connection ended cleanly (an HTTP/1.0 server closes after answering): the
+            // response, if one came, is waiting.
+            Ok(resp.await?.status().as_u16())
+        }
     }
 }
 

@@ -259,6 +259,9 @@ pub struct App {
     pub rates: Rates,
     /// Date of the price table, shown with computed costs.
     pub price_date: Option<String>,
+    /// Notification counters (sent, failed, dropped) for the Alerts pane title, when a
+    /// webhook or command is configured.
+    pub notify: Option<std::sync::Arc<crate::notify::NotifyStats>>,
     built_gen: Option<u64>,
     built_at: Option<Instant>,
     /// How long the last rebuild took, to space rebuilds of large stores.
@@ -313,6 +316,7 @@ impl App {
             export_dir: PathBuf::from("."),
             rates: Rates::default(),
             price_date: None,
+            notify: None,
             built_gen: None,
             built_at: None,
             rebuild_cost: Duration::ZERO,

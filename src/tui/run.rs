@@ -8,9 +8,10 @@ use super::app::App;
 use super::terminal::{copy_osc52, install_panic_hook, Osc52Wrap, ShutdownFlag, TerminalGuard};
 use super::views;
 use crate::engine::Engine;
+use crate::notify::Notifier;
 use crate::pipeline::{Pipeline, Step};
 use crossterm::event::{self, Event};
-use std::io;
+use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 /// Longest time spent applying pipeline updates before the UI gets a turn.
@@ -26,11 +27,13 @@ const TERMINAL_PROBE: Duration = Duration::from_secs(1);
 /// from the watchdog: the event loop may be stuck in that reader.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
-/// Runs the TUI until the user quits or a signal arrives.
+/// Runs the TUI until the user quits or a signal arrives. Alert transitions go to
+/// `notifier` as they come out of the engine.
 pub fn run(
     app: &mut App,
     engine: &mut Engine,
     pipeline: &mut Pipeline,
+    notifier: &Notifier,
     fps: u32,
 ) -> io::Result<()> {
     let frame = Duration::from_secs_f64(1.0 / f64::from(fps.clamp(1, 240)));
@@ -65,6 +68,7 @@ pub fn run(
         app,
         engine,
         pipeline,
+        notifier,
         frame,
         &shutdown,
         &guard,
@@ -92,10 +96,12 @@ async fn watchdog(flag: &ShutdownFlag) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn event_loop(
     app: &mut App,
     engine: &mut Engine,
     pipeline: &mut Pipeline,
+    notifier: &Notifier,
     frame: Duration,
     shutdown: &ShutdownFlag,
     guard: &TerminalGuard,
@@ -103,6 +109,7 @@ fn event_loop(
 ) -> io::Result<()> {
     let mut last_draw: Option<Instant> = None;
     let mut drawn_gen = None;
+    let mut notified = 0;
     loop {
         if shutdown.requested() || app.quit {
             return Ok(());
@@ -113,6 +120,19 @@ fn event_loop(
             if start.elapsed() >= INGEST_BUDGET {
                 break;
             }
+        }
+        // Queued without waiting: a slow or dead webhook never holds up ingest or drawing.
+        let events = engine.alerts.take_notifications();
+        if !events.is_empty() && notifier.dispatch(events) {
+            let out = terminal.backend_mut();
+            out.write_all(b"\x07")?;
+            out.flush()?;
+        }
+        let settled = notifier.stats.settled();
+        if settled != notified {
+            // A delivery finished: the Alerts pane's counters changed.
+            notified = settled;
+            app.dirty = true;
         }
         let now = Instant::now();
         if app.rates.tick(engine, now) {

@@ -76,8 +76,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let alerts = &app.snap.alerts;
     let firing = alerts.firing;
     let n = alerts.rules.len();
+    let notify = app
+        .notify
+        .as_ref()
+        .map(|s| format!("· notify {} ", s.summary()))
+        .unwrap_or_default();
     let title = format!(
-        " Alerts · {n} rule{} · {firing} firing ",
+        " Alerts · {n} rule{} · {firing} firing {notify}",
         if n == 1 { "" } else { "s" }
     );
     let outer = block(&title, t, true);
