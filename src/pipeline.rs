@@ -7,6 +7,7 @@
 use crate::decode::{Decoded, Decoder, Reject, RejectReason};
 use crate::engine::Engine;
 use crate::enrich::Enricher;
+use crate::gate::RecordGate;
 use crate::record::Record;
 use crate::source::{
     spawn_file, spawn_otlp, spawn_stdin, spawn_websocket, Received, SourceDrop, SourceEvent,
@@ -102,12 +103,25 @@ impl Pipeline {
         engine: &mut Engine,
         demo: impl FnMut() -> ExtraSpawner,
     ) -> std::io::Result<Pipeline> {
+        Pipeline::start_gated(specs, opts, enricher, engine, demo, None)
+    }
+
+    /// [`Pipeline::start`] with a gate that decides, after enrichment, which records reach
+    /// the engine (`--since`, `--until`, `--filter`) and counts what it skips.
+    pub fn start_gated(
+        specs: &[SourceSpec],
+        opts: &SourceOptions,
+        enricher: Enricher,
+        engine: &mut Engine,
+        demo: impl FnMut() -> ExtraSpawner,
+        gate: Option<Arc<RecordGate>>,
+    ) -> std::io::Result<Pipeline> {
         let (runtime, src_rx, finished) = start_sources(specs, opts, engine, demo)?;
         let (tx, rx) = sync_channel::<Update>(UPDATE_QUEUE);
         let n = specs.len();
         std::thread::Builder::new()
             .name("llmmon-decode".into())
-            .spawn(move || decode_loop(src_rx, tx, enricher, n))?;
+            .spawn(move || decode_loop(src_rx, tx, enricher, n, gate))?;
         Ok(Pipeline {
             rx,
             runtime,
@@ -207,6 +221,7 @@ pub struct InlinePipeline {
     enricher: Enricher,
     finished: Vec<bool>,
     interrupted: Arc<AtomicBool>,
+    gate: Option<Arc<RecordGate>>,
 }
 
 impl InlinePipeline {
@@ -226,7 +241,13 @@ impl InlinePipeline {
             enricher,
             finished,
             interrupted: Arc::default(),
+            gate: None,
         })
+    }
+
+    /// Lets only what `gate` admits reach the engine (see [`Pipeline::start_gated`]).
+    pub fn set_gate(&mut self, gate: Arc<RecordGate>) {
+        self.gate = Some(gate);
     }
 
     /// See [`Pipeline::stop_on_interrupt`].
@@ -283,7 +304,11 @@ impl InlinePipeline {
                 };
                 engine.note_lines(source, lines.len() as u64, Vec::new());
                 let before = dec.metric_points();
-                let facts = !engine.store.retains_calls() && self.enricher.prices_only();
+                let gate = self.gate.as_deref();
+                let facts = !engine.store.retains_calls()
+                    && self.enricher.prices_only()
+                    && !gate.is_some_and(RecordGate::needs_records);
+                let admit = |r: &Record| gate.is_none_or(|g| g.admit(r));
                 let enricher = &mut self.enricher;
                 let mut scratch = Vec::new();
                 for line in &lines {
@@ -291,12 +316,16 @@ impl InlinePipeline {
                     let result = if facts {
                         dec.decode_facts(&line.bytes, line.arrival, &mut |d| match d {
                             Decoded::Facts(mut f) => {
-                                enricher.enrich_facts(&mut f);
-                                engine.ingest_facts(source, line_no, &f);
+                                if gate.is_none_or(|g| g.admit_time(f.event_time())) {
+                                    enricher.enrich_facts(&mut f);
+                                    engine.ingest_facts(source, line_no, &f);
+                                }
                             }
                             Decoded::Record(mut r) => {
                                 enricher.enrich(&mut r);
-                                engine.ingest(source, vec![(line_no, r)]);
+                                if admit(&r) {
+                                    engine.ingest(source, vec![(line_no, r)]);
+                                }
                             }
                         })
                     } else {
@@ -304,9 +333,9 @@ impl InlinePipeline {
                             .map(|()| {
                                 let records = scratch
                                     .drain(..)
-                                    .map(|mut r| {
+                                    .filter_map(|mut r| {
                                         enricher.enrich(&mut r);
-                                        (line_no, r)
+                                        admit(&r).then_some((line_no, r))
                                     })
                                     .collect();
                                 engine.ingest(source, records);
@@ -342,9 +371,15 @@ impl InlinePipeline {
                 }
                 engine.note_state(source, state);
             }
-            SourceEvent::Bytes { source, n } => engine.note_bytes(source, n),
+            SourceEvent::Bytes { source, n } => {
+                if let Some(g) = &self.gate {
+                    g.note_bytes(n);
+                }
+                engine.note_bytes(source, n);
+            }
             SourceEvent::Received(r) => {
-                let (source, bytes, update) = received_update(*r, &mut self.enricher);
+                let (source, bytes, update) =
+                    received_update(*r, &mut self.enricher, self.gate.as_deref());
                 engine.note_bytes(source, bytes);
                 update.apply(engine);
             }
@@ -358,7 +393,11 @@ impl InlinePipeline {
 }
 
 /// A receiver's request as an enriched [`Update::Batch`], with its source and body size.
-fn received_update(r: Received, enricher: &mut Enricher) -> (SourceId, u64, Update) {
+fn received_update(
+    r: Received,
+    enricher: &mut Enricher,
+    gate: Option<&RecordGate>,
+) -> (SourceId, u64, Update) {
     let Received {
         source,
         seq,
@@ -374,9 +413,9 @@ fn received_update(r: Received, enricher: &mut Enricher) -> (SourceId, u64, Upda
         lines: items,
         records: records
             .into_iter()
-            .map(|mut rec| {
+            .filter_map(|mut rec| {
                 enricher.enrich(&mut rec);
-                (seq, rec)
+                gate.is_none_or(|g| g.admit(&rec)).then_some((seq, rec))
             })
             .collect(),
         rejects: rejects.into_iter().map(|e| (seq, e)).collect(),
@@ -468,7 +507,9 @@ fn decode_loop(
     tx: SyncSender<Update>,
     mut enricher: Enricher,
     n_sources: usize,
+    gate: Option<Arc<RecordGate>>,
 ) {
+    let gate = gate.as_deref();
     let mut decoders: Vec<Decoder> = (0..n_sources).map(|_| Decoder::new()).collect();
     while let Some(ev) = rx.blocking_recv() {
         let update = match ev {
@@ -489,7 +530,9 @@ fn decode_loop(
                         Ok(()) => {
                             for mut r in scratch.drain(..) {
                                 enricher.enrich(&mut r);
-                                records.push((line.line_no, r));
+                                if gate.is_none_or(|g| g.admit(&r)) {
+                                    records.push((line.line_no, r));
+                                }
                             }
                         }
                         Err(e) => rejects.push((line.line_no, e)),
@@ -524,14 +567,19 @@ fn decode_loop(
                 throttled: 0,
             },
             SourceEvent::Received(r) => {
-                let (source, bytes, update) = received_update(*r, &mut enricher);
+                let (source, bytes, update) = received_update(*r, &mut enricher, gate);
                 if tx.send(Update::Bytes { source, n: bytes }).is_err() {
                     return;
                 }
                 update
             }
             SourceEvent::State { source, state } => Update::State { source, state },
-            SourceEvent::Bytes { source, n } => Update::Bytes { source, n },
+            SourceEvent::Bytes { source, n } => {
+                if let Some(g) = gate {
+                    g.note_bytes(n);
+                }
+                Update::Bytes { source, n }
+            }
         };
         if tx.send(update).is_err() {
             return;
