@@ -36,7 +36,7 @@ pub enum Command {
     /// Open the live TUI on the built-in demo stream (a scripted incident in two minutes).
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
-    /// Read sources to the end and print a summary (or a stable JSON object with --json).
+    /// Read sources to the end and print a summary: text, JSON, CSV or Markdown tables.
     Report(ReportArgs),
     /// Run the safety detectors over records or plain text; exit 1 on findings at --fail-on.
     Scan(ScanArgs),
@@ -293,8 +293,6 @@ pub struct CheckArgs {
     /// the drift engine is available).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Output: text, one JSON object (fired transitions, rule states, budgets), CSV (one
-    /// row per rule and budget) or Markdown tables.
     #[command(flatten)]
     pub format: FormatArgs,
     /// Fired alerts, rules and budgets listed, at most N of each (default: all).

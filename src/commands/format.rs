@@ -109,8 +109,8 @@ fn total(s: &Summary) -> GroupSummary {
         output_tokens: s.output_tokens,
         cost_usd: s.cost_usd,
         unpriced_calls: s.unpriced_calls,
-        latency_ms: s.latency_ms.clone(),
-        ttft_ms: s.ttft_ms.clone(),
+        latency_ms: s.latency_ms,
+        ttft_ms: s.ttft_ms,
     }
 }
 
