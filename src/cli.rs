@@ -11,7 +11,8 @@ use std::path::PathBuf;
     about = "A live terminal monitor for LLM applications",
     long_about = "llmmon tails what your LLM application already writes (JSONL logs, LiteLLM logs, \
 OpenTelemetry Collector exports, a WebSocket feed, stdin) and shows latency, TTFT, tokens, cost, \
-errors and flagged exchanges live.\n\nTry it: llmmon demo"
+errors and flagged exchanges live.\n\nTry it: llmmon demo",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     /// Configuration file (default: $LLMMON_CONFIG, then the platform config dir).
@@ -30,10 +31,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the live TUI on sources: file paths, `-` (stdin), ws:// or wss:// URLs, `demo`.
+    #[command(after_help = WATCH_EXAMPLES)]
     Watch(WatchArgs),
     /// Open the live TUI on the built-in demo stream (a scripted incident in two minutes).
+    #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
-    /// Read sources to the end and print a summary (or a stable JSON object with --json).
+    /// Read sources to the end and print a summary: text, JSON, CSV or Markdown tables.
     Report(ReportArgs),
     /// Run the safety detectors over records or plain text; exit 1 on findings at --fail-on.
     Scan(ScanArgs),
@@ -46,6 +49,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Profile a golden dataset for drift comparisons (`report --baseline`).
     Baseline(BaselineArgs),
+    /// Write a shell completion script (bash, zsh, fish, powershell) to stdout.
+    Completions(CompletionsArgs),
 }
 
 /// `--otlp`: llmmon as the OTLP endpoint, without spelling out an `otlp://` source.
@@ -115,8 +120,78 @@ pub struct DemoArgs {
     pub theme: Option<String>,
 }
 
+/// `--since`, `--until`, `--now` and `--quiet`: the part of the input a headless command
+/// reads, in event time, and whether it shows progress while reading.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RangeArgs {
+    /// Only records at or after TIME (event time): RFC 3339 (2026-11-26T14:00:00Z), a
+    /// duration before the newest record (2h, 30m; before now with --now), `today`,
+    /// `yesterday` (UTC midnight) or `now`.
+    #[arg(long, value_name = "TIME", alias = "from")]
+    pub since: Option<String>,
+    /// Only records before TIME (same forms as --since; the range is half-open).
+    #[arg(long, value_name = "TIME", alias = "to")]
+    pub until: Option<String>,
+    /// Relative --since/--until count back from the wall clock instead of from the newest
+    /// record.
+    #[arg(long)]
+    pub now: bool,
+    /// No progress bar on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// [`RangeArgs`] plus `--filter`: which records a headless command lets into its summary.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Only calls matching QUERY, in the TUI's query language (model:gpt-4* latency>2s
+    /// -status:error has:flags "rate limit").
+    #[arg(long, value_name = "QUERY")]
+    pub filter: Option<String>,
+}
+
+/// Output formats of `report` and `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Aligned text for people.
+    #[default]
+    Text,
+    /// One stable JSON object.
+    Json,
+    /// CSV with a header, one row per group (report) or per rule and budget (check).
+    Csv,
+    /// Markdown tables, ready to paste into a postmortem.
+    #[value(alias = "md")]
+    Markdown,
+}
+
+/// `--format` and its `--json` alias.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FormatArgs {
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl FormatArgs {
+    /// The format asked for (text when none was).
+    pub fn get(&self) -> OutputFormat {
+        if self.json {
+            OutputFormat::Json
+        } else {
+            self.format.unwrap_or_default()
+        }
+    }
+}
+
 /// `llmmon report`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = REPORT_EXAMPLES)]
 pub struct ReportArgs {
     /// File paths, `-` for stdin, ws:// or wss:// URLs (read until the server closes),
     /// `demo` or otlp://HOST:PORT (read until --duration or Ctrl-C).
@@ -124,18 +199,19 @@ pub struct ReportArgs {
     pub sources: Vec<String>,
     #[command(flatten)]
     pub otlp: OtlpArgs,
-    /// Print the stable JSON object instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Summarise only the last window (e.g. 5m) before the newest record, not everything.
     #[arg(long, value_name = "DURATION")]
     pub window: Option<String>,
     /// Stop reading after this long (for WebSockets, stdin, demo and OTLP), e.g. 30s.
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
-    /// Groups listed per table in the text output.
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
+    /// Groups listed per table (default: 10 in text and Markdown, all in JSON and CSV).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
     /// Skip the safety detectors (no `flags`): the fastest path, for totals only.
     #[arg(long)]
     pub no_detectors: bool,
@@ -157,6 +233,7 @@ pub enum LevelArg {
 
 /// `llmmon scan`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = SCAN_EXAMPLES)]
 pub struct ScanArgs {
     /// A file of records (any format llmmon reads) or of text lines; `-` or nothing for stdin.
     #[arg(value_name = "FILE", conflicts_with = "otlp")]
@@ -176,10 +253,13 @@ pub struct ScanArgs {
     /// Exit 1 when anything at or above this severity was found.
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<LevelArg>,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 /// `llmmon gen`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = GEN_EXAMPLES)]
 pub struct GenArgs {
     /// Number of records (lines) to write.
     #[arg(long, default_value_t = 1000)]
@@ -199,6 +279,7 @@ pub struct GenArgs {
 
 /// `llmmon check`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = CHECK_EXAMPLES)]
 pub struct CheckArgs {
     /// File paths or `-` for stdin, read to their end; ws://, demo or otlp:// with --duration.
     #[arg(value_name = "SOURCE", required_unless_present = "otlp")]
@@ -212,9 +293,13 @@ pub struct CheckArgs {
     /// the drift engine is available).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Print one JSON object (fired transitions, rule states, budgets) instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Fired alerts, rules and budgets listed, at most N of each (default: all).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Send no notifications (webhook, `[alerting] command`, bell) for what fired.
     #[arg(long)]
     pub no_notify: bool,
@@ -233,6 +318,7 @@ pub enum ExportFormat {
 /// `llmmon export`.
 #[derive(Debug, Args, Clone)]
 #[command(group(clap::ArgGroup::new("select").args(["flagged", "marked", "filter"])))]
+#[command(after_help = EXPORT_EXAMPLES)]
 pub struct ExportArgs {
     /// File paths or `-` for stdin, read to their end.
     #[arg(value_name = "SOURCE", required = true)]
@@ -260,16 +346,15 @@ pub struct ExportArgs {
     /// Annotations file (default: [annotations] path, then the data directory).
     #[arg(long, value_name = "FILE")]
     pub annotations: Option<PathBuf>,
-    /// Only calls at or after this event time (RFC 3339 or epoch).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Only calls at or before this event time.
-    #[arg(long)]
-    pub to: Option<String>,
+    /// `--since`/`--until` (also spelled `--from`/`--to`): only records in this range are
+    /// read, so conversations are cut at its edges.
+    #[command(flatten)]
+    pub range: RangeArgs,
 }
 
 /// `llmmon baseline`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = BASELINE_EXAMPLES)]
 pub struct BaselineArgs {
     /// File paths or `-` for stdin: the golden dataset.
     #[arg(value_name = "SOURCE", required = true)]
@@ -280,4 +365,92 @@ pub struct BaselineArgs {
     /// Top terms kept per text field (prompts, responses).
     #[arg(long, default_value_t = 2000)]
     pub terms: usize,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
+
+/// Shells `llmmon completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+/// `llmmon completions`.
+#[derive(Debug, Args, Clone)]
+#[command(after_help = COMPLETIONS_EXAMPLES)]
+pub struct CompletionsArgs {
+    /// The shell to write the completion script for.
+    #[arg(value_enum)]
+    pub shell: ShellArg,
+}
+
+/// The exit codes every subcommand keeps to (README, "Command line").
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  fine: nothing fired, nothing found
+  1  findings or warnings (check: a warning alert; scan: findings at --fail-on; report,
+     baseline: a source failed part-way)
+  2  critical (check: a critical alert)
+  3  usage or input error (bad flag or value, unreadable input, invalid --filter)";
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  llmmon app.jsonl                            # same as llmmon watch app.jsonl
+  llmmon watch --from-start app.jsonl other.jsonl
+  tail -f app.jsonl | llmmon watch -
+  llmmon watch --otlp                         # receive OTLP on 127.0.0.1:4318/4317";
+
+const DEMO_EXAMPLES: &str = "\
+Examples:
+  llmmon demo
+  llmmon demo --speed 4 --theme light";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  llmmon report app.jsonl
+  llmmon report app.jsonl --since 2026-11-26T14:00:00Z --until 2026-11-26T14:20:00Z
+  llmmon report app.jsonl --since 2h --filter 'model:gpt-4* status:error'
+  llmmon report app.jsonl --format csv --top 5 > by-group.csv
+  llmmon report app.jsonl --format markdown >> postmortem.md
+  llmmon report --otlp --duration 60s --json";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  llmmon check app.jsonl                      # exit 0 ok, 1 warning, 2 critical, 3 bad input
+  llmmon check app.jsonl --since yesterday --until today
+  llmmon check app.jsonl --filter 'app:support-bot' --format markdown
+  llmmon check ws://127.0.0.1:9000/feed --duration 5m --json";
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  llmmon scan app.jsonl --fail-on high
+  llmmon scan --text prompts.txt
+  llmmon scan app.jsonl --since 30m --filter 'user:alice' --json";
+
+const GEN_EXAMPLES: &str = "\
+Examples:
+  llmmon gen --records 10000 > traffic.jsonl
+  llmmon gen --scenario incident --start 2026-11-26T14:00:00Z > incident.jsonl";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  llmmon export app.jsonl --flagged --redact -o flagged.jsonl
+  llmmon export app.jsonl --filter 'has:feedback' --format raw -o feedback.jsonl
+  llmmon export app.jsonl --since 2026-11-26T14:00:00Z --until 2026-11-26T14:20:00Z \\
+    --incident-report incident.md";
+
+const BASELINE_EXAMPLES: &str = "\
+Examples:
+  llmmon baseline golden.jsonl -o baseline.json
+  llmmon baseline app.jsonl --since yesterday --until today --filter 'env:prod' -o baseline.json
+  llmmon report app.jsonl --baseline baseline.json";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  source <(llmmon completions bash)
+  llmmon completions zsh > ~/.zfunc/_llmmon
+  llmmon completions fish > ~/.config/fish/completions/llmmon.fish
+  llmmon completions powershell >> $PROFILE";

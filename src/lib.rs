@@ -13,6 +13,7 @@ pub mod demo;
 pub mod engine;
 pub mod enrich;
 pub mod export;
+pub mod gate;
 pub mod notify;
 pub mod pipeline;
 pub mod present;

@@ -9,48 +9,35 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Exit codes (the table in `llmmon --help` and the README, "Command line"): 0 fine, 1
+/// findings or warnings, 2 critical, 3 usage or input error, whatever the subcommand.
 fn main() -> ExitCode {
+    let usage_error = ExitCode::from(u8::try_from(commands::USAGE_ERROR).unwrap_or(3));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // `check` promises exit 3 on a usage error (2 means "critical alert").
-            let code = if e.use_stderr() && is_check() {
-                3
-            } else {
-                e.exit_code()
-            };
             let _ = e.print();
-            return ExitCode::from(u8::try_from(code).unwrap_or(1));
+            // --help and --version print to stdout and are not errors.
+            return if e.use_stderr() {
+                usage_error
+            } else {
+                ExitCode::SUCCESS
+            };
         }
-    };
-    let input_error = if matches!(cli.command, Some(Command::Check(_))) {
-        commands::check::INPUT_ERROR
-    } else {
-        1
     };
     match run(cli) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             llmmon::present::terminal::eprintln(format!("llmmon: {e:#}"));
-            ExitCode::from(u8::try_from(input_error).unwrap_or(1))
+            usage_error
         }
     }
-}
-
-/// True when the first non-option argument is the `check` subcommand.
-fn is_check() -> bool {
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if a == "--config" {
-            args.next();
-        } else if !a.starts_with('-') {
-            return a == "check";
-        }
-    }
-    false
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Some(Command::Completions(args)) = &cli.command {
+        return commands::completions::run(args);
+    }
     let cfg = Config::load(cli.config.as_deref())?;
     match cli.command {
         Some(Command::Report(args)) => commands::report::run(&cfg, &args),
@@ -61,6 +48,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Demo(args)) => commands::watch::run_demo(&cfg, &args),
         Some(Command::Check(args)) => commands::check::run(&cfg, &args),
         Some(Command::Export(args)) => commands::export::run(&cfg, &args),
+        Some(Command::Completions(args)) => commands::completions::run(&args),
         None if !cli.watch.sources.is_empty() => commands::watch::run(&cfg, &cli.watch),
         None => {
             let usage = Cli::command().render_usage();

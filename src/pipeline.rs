@@ -8,6 +8,7 @@
 use crate::decode::{Decoded, Decoder, Reject, RejectReason};
 use crate::engine::Engine;
 use crate::enrich::Enricher;
+use crate::gate::RecordGate;
 use crate::record::Record;
 use crate::source::{
     spawn_file, spawn_otlp, spawn_stdin, spawn_websocket, Line, Received, SourceDrop, SourceEvent,
@@ -144,8 +145,22 @@ impl Pipeline {
         mode: Mode,
         demo: impl FnMut() -> ExtraSpawner,
     ) -> std::io::Result<Pipeline> {
+        Pipeline::start_gated(specs, opts, enricher, engine, mode, demo, None)
+    }
+
+    /// [`Pipeline::start`], letting only what `gate` admits (a time range, a filter) reach
+    /// the engine; what it keeps out is counted by the gate as skipped.
+    pub fn start_gated(
+        specs: &[SourceSpec],
+        opts: &SourceOptions,
+        enricher: Enricher,
+        engine: &mut Engine,
+        mode: Mode,
+        demo: impl FnMut() -> ExtraSpawner,
+        gate: Option<Arc<RecordGate>>,
+    ) -> std::io::Result<Pipeline> {
         let (runtime, src_rx, finished) = start_sources(specs, opts, engine, demo)?;
-        let stage = Stage::new(specs.len(), enricher);
+        let stage = Stage::new(specs.len(), enricher, gate);
         let inbox = match mode {
             Mode::Facts => Inbox::Inline {
                 rx: src_rx,
@@ -337,13 +352,16 @@ fn mark(finished: &mut [bool], u: &Update) {
 struct Stage {
     decoders: Vec<Decoder>,
     enricher: Enricher,
+    /// What may reach the engine (`--since`/`--until`/`--filter`), if anything is held back.
+    gate: Option<Arc<RecordGate>>,
 }
 
 impl Stage {
-    fn new(n_sources: usize, enricher: Enricher) -> Stage {
+    fn new(n_sources: usize, enricher: Enricher, gate: Option<Arc<RecordGate>>) -> Stage {
         Stage {
             decoders: (0..n_sources).map(|_| Decoder::new()).collect(),
             enricher,
+            gate,
         }
     }
 
@@ -358,6 +376,7 @@ impl Stage {
                     return Vec::new();
                 };
                 let before = dec.metric_points();
+                let gate = self.gate.as_deref();
                 let mut records = Vec::with_capacity(lines.len());
                 let mut rejects = Vec::new();
                 let mut scratch = Vec::new();
@@ -368,7 +387,9 @@ impl Stage {
                         Ok(()) => {
                             for mut r in scratch.drain(..) {
                                 self.enricher.enrich(&mut r);
-                                records.push((line.line_no, r));
+                                if gate.is_none_or(|g| g.admit(&r)) {
+                                    records.push((line.line_no, r));
+                                }
                             }
                         }
                         Err(e) => rejects.push((line.line_no, e)),
@@ -397,18 +418,27 @@ impl Stage {
                 throttled: 0,
             }],
             SourceEvent::Received(r) => {
-                let (source, bytes, update) = received_update(*r, &mut self.enricher);
+                let (source, bytes, update) =
+                    received_update(*r, &mut self.enricher, self.gate.as_deref());
                 vec![Update::Bytes { source, n: bytes }, update]
             }
             SourceEvent::State { source, state } => vec![Update::State { source, state }],
-            SourceEvent::Bytes { source, n } => vec![Update::Bytes { source, n }],
+            SourceEvent::Bytes { source, n } => {
+                if let Some(g) = &self.gate {
+                    g.note_bytes(n);
+                }
+                vec![Update::Bytes { source, n }]
+            }
         }
     }
 
     /// Applies one source event to `engine`, folding native calls from borrowed facts when
-    /// the engine keeps no content and enrichment only prices.
+    /// the engine keeps no content, enrichment only prices and the gate needs no more than
+    /// event times.
     fn apply(&mut self, ev: SourceEvent, engine: &mut Engine) {
-        let facts = !engine.store.retains_calls() && self.enricher.prices_only();
+        let facts = !engine.store.retains_calls()
+            && self.enricher.prices_only()
+            && !self.gate.as_deref().is_some_and(RecordGate::needs_records);
         match ev {
             SourceEvent::Lines(lines) if facts => self.apply_facts(&lines, engine),
             ev => {
@@ -429,16 +459,21 @@ impl Stage {
         engine.note_lines(source, lines.len() as u64, Vec::new());
         let before = dec.metric_points();
         let enricher = &mut self.enricher;
+        let gate = self.gate.as_deref();
         for line in lines {
             let line_no = line.line_no;
             let result = dec.decode_facts(&line.bytes, line.arrival, &mut |d| match d {
                 Decoded::Facts(mut f) => {
-                    enricher.enrich_facts(&mut f);
-                    engine.ingest_facts(source, line_no, &f);
+                    if gate.is_none_or(|g| g.admit_time(f.event_time())) {
+                        enricher.enrich_facts(&mut f);
+                        engine.ingest_facts(source, line_no, &f);
+                    }
                 }
                 Decoded::Record(mut r) => {
                     enricher.enrich(&mut r);
-                    engine.ingest(source, vec![(line_no, r)]);
+                    if gate.is_none_or(|g| g.admit(&r)) {
+                        engine.ingest(source, vec![(line_no, r)]);
+                    }
                 }
             });
             if let Err(e) = result {
@@ -458,7 +493,11 @@ fn oversize(len: u64) -> Reject {
 }
 
 /// A receiver's request as an enriched [`Update::Batch`], with its source and body size.
-fn received_update(r: Received, enricher: &mut Enricher) -> (SourceId, u64, Update) {
+fn received_update(
+    r: Received,
+    enricher: &mut Enricher,
+    gate: Option<&RecordGate>,
+) -> (SourceId, u64, Update) {
     let Received {
         source,
         seq,
@@ -474,9 +513,9 @@ fn received_update(r: Received, enricher: &mut Enricher) -> (SourceId, u64, Upda
         lines: items,
         records: records
             .into_iter()
-            .map(|mut rec| {
+            .filter_map(|mut rec| {
                 enricher.enrich(&mut rec);
-                (seq, rec)
+                gate.is_none_or(|g| g.admit(&rec)).then_some((seq, rec))
             })
             .collect(),
         rejects: rejects.into_iter().map(|e| (seq, e)).collect(),
@@ -635,7 +674,7 @@ mod tests {
         let (tx, rx) = sync_channel(UPDATE_QUEUE);
         let close = Arc::new(tokio::sync::Notify::new());
         let (handle, closing) = (runtime.handle().clone(), close.clone());
-        let stage = Stage::new(1, enricher());
+        let stage = Stage::new(1, enricher(), None);
         std::thread::spawn(move || decode_loop(&handle, src_rx, &tx, stage, &closing));
         let p = Pipeline {
             runtime,

@@ -554,7 +554,7 @@ fn a_port_in_use_is_one_clear_error() {
         .args(["--otlp-grpc", "off"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(&format!("cannot listen for OTLP/HTTP on 127.0.0.1:{port}")),

@@ -29,6 +29,7 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
             _ => {}
         }
     }
+    let gate = super::range::gate(&args.select, &specs)?;
     let mut engine_cfg = cfg.engine_config()?;
     engine_cfg.windows = Vec::new();
     engine_cfg.store.max_calls = 1000;
@@ -39,7 +40,23 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
         profile_terms: args.terms,
         ..DriftConfig::default()
     });
-    super::read_to_end(cfg, &specs, &mut engine, crate::demo::Scenario::Steady)?;
+    let progress = super::progress::Progress::start(&specs, &gate, args.select.range.quiet);
+    super::read_until(
+        cfg,
+        &specs,
+        &mut engine,
+        crate::demo::Scenario::Steady,
+        None,
+        Some(gate.clone()),
+    )?;
+    drop(progress);
+    if gate.is_active() {
+        crate::present::terminal::eprintln(format!(
+            "llmmon: {} records in range, {} skipped",
+            engine.records,
+            gate.skipped()
+        ));
+    }
     let failures = super::source_failures(&engine);
     for f in &failures {
         crate::present::terminal::eprintln(format!("llmmon: {f}"));
@@ -47,6 +64,12 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
     let failed = !failures.is_empty();
     let profile = engine.drift.current_profile(args.sources.clone());
     if profile.records == 0 {
+        if gate.is_active() {
+            bail!(
+                "{}: no LLM calls to profile",
+                super::range::nothing_in_range(&gate)
+            );
+        }
         bail!("no LLM calls in the sources: nothing to profile");
     }
     let json = serde_json::to_string_pretty(&profile)?;

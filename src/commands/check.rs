@@ -1,30 +1,33 @@
-//! `llmmon check SOURCE... [--config F] [--baseline F] [--json]`: every alert rule and
-//! budget over the input in one pass, for CI gates and cron. Exit 0 when nothing fired, 1 on
-//! a warning, 2 on a critical, 3 on a usage or input error.
+//! `llmmon check SOURCE... [--config F] [--baseline F] [--format F] [--since T] [--until T]
+//! [--filter Q]`: every alert rule and budget over the input in one pass, for CI gates and
+//! cron. Exit 0 when nothing fired, 1 on a warning, 2 on a critical, 3 on a usage or input
+//! error.
 
 use super::specs_with_otlp;
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, OutputFormat};
 use crate::config::Config;
 use crate::engine::alerts::{AlertStatus, Level, Transition};
 use crate::engine::{Engine, EngineConfig};
+use crate::gate::RecordGate;
 use crate::notify::{self, NotifyConfig};
 use crate::source::SourceSpec;
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Exit code of a usage or input error.
-pub const INPUT_ERROR: i32 = 3;
-
-/// Reads every source to its end (or until `deadline`) into a fresh engine. Fails on a
-/// source that cannot be opened, a live-only source (WebSocket, demo, OTLP) without a
-/// deadline, or when a source failed.
+/// Reads every source to its end (or until `deadline`) into a fresh engine, letting in what
+/// `gate` admits (with a progress bar unless `quiet`). Fails on a source that cannot be
+/// opened, a live-only source (WebSocket, demo, OTLP) without a deadline, or when a source
+/// failed.
 pub fn read_to_end(
     cfg: &Config,
     specs: &[SourceSpec],
     deadline: Option<Instant>,
     engine_cfg: EngineConfig,
+    gate: &Arc<RecordGate>,
+    quiet: bool,
 ) -> Result<Engine> {
     for spec in specs {
         match spec {
@@ -42,13 +45,16 @@ pub fn read_to_end(
     }
     let mut engine = Engine::new(engine_cfg);
     super::announce_receivers(specs, deadline);
+    let progress = super::progress::Progress::start(specs, gate, quiet);
     super::read_until(
         cfg,
         specs,
         &mut engine,
         crate::demo::Scenario::Incident,
         deadline,
+        Some(gate.clone()),
     )?;
+    drop(progress);
     let failures = super::source_failures(&engine);
     if !failures.is_empty() {
         bail!("{}", failures.join("; "));
@@ -74,6 +80,9 @@ pub struct CheckReport<'a> {
     pub forecasts: Vec<String>,
     /// Rules whose metric the engine does not compute yet (always "no data").
     pub unavailable: Vec<String>,
+    /// `--since`/`--until`/`--filter` and the records they skipped (absent without them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<serde_json::Value>,
 }
 
 /// A rule's state at the end of the input.
@@ -97,8 +106,16 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
     // The store is for drill-down; a check needs only the aggregates.
     engine_cfg.store.max_calls = 1000;
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
+    let gate = super::range::gate(&args.select, &specs)?;
     let deadline = super::deadline(args.duration.as_deref())?;
-    let mut engine = read_to_end(cfg, &specs, deadline, engine_cfg)?;
+    let mut engine = read_to_end(
+        cfg,
+        &specs,
+        deadline,
+        engine_cfg,
+        &gate,
+        args.select.range.quiet,
+    )?;
     let events = engine.alerts.take_notifications();
     let alerts = &engine.alerts;
     let fired: Vec<&Transition> = alerts
@@ -141,20 +158,40 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
             .filter(|r| r.rule.metric.is_unavailable())
             .map(|r| r.rule.name.clone())
             .collect(),
+        range: gate.is_active().then(|| super::range::to_json(&gate)),
     };
-    let written = if args.json {
-        let text = crate::present::json::to_string_pretty(&report)? + "\n";
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes()).and_then(|()| out.flush())
-    } else {
-        let mut out = crate::present::terminal::stdout();
-        out.write_all(to_text(&report).as_bytes())
-            .and_then(|()| out.flush())
-    };
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e.into());
+    let format = args.format.get();
+    let top = args.top.unwrap_or(usize::MAX);
+    let range = super::range::describe(&gate);
+    let range = range.as_deref().map(|r| (r, gate.skipped()));
+    let text = match format {
+        OutputFormat::Json => crate::present::json::to_string_pretty(&report)? + "\n",
+        OutputFormat::Csv => super::format::check_csv(&report, top),
+        OutputFormat::Markdown => super::format::check_markdown(&report, top, range),
+        OutputFormat::Text => {
+            let mut t = String::new();
+            if let Some((what, skipped)) = range {
+                t.push_str(&if engine.records == 0 {
+                    format!("{}\n", super::range::nothing_in_range(&gate))
+                } else {
+                    format!(
+                        "range {what}: {} records in range, {} skipped\n",
+                        engine.records, skipped
+                    )
+                });
+            }
+            t + &to_text(&report, top)
         }
+    };
+    super::emit(
+        &text,
+        matches!(format, OutputFormat::Text | OutputFormat::Markdown),
+    )?;
+    if format != OutputFormat::Text && gate.is_active() && engine.records == 0 {
+        crate::present::terminal::eprintln(format!(
+            "llmmon: {}",
+            super::range::nothing_in_range(&gate)
+        ));
     }
     if !args.no_notify {
         notify(cfg, args, events, alerts.sink.dropped)?;
@@ -189,21 +226,24 @@ fn notify(cfg: &Config, args: &CheckArgs, events: Vec<Transition>, lost: u64) ->
             .last_error()
             .map(|e| format!(" (last error: {e})"))
             .unwrap_or_default();
-        eprintln!("llmmon: notifications: {}{why}", stats.summary());
+        crate::present::terminal::eprintln(format!(
+            "llmmon: notifications: {}{why}",
+            stats.summary()
+        ));
     }
     Ok(())
 }
 
-fn to_text(r: &CheckReport) -> String {
+fn to_text(r: &CheckReport, top: usize) -> String {
     let mut s = String::new();
-    for t in &r.fired {
+    for t in r.fired.iter().take(top) {
         s.push_str(&format!(
             "{}  {}\n",
             crate::record::format_time(t.at),
             t.describe()
         ));
     }
-    for b in &r.budgets {
+    for b in r.budgets.iter().take(top) {
         s.push_str(&format!(
             "budget {}: ${:.2} of ${:.2}{}\n",
             b.name,

@@ -6,9 +6,8 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Config;
 use crate::export::redact::{PatternRedactor, Redactor};
 use crate::export::{incident, select, write_chat, write_raw, Format, Range, Selection};
-use crate::query::Query;
-use crate::record::parse_time_str;
-use anyhow::{anyhow, bail, Context, Result};
+use crate::gate::RecordGate;
+use anyhow::{bail, Context, Result};
 use std::io::Write;
 
 /// Reads the sources, writes the dataset and/or the report; exit 0.
@@ -18,9 +17,7 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
     } else if args.marked {
         Some(Selection::Marked)
     } else if let Some(q) = &args.filter {
-        Some(Selection::Filter(
-            Query::parse(q).map_err(|e| anyhow!("--filter: {e}"))?,
-        ))
+        Some(Selection::Filter(super::range::parse_filter(q)?))
     } else {
         None
     };
@@ -30,22 +27,27 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
     if args.output.is_none() && args.incident_report.is_none() {
         bail!("nothing to write: give -o FILE with a selection, or --incident-report FILE.md");
     }
-    let time = |s: &Option<String>, what: &str| -> Result<Option<i64>> {
-        s.as_deref()
-            .map(|v| parse_time_str(v).ok_or_else(|| anyhow!("{what} {v:?} is not a time")))
-            .transpose()
-    };
+    let specs = super::parse_specs(&args.sources)?;
+    let time = super::range::time_range(&args.range, &specs)?;
+    // The incident report's header names the range; its end is the last instant inside.
     let range = Range {
-        from: time(&args.from, "--from")?,
-        to: time(&args.to, "--to")?,
+        from: time.since,
+        to: time.until.map(|u| u - 1),
     };
+    let gate = std::sync::Arc::new(RecordGate::new(time, None));
     let ann = match args.annotations.clone().or_else(|| cfg.annotations_path()) {
         Some(p) => Annotations::open(&p)?,
         None => Annotations::in_memory(),
     };
     let engine_cfg = cfg.engine_config()?;
-    let specs = super::parse_specs(&args.sources)?;
-    let engine = super::check::read_to_end(cfg, &specs, None, engine_cfg)?;
+    let engine = super::check::read_to_end(cfg, &specs, None, engine_cfg, &gate, args.range.quiet)?;
+    if gate.is_active() {
+        crate::present::terminal::eprintln(format!(
+            "llmmon: {} records in range, {} skipped",
+            engine.records,
+            gate.skipped()
+        ));
+    }
     if engine.store.evicted.calls > 0 {
         crate::present::terminal::eprintln(format!(
             "llmmon: {} older calls did not fit in memory and are not exported (raise [engine] max_calls)",

@@ -3,8 +3,12 @@
 
 pub mod baseline;
 pub mod check;
+pub mod completions;
 pub mod export;
+pub mod format;
 pub mod gen;
+pub mod progress;
+pub mod range;
 pub mod report;
 pub mod scan;
 pub mod watch;
@@ -13,9 +17,31 @@ use crate::config::Config;
 use crate::enrich::pricing::{PriceTable, Pricer};
 use crate::enrich::safety::Detectors;
 use crate::enrich::Enricher;
+use crate::gate::RecordGate;
 use crate::source::{SourceOptions, SourceSpec};
 use anyhow::{Context, Result};
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
+
+/// Exit code of a usage or input error, for every subcommand (see [`crate::cli::EXIT_CODES`]).
+pub const USAGE_ERROR: i32 = 3;
+
+/// Writes a command's output to stdout. Text meant for people (`terminal_safe`: text and
+/// Markdown always, CSV when stdout is a terminal) goes through the terminal sanitiser, so
+/// an escape sequence in a model or user name cannot reach the terminal. A closed pipe
+/// (`llmmon report | head`) is not an error.
+pub fn emit(text: &str, terminal_safe: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let text = if terminal_safe || out.is_terminal() {
+        crate::present::terminal::text(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
 
 /// Parses source strings, failing on the first bad one with its reason.
 pub fn parse_specs(sources: &[String]) -> Result<Vec<SourceSpec>> {
@@ -134,35 +160,28 @@ pub fn scenario(s: crate::cli::ScenarioArg) -> crate::demo::Scenario {
     }
 }
 
-/// Reads every source to its end into `engine` through the threaded pipeline, the way the
-/// headless commands that need whole calls (`check`, `baseline`) do; a `demo` source plays
-/// `scenario` as fast as it can. Returns the price table used.
-pub fn read_to_end(
-    cfg: &Config,
-    specs: &[SourceSpec],
-    engine: &mut crate::engine::Engine,
-    scenario: crate::demo::Scenario,
-) -> Result<Arc<PriceTable>> {
-    read_until(cfg, specs, engine, scenario, None)
-}
-
-/// [`read_to_end`], stopping at `deadline` or on Ctrl-C / SIGTERM if the sources go on.
+/// Reads every source into `engine` through the threaded pipeline, the way the headless
+/// commands that need whole calls (`check`, `baseline`, `export`) do, until the sources end,
+/// `deadline` passes or Ctrl-C / SIGTERM arrives; only what `gate` admits reaches the
+/// engine. A `demo` source plays `scenario` as fast as it can. Returns the price table used.
 pub fn read_until(
     cfg: &Config,
     specs: &[SourceSpec],
     engine: &mut crate::engine::Engine,
     scenario: crate::demo::Scenario,
     deadline: Option<std::time::Instant>,
+    gate: Option<Arc<RecordGate>>,
 ) -> Result<Arc<PriceTable>> {
     let (enricher, table) = enricher(cfg, true)?;
     let opts = source_options(cfg, false, true)?;
-    let mut pipeline = crate::pipeline::Pipeline::start(
+    let mut pipeline = crate::pipeline::Pipeline::start_gated(
         specs,
         &opts,
         enricher,
         engine,
         crate::pipeline::Mode::Owned,
         demo_spawner(7, f64::INFINITY, scenario),
+        gate,
     )?;
     pipeline.stop_on_interrupt();
     pipeline.drain_into(engine, deadline);

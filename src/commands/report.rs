@@ -1,19 +1,23 @@
-//! `llmmon report SOURCE... [--json] [--window 5m] [--duration 30s]`.
+//! `llmmon report SOURCE... [--format text|json|csv|markdown] [--since T] [--until T]
+//! [--filter Q] [--window 5m] [--duration 30s]`.
 
 use super::{enricher, source_options, specs_with_otlp};
-use crate::cli::ReportArgs;
+use crate::cli::{OutputFormat, ReportArgs};
 use crate::config::Config;
 use crate::engine::{parse_duration, Engine, Scope};
+use crate::gate::RecordGate;
 use crate::pipeline::{Mode, Pipeline};
 use crate::source::SourceSpec;
 use anyhow::{bail, Result};
-use std::io::Write;
 
 /// A one-shot summary needs no content for drill-down: the store keeps counts only.
 const REPORT_MAX_CALLS: usize = 0;
 
-/// Reads every source to its end (or `--duration`) and prints the summary. Exit code 0, or
-/// 1 when a source could not be read.
+/// Groups per table in text and Markdown when `--top` is not given (JSON and CSV: all).
+const DEFAULT_TOP: usize = 10;
+
+/// Reads every source to its end (or `--duration`) and prints the summary. Exit code 0, 1
+/// when a source failed part-way, 3 when no source could be read.
 pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
     for spec in &specs {
@@ -30,6 +34,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         ),
         None => None,
     };
+    let gate = super::range::gate(&args.select, &specs)?;
     let deadline = super::deadline(args.duration.as_deref())?;
     if deadline.is_none() && specs.iter().any(|s| matches!(s, SourceSpec::Demo)) {
         bail!("the demo source never ends: give --duration (e.g. --duration 10s)");
@@ -55,67 +60,111 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     let detect = !args.no_detectors || args.baseline.is_some();
     let (enricher, table) = enricher(cfg, detect)?;
     let opts = source_options(cfg, false, true)?;
-    let mut pipeline = Pipeline::start(
+    let mut pipeline = Pipeline::start_gated(
         &specs,
         &opts,
         enricher,
         &mut engine,
         Mode::Facts,
         super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Incident),
+        Some(gate.clone()),
     )?;
     pipeline.stop_on_interrupt();
     super::announce_receivers(&specs, deadline);
+    let progress = super::progress::Progress::start(&specs, &gate, args.select.range.quiet);
     pipeline.drain_into(&mut engine, deadline);
+    drop(progress);
     pipeline.shutdown();
 
     let scope = window.map_or(Scope::SinceStart, Scope::Window);
-    let summary = engine.summary(scope);
+    let mut summary = engine.summary(scope);
     let failures = super::source_failures(&engine);
+    let format = args.format.get();
+    let top = args.top.unwrap_or(match format {
+        OutputFormat::Text | OutputFormat::Markdown => DEFAULT_TOP,
+        OutputFormat::Json | OutputFormat::Csv => usize::MAX,
+    });
     if failures.len() < engine.sources.len() {
-        let text = if args.json {
-            with_drift(&engine, &summary, args.baseline.is_some())? + "\n"
-        } else {
-            let mut t = crate::report::to_text(&engine, &summary, args.top, &table.date);
-            if args.baseline.is_some() {
-                let d = engine.drift.report();
-                t.push_str(&crate::engine::drift::report::to_text(
-                    d.as_ref(),
-                    &engine.drift.quality_report(),
-                ));
+        let range = super::range::describe(&gate);
+        let range = range.as_deref().map(|r| (r, gate.skipped()));
+        let text = match format {
+            OutputFormat::Json => {
+                if args.top.is_some() {
+                    super::format::keep_top(&mut summary, top);
+                }
+                with_drift(&engine, &summary, args.baseline.is_some(), &gate)? + "\n"
             }
-            t
-        };
-        let written = if args.json {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|()| out.flush())
-        } else {
-            let mut out = crate::present::terminal::stdout();
-            out.write_all(text.as_bytes()).and_then(|()| out.flush())
-        };
-        if let Err(e) = written {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(e.into());
+            OutputFormat::Csv => super::format::report_csv(&summary, top),
+            OutputFormat::Markdown => super::format::report_markdown(&summary, top, range),
+            OutputFormat::Text if gate.is_active() && engine.records == 0 => {
+                format!("{}\n", super::range::nothing_in_range(&gate))
             }
+            OutputFormat::Text => {
+                let mut t = String::new();
+                if let Some((what, skipped)) = range {
+                    t.push_str(&format!(
+                        "range   {what}: {} records in range, {} skipped\n",
+                        crate::present::format::count(engine.records),
+                        crate::present::format::count(skipped)
+                    ));
+                }
+                t.push_str(&crate::report::to_text(&engine, &summary, top, &table.date));
+                if args.baseline.is_some() {
+                    let d = engine.drift.report();
+                    t.push_str(&crate::engine::drift::report::to_text(
+                        d.as_ref(),
+                        &engine.drift.quality_report(),
+                    ));
+                }
+                t
+            }
+        };
+        super::emit(
+            &text,
+            matches!(format, OutputFormat::Text | OutputFormat::Markdown),
+        )?;
+        if format != OutputFormat::Text && gate.is_active() && engine.records == 0 {
+            crate::present::terminal::eprintln(format!(
+                "llmmon: {}",
+                super::range::nothing_in_range(&gate)
+            ));
         }
     }
     for f in &failures {
         crate::present::terminal::eprintln(format!("llmmon: {f}"));
     }
-    Ok(i32::from(!failures.is_empty()))
+    Ok(if failures.is_empty() {
+        0
+    } else if failures.len() < engine.sources.len() {
+        1
+    } else {
+        super::USAGE_ERROR
+    })
 }
 
-/// The summary JSON, with `drift` and `quality` added when a baseline was given.
-fn with_drift(engine: &Engine, summary: &crate::engine::Summary, baseline: bool) -> Result<String> {
-    if !baseline {
+/// The summary JSON, with `range` (when `--since`, `--until` or `--filter` was given) and,
+/// with a baseline, `drift` and `quality` added.
+fn with_drift(
+    engine: &Engine,
+    summary: &crate::engine::Summary,
+    baseline: bool,
+    gate: &RecordGate,
+) -> Result<String> {
+    if !baseline && !gate.is_active() {
         return Ok(crate::report::to_json(summary, true)?);
     }
     let mut v = serde_json::to_value(summary)?;
     if let serde_json::Value::Object(m) = &mut v {
-        m.insert("drift".into(), serde_json::to_value(engine.drift.report())?);
-        m.insert(
-            "quality".into(),
-            serde_json::to_value(engine.drift.quality_report())?,
-        );
+        if gate.is_active() {
+            m.insert("range".into(), super::range::to_json(gate));
+        }
+        if baseline {
+            m.insert("drift".into(), serde_json::to_value(engine.drift.report())?);
+            m.insert(
+                "quality".into(),
+                serde_json::to_value(engine.drift.quality_report())?,
+            );
+        }
     }
     Ok(crate::present::json::to_string_pretty(&v)?)
 }

@@ -1,6 +1,8 @@
 //! `llmmon scan [FILE|-] [--text] [--json] [--fail-on LEVEL]`: the detectors over records
 //! (any format llmmon decodes) or plain text lines, for CI and pre-commit hooks.
-//! Exit codes: 0 clean (or below `--fail-on`), 1 findings at or above it, 2 unreadable input.
+//! `--since`/`--until`/`--filter` narrow the records scanned (not plain text lines).
+//! Exit codes: 0 clean (or below `--fail-on`), 1 findings at or above it, 3 unreadable
+//! input or a usage error.
 
 use super::detectors;
 use crate::cli::{LevelArg, ScanArgs};
@@ -8,12 +10,15 @@ use crate::config::Config;
 use crate::decode::Decoder;
 use crate::engine::Engine;
 use crate::enrich::safety::Detectors;
+use crate::gate::RecordGate;
 use crate::pipeline::{Mode, Pipeline, Update};
 use crate::record::Severity;
 use crate::scan::{scan_records, scan_text_lines, ScanOptions};
+use crate::source::SourceSpec;
 use crate::source::SourceState;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use std::io::{BufRead, BufReader, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn severity(l: LevelArg) -> Severity {
@@ -28,20 +33,35 @@ fn severity(l: LevelArg) -> Severity {
 
 /// Runs the scan and returns the exit code.
 pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
+    let select = &args.select;
+    if args.text
+        && (select.range.since.is_some() || select.range.until.is_some() || select.filter.is_some())
+    {
+        bail!("--since, --until and --filter select records; plain --text lines have no fields");
+    }
     let det = detectors(cfg)?;
     if args.otlp.otlp.is_some() {
-        return scan_otlp(cfg, args, &det);
+        let specs = super::specs_with_otlp(&[], &args.otlp)?;
+        let gate = super::range::gate(select, &specs)?;
+        return scan_otlp(cfg, args, &det, &specs, &gate);
     }
-    let input: Box<dyn BufRead> = match args.input.as_deref() {
-        None | Some("-") => Box::new(BufReader::new(std::io::stdin().lock())),
-        Some(path) => match std::fs::File::open(path) {
-            Ok(f) => Box::new(BufReader::with_capacity(1 << 20, f)),
-            Err(e) => {
-                crate::present::terminal::eprintln(format!("llmmon: cannot read {path}: {e}"));
-                return Ok(2);
-            }
-        },
+    let spec = match args.input.as_deref() {
+        None | Some("-") => SourceSpec::Stdin,
+        Some(path) => SourceSpec::File(path.into()),
     };
+    let gate = super::range::gate(select, std::slice::from_ref(&spec))?;
+    let input: Box<dyn BufRead> = match &spec {
+        SourceSpec::File(path) => match std::fs::File::open(path) {
+            Ok(f) => Box::new(BufReader::with_capacity(
+                1 << 20,
+                super::progress::Counted::new(f, gate.clone()),
+            )),
+            Err(e) => bail!("cannot read {}: {e}", path.display()),
+        },
+        _ => Box::new(BufReader::new(std::io::stdin().lock())),
+    };
+    let progress =
+        super::progress::Progress::start(std::slice::from_ref(&spec), &gate, select.range.quiet);
     let opts = ScanOptions {
         text_mode: args.text,
         json: args.json,
@@ -66,13 +86,18 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
                     rejected += 1;
                     first_reject.get_or_insert_with(|| format!("line {no}: {e}"));
                 }
-                buf.drain(..).map(move |r| (no, r)).collect::<Vec<_>>()
+                buf.drain(..)
+                    .filter(|r| gate.admit(r))
+                    .map(move |r| (no, r))
+                    .collect::<Vec<_>>()
             });
         scan_records(&det, records, &opts, &mut out)?
     };
     out.flush()?;
+    drop(progress);
     let mut err = crate::present::terminal::Text::new(std::io::stderr().lock());
     summary.write_summary(&mut err)?;
+    write_skipped(&mut err, &gate)?;
     if rejected > 0 {
         writeln!(
             err,
@@ -83,23 +108,45 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
     Ok(summary.exit_code(opts.fail_on))
 }
 
+/// "N records outside --since/--until/--filter skipped" on stderr, when a gate is set.
+fn write_skipped(err: &mut impl Write, gate: &RecordGate) -> std::io::Result<()> {
+    match super::range::describe(gate) {
+        Some(what) if gate.seen() == gate.skipped() => {
+            writeln!(err, "  {} ({what})", super::range::nothing_in_range(gate))
+        }
+        Some(what) => writeln!(
+            err,
+            "  {} records in range, {} skipped ({what})",
+            gate.seen() - gate.skipped(),
+            gate.skipped()
+        ),
+        None => Ok(()),
+    }
+}
+
 /// `scan --otlp`: the detectors over calls as they arrive, until `--duration` or Ctrl-C.
-/// Exit 2 when the receiver cannot listen.
-fn scan_otlp(cfg: &Config, args: &ScanArgs, det: &Detectors) -> Result<i32> {
-    let specs = super::specs_with_otlp(&[], &args.otlp)?;
+/// Exit 3 when the receiver cannot listen.
+fn scan_otlp(
+    cfg: &Config,
+    args: &ScanArgs,
+    det: &Detectors,
+    specs: &[SourceSpec],
+    gate: &Arc<RecordGate>,
+) -> Result<i32> {
     let deadline = super::deadline(args.duration.as_deref())?;
     let mut engine = Engine::new(cfg.engine_config()?);
     let (enricher, _) = super::enricher(cfg, false)?;
-    let mut pipeline = Pipeline::start(
-        &specs,
+    let mut pipeline = Pipeline::start_gated(
+        specs,
         &super::source_options(cfg, true, false)?,
         enricher,
         &mut engine,
         Mode::Owned,
         super::demo_spawner(7, 1.0, crate::demo::Scenario::Steady),
+        Some(gate.clone()),
     )?;
     pipeline.stop_on_interrupt();
-    super::announce_receivers(&specs, deadline);
+    super::announce_receivers(specs, deadline);
     let opts = ScanOptions {
         text_mode: false,
         json: args.json,
@@ -138,10 +185,11 @@ fn scan_otlp(cfg: &Config, args: &ScanArgs, det: &Detectors) -> Result<i32> {
     pipeline.shutdown();
     if let Some(e) = failure {
         crate::present::terminal::eprintln(format!("llmmon: {e}"));
-        return Ok(2);
+        return Ok(super::USAGE_ERROR);
     }
     let mut err = crate::present::terminal::Text::new(std::io::stderr().lock());
     summary.write_summary(&mut err)?;
+    write_skipped(&mut err, gate)?;
     if rejected > 0 {
         writeln!(err, "  {rejected} item(s) could not be decoded")?;
     }
