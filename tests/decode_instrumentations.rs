@@ -239,6 +239,15 @@ fn tool_calls_are_seen_whenever_the_spans_carry_them() {
             let got = export(&path, "tool:search_flights");
             let visible = content == "on" || e.tools_without_content;
             assert_eq!(got.len(), usize::from(visible), "{ctx}");
+            // The tools the request offered, where the spans carry them.
+            let offered = export(&path, "has:attr.tool_definitions");
+            if content == "on" && ["openllmetry", "genai", "openinference"].contains(&e.name) {
+                assert_eq!(models(&offered), ["gpt-4.1-mini-tool"; 2], "{ctx}");
+                let defs = &offered[0]["metadata"]["tool_definitions"];
+                assert!(defs.to_string().contains("search_flights"), "{ctx}: {defs}");
+            } else {
+                assert!(offered.is_empty(), "{ctx}");
+            }
             if let Some(c) = got.first() {
                 let tc = &c["tool_calls"][0];
                 assert_eq!(tc["id"], "call_abc123", "{ctx}");

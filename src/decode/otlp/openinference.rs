@@ -44,6 +44,14 @@ pub(super) fn fill(a: &Attrs<'_>, span: &SpanIn<'_>, span_name: Option<String>, 
         .string("user.id")
         .or_else(|| string_at(&params, &["user"]));
     params::from_invocation(&params, a, call);
+    let tools: Vec<Value> = indexed(a, "llm.tools.", ".tool.json_schema")
+        .iter()
+        .filter_map(|s| serde_json::from_str(s).ok())
+        .collect();
+    if !tools.is_empty() {
+        call.metadata
+            .insert("tool_definitions".to_owned(), Value::Array(tools));
+    }
     call.tags = a.strings("tag.tags");
     if let Some(Value::Object(m)) = a.json("metadata") {
         call.metadata.extend(m);
