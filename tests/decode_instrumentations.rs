@@ -9,7 +9,7 @@
 
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -92,13 +92,13 @@ fn fixture(name: &str, content: &str) -> PathBuf {
 }
 
 /// The fake server's log for a fixture.
-fn served(path: &PathBuf) -> Vec<Value> {
+fn served(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(format!("{}.expected.json", path.display())).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     v["calls"].as_array().unwrap().clone()
 }
 
-fn report(path: &PathBuf) -> Value {
+fn report(path: &Path) -> Value {
     let out = Command::cargo_bin("llmmon")
         .unwrap()
         .args(["report", "--json"])
@@ -114,7 +114,7 @@ fn report(path: &PathBuf) -> Value {
 }
 
 /// The calls `export --filter QUERY --format raw` selects, as JSON.
-fn export(path: &PathBuf, query: &str) -> Vec<Value> {
+fn export(path: &Path, query: &str) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.jsonl");
     let out = Command::cargo_bin("llmmon")
