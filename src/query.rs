@@ -67,6 +67,9 @@ pub enum Field {
     Score(String),
     /// Any score at all; only meaningful in `has:scores`.
     Scores,
+    /// One attribute a decoder kept (`attr.temperature`, `attr.service_tier`): text or
+    /// number, whichever the value is.
+    Attr(String),
 }
 
 /// How a field's values are written and compared.
@@ -145,6 +148,7 @@ pub const FIELD_NAMES: &[&str] = &[
     "flag",
     "severity",
     "score.NAME",
+    "attr.NAME",
     "has",
 ];
 
@@ -160,6 +164,13 @@ impl Field {
         }
         if lower == "score" {
             return Some(Field::Scores);
+        }
+        if let Some(rest) = lower.strip_prefix("attr.") {
+            return (!rest.is_empty()).then(|| Field::Attr(rest.to_string()));
+        }
+        // The one attribute common enough to go without the prefix.
+        if lower == "service_tier" {
+            return Some(Field::Attr(lower));
         }
         let canonical = FIELD_TABLE
             .iter()
@@ -197,6 +208,7 @@ impl Field {
     pub fn name(&self) -> String {
         match self {
             Field::Score(n) => format!("score.{n}"),
+            Field::Attr(n) => format!("attr.{n}"),
             other => other.static_name().to_string(),
         }
     }
@@ -228,6 +240,7 @@ impl Field {
             Field::Severity => "severity",
             Field::Score(_) => "score",
             Field::Scores => "scores",
+            Field::Attr(_) => "attr",
         }
     }
 
@@ -796,6 +809,9 @@ impl Parser<'_> {
             Op::Colon => CmpOp::Eq,
             Op::Cmp(c) => c,
         };
+        if let Field::Attr(_) = field {
+            return self.attr_term(field, op, value, key_pos);
+        }
         let term = match field.kind() {
             FieldKind::Presence => {
                 return Err(self.error(
@@ -829,6 +845,42 @@ impl Parser<'_> {
             }
         };
         Ok(Expr::Term(term))
+    }
+
+    /// `attr.NAME`: a plain number compares numerically (`attr.temperature>0.7`,
+    /// `attr.seed:7`), anything else matches the text (`attr.service_tier:flex`).
+    fn attr_term(
+        &self,
+        field: Field,
+        op: Op,
+        value: &str,
+        key_pos: usize,
+    ) -> Result<Expr, QueryError> {
+        let cmp = match op {
+            Op::Colon => CmpOp::Eq,
+            Op::Cmp(c) => c,
+        };
+        if let Ok(v) = parse_number(value, FieldKind::Number, &field.name()) {
+            return Ok(Expr::Term(Term::Compare {
+                field,
+                op: cmp,
+                value: v,
+            }));
+        }
+        if cmp != CmpOp::Eq {
+            return Err(self.error(
+                key_pos,
+                format!(
+                    "'{value}' is not a number, so {} cannot compare it with {}",
+                    field.name(),
+                    cmp.as_str()
+                ),
+            ));
+        }
+        Ok(Expr::Term(Term::Match {
+            field,
+            pattern: Pattern::new(value),
+        }))
     }
 }
 
@@ -1091,6 +1143,12 @@ impl Filterable for Call {
                 .flags
                 .iter()
                 .any(|f| pred(&f.detector) || pred(&f.rule)),
+            Field::Attr(name) => match self.metadata.get(name) {
+                Some(serde_json::Value::String(s)) => pred(s),
+                Some(serde_json::Value::Number(n)) => pred(&n.to_string()),
+                Some(serde_json::Value::Bool(b)) => pred(if *b { "true" } else { "false" }),
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -1113,6 +1171,14 @@ impl Filterable for Call {
             Field::OutputTokens => one(self.tokens.output.map(|v| v as f64), pred),
             Field::Severity => self.flags.iter().any(|f| pred(severity_rank(f.severity))),
             Field::Score(name) => one(self.scores.get(name).copied(), pred),
+            Field::Attr(name) => one(
+                self.metadata.get(name).and_then(|v| match v {
+                    serde_json::Value::Number(n) => n.as_f64(),
+                    serde_json::Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                }),
+                pred,
+            ),
             _ => false,
         }
     }
@@ -1121,6 +1187,7 @@ impl Filterable for Call {
         match field {
             Field::Error => self.status == Status::Error || self.error_type.is_some(),
             Field::Scores => !self.scores.is_empty(),
+            Field::Attr(name) => self.metadata.contains_key(name),
             f => self.any_text(f, &mut |_| true) || self.any_num(f, &mut |_| true),
         }
     }
@@ -1486,6 +1553,27 @@ mod tests {
         assert!(!q("-model:gpt-4o-mini"));
         assert!(q("latency>4s latency<1s"));
         assert!(q("has:model") && !q("has:user"));
+    }
+
+    #[test]
+    fn attributes_compare_as_numbers_or_match_as_text() {
+        let mut c = call();
+        c.metadata
+            .insert("temperature".into(), serde_json::json!(0.9));
+        c.metadata.insert("seed".into(), serde_json::json!(7));
+        c.metadata
+            .insert("service_tier".into(), serde_json::json!("flex"));
+        let q = |s: &str| Query::parse(s).unwrap().matches(&c);
+        assert!(q("attr.temperature>0.7") && !q("attr.temperature<0.5"));
+        assert!(q("attr.seed:7") && q("attr.seed=7") && !q("attr.seed:8"));
+        assert!(q("attr.service_tier:flex") && q("service_tier:FL*") && !q("service_tier:auto"));
+        assert!(q("has:attr.seed") && !q("has:attr.top_p") && !q("attr.top_p<1"));
+        assert!(Query::parse("attr.service_tier>flex").is_err());
+        assert!(Query::parse("attr.:x").is_err());
+        let printed = Query::parse("service_tier:flex attr.Temperature>=0.5")
+            .unwrap()
+            .to_string();
+        assert_eq!(printed, "attr.service_tier:flex attr.temperature>=0.5");
     }
 
     proptest! {

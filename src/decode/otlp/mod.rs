@@ -7,6 +7,7 @@ mod attrs;
 mod genai;
 mod logs;
 mod openinference;
+mod params;
 mod spans;
 pub mod wire;
 

@@ -4,6 +4,7 @@
 
 use super::super::fields::{push_system, string_at, valid_ms};
 use super::attrs::Attrs;
+use super::params;
 use super::spans::SpanIn;
 use crate::record::{Call, Message, Operation, Tokens, ToolCall};
 use serde_json::Value;
@@ -39,7 +40,18 @@ pub(super) fn fill(a: &Attrs<'_>, span: &SpanIn<'_>, span_name: Option<String>, 
     };
     call.finish_reason = a.string("llm.finish_reason");
     call.conversation_id = a.string("session.id");
-    call.user = a.string("user.id");
+    call.user = a
+        .string("user.id")
+        .or_else(|| string_at(&params, &["user"]));
+    params::from_invocation(&params, a, call);
+    let tools: Vec<Value> = indexed(a, "llm.tools.", ".tool.json_schema")
+        .iter()
+        .filter_map(|s| serde_json::from_str(s).ok())
+        .collect();
+    if !tools.is_empty() {
+        call.metadata
+            .insert("tool_definitions".to_owned(), Value::Array(tools));
+    }
     call.tags = a.strings("tag.tags");
     if let Some(Value::Object(m)) = a.json("metadata") {
         call.metadata.extend(m);
