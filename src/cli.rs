@@ -143,6 +143,11 @@ pub struct ReportArgs {
     /// quality signals to the output.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Instead of the summary, show how the first N lines (default 10) of each file are
+    /// read: the format matched ([[formats]] first), the keys or fields read, the keys ignored.
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true,
+          default_missing_value = "10")]
+    pub explain: Option<usize>,
 }
 
 /// Severity names accepted by `--fail-on`.

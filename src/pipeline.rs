@@ -105,9 +105,10 @@ impl Pipeline {
         let (runtime, src_rx, finished) = start_sources(specs, opts, engine, demo)?;
         let (tx, rx) = sync_channel::<Update>(UPDATE_QUEUE);
         let n = specs.len();
+        let formats = opts.formats.clone();
         std::thread::Builder::new()
             .name("llmmon-decode".into())
-            .spawn(move || decode_loop(src_rx, tx, enricher, n))?;
+            .spawn(move || decode_loop(src_rx, tx, enricher, n, formats))?;
         Ok(Pipeline {
             rx,
             runtime,
@@ -222,7 +223,9 @@ impl InlinePipeline {
         Ok(InlinePipeline {
             rx,
             runtime,
-            decoders: (0..specs.len()).map(|_| Decoder::new()).collect(),
+            decoders: (0..specs.len())
+                .map(|_| Decoder::with_formats(opts.formats.clone()))
+                .collect(),
             enricher,
             finished,
             interrupted: Arc::default(),
@@ -468,8 +471,11 @@ fn decode_loop(
     tx: SyncSender<Update>,
     mut enricher: Enricher,
     n_sources: usize,
+    formats: Arc<crate::decode::Formats>,
 ) {
-    let mut decoders: Vec<Decoder> = (0..n_sources).map(|_| Decoder::new()).collect();
+    let mut decoders: Vec<Decoder> = (0..n_sources)
+        .map(|_| Decoder::with_formats(formats.clone()))
+        .collect();
     while let Some(ev) = rx.blocking_recv() {
         let update = match ev {
             SourceEvent::Lines(lines) => {

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod check;
+pub mod explain;
 pub mod export;
 pub mod gen;
 pub mod report;
@@ -88,6 +89,7 @@ pub fn source_options(cfg: &Config, follow: bool, from_start: bool) -> Result<So
             .collect(),
         ws_token: cfg.ws_token(),
         otlp: cfg.otlp_options()?,
+        formats: cfg.formats(),
         ..SourceOptions::default()
     })
 }

@@ -15,6 +15,9 @@ const REPORT_MAX_CALLS: usize = 0;
 /// Reads every source to its end (or `--duration`) and prints the summary. Exit code 0, or
 /// 1 when a source could not be read.
 pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
+    if let Some(lines) = args.explain {
+        return super::explain::run(cfg, &args.sources, lines);
+    }
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
     for spec in &specs {
         if let SourceSpec::File(p) = spec {
