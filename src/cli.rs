@@ -46,6 +46,19 @@ pub enum Command {
     Export(ExportArgs),
     /// Profile a golden dataset for drift comparisons (`report --baseline`).
     Baseline(BaselineArgs),
+    /// Show which price-table entry each model matches and why, or why it is unpriced.
+    Prices(PricesArgs),
+}
+
+/// `llmmon prices`.
+#[derive(Debug, Args, Clone)]
+pub struct PricesArgs {
+    /// Model names as logs spell them (`openai/gpt-4o-2024-08-06`, `claude-sonnet-4-5@...`).
+    #[arg(value_name = "MODEL", required = true)]
+    pub models: Vec<String>,
+    /// Print one JSON object per model instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--otlp`: llmmon as the OTLP endpoint, without spelling out an `otlp://` source.

@@ -557,7 +557,18 @@ impl Config {
                     path: p.clone(),
                     source,
                 })?;
-                PriceTable::from_json(&text)?
+                let mut table = PriceTable::from_json(&text)?;
+                if table.format == crate::enrich::pricing::TableFormat::Litellm {
+                    // LiteLLM's file carries no date: the file's own is the best there is.
+                    if let Some(t) = std::fs::metadata(p)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| jiff::Timestamp::try_from(t).ok())
+                    {
+                        table.date = format!("{} (file modified)", t.strftime("%Y-%m-%d"));
+                    }
+                }
+                table
             }
             None => PriceTable::builtin()?,
         };

@@ -6,6 +6,7 @@ pub mod check;
 pub mod explain;
 pub mod export;
 pub mod gen;
+pub mod prices;
 pub mod report;
 pub mod scan;
 pub mod watch;
