@@ -51,6 +51,19 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Write a shell completion script (bash, zsh, fish, powershell) to stdout.
     Completions(CompletionsArgs),
+    /// Show which price-table entry each model matches and why, or why it is unpriced.
+    Prices(PricesArgs),
+}
+
+/// `llmmon prices`.
+#[derive(Debug, Args, Clone)]
+pub struct PricesArgs {
+    /// Model names as logs spell them (`openai/gpt-4o-2024-08-06`, `claude-sonnet-4-5@...`).
+    #[arg(value_name = "MODEL", required = true)]
+    pub models: Vec<String>,
+    /// Print one JSON object per model instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--otlp`: llmmon as the OTLP endpoint, without spelling out an `otlp://` source.
@@ -219,6 +232,11 @@ pub struct ReportArgs {
     /// quality signals to the output.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Instead of the summary, show how the first N lines (default 10) of each file are
+    /// read: the format matched ([[formats]] first), the keys or fields read, the keys ignored.
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true,
+          default_missing_value = "10")]
+    pub explain: Option<usize>,
 }
 
 /// Severity names accepted by `--fail-on`.

@@ -56,6 +56,11 @@ pub struct Config {
     pub alerting: AlertingSection,
     pub budgets: BudgetsSection,
     pub annotations: AnnotationsSection,
+    /// `[[formats]]`: mappings that read logs of any JSON shape (see `llmmon.toml.example`).
+    pub formats: Vec<crate::decode::FormatSection>,
+    /// The `[[formats]]` checked at parse time.
+    #[serde(skip)]
+    compiled_formats: std::sync::Arc<crate::decode::Formats>,
     /// Where this config came from (not read from the file).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -325,6 +330,14 @@ impl Config {
         })?;
         let mut cfg = cfg;
         cfg.compiled_alerts = Some(cfg.compile_alerts(text, path)?);
+        cfg.compiled_formats =
+            std::sync::Arc::new(crate::decode::Formats::compile(&cfg.formats).map_err(|e| {
+                ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    field: format!("[[formats]] {:?}: {}", e.format, e.field),
+                    message: e.message,
+                }
+            })?);
         cfg.engine_config_at(path)?;
         Ok(cfg)
     }
@@ -531,6 +544,11 @@ impl Config {
         self.engine_config_at(&path)
     }
 
+    /// The `[[formats]]` mappings, checked when the config was parsed (none by default).
+    pub fn formats(&self) -> std::sync::Arc<crate::decode::Formats> {
+        self.compiled_formats.clone()
+    }
+
     /// The price table: built-in or replaced, with overrides applied.
     pub fn price_table(&self) -> Result<PriceTable, ConfigError> {
         let mut table = match &self.pricing.table {
@@ -539,7 +557,18 @@ impl Config {
                     path: p.clone(),
                     source,
                 })?;
-                PriceTable::from_json(&text)?
+                let mut table = PriceTable::from_json(&text)?;
+                if table.format == crate::enrich::pricing::TableFormat::Litellm {
+                    // LiteLLM's file carries no date: the file's own is the best there is.
+                    if let Some(t) = std::fs::metadata(p)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| jiff::Timestamp::try_from(t).ok())
+                    {
+                        table.date = format!("{} (file modified)", t.strftime("%Y-%m-%d"));
+                    }
+                }
+                table
             }
             None => PriceTable::builtin()?,
         };

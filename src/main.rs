@@ -49,6 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Check(args)) => commands::check::run(&cfg, &args),
         Some(Command::Export(args)) => commands::export::run(&cfg, &args),
         Some(Command::Completions(args)) => commands::completions::run(&args),
+        Some(Command::Prices(args)) => commands::prices::run(&cfg, &args),
         None if !cli.watch.sources.is_empty() => commands::watch::run(&cfg, &cli.watch),
         None => {
             let usage = Cli::command().render_usage();

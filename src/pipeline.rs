@@ -160,7 +160,7 @@ impl Pipeline {
         gate: Option<Arc<RecordGate>>,
     ) -> std::io::Result<Pipeline> {
         let (runtime, src_rx, finished) = start_sources(specs, opts, engine, demo)?;
-        let stage = Stage::new(specs.len(), enricher, gate);
+        let stage = Stage::new(specs.len(), enricher, gate, &opts.formats);
         let inbox = match mode {
             Mode::Facts => Inbox::Inline {
                 rx: src_rx,
@@ -357,9 +357,16 @@ struct Stage {
 }
 
 impl Stage {
-    fn new(n_sources: usize, enricher: Enricher, gate: Option<Arc<RecordGate>>) -> Stage {
+    fn new(
+        n_sources: usize,
+        enricher: Enricher,
+        gate: Option<Arc<RecordGate>>,
+        formats: &Arc<crate::decode::Formats>,
+    ) -> Stage {
         Stage {
-            decoders: (0..n_sources).map(|_| Decoder::new()).collect(),
+            decoders: (0..n_sources)
+                .map(|_| Decoder::with_formats(formats.clone()))
+                .collect(),
             enricher,
             gate,
         }
@@ -674,7 +681,7 @@ mod tests {
         let (tx, rx) = sync_channel(UPDATE_QUEUE);
         let close = Arc::new(tokio::sync::Notify::new());
         let (handle, closing) = (runtime.handle().clone(), close.clone());
-        let stage = Stage::new(1, enricher(), None);
+        let stage = Stage::new(1, enricher(), None, &Arc::default());
         std::thread::spawn(move || decode_loop(&handle, src_rx, &tx, stage, &closing));
         let p = Pipeline {
             runtime,

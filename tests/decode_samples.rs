@@ -280,14 +280,23 @@ fn litellm_facts() {
     assert_eq!(embed.messages[0].role, "user");
     assert!(cs.iter().any(|c| c.app.as_deref() == Some("travel")));
     assert!(cs.iter().any(|c| c.tags.contains(&"canary".to_owned())));
-    // The README's 16 sessions include the embeddings' empty `session_id`, which is no session.
+    // The README's 16 sessions include the embeddings' empty `session_id`, which is no
+    // session; LiteLLM's `trace_id` stands in for it (where LiteLLM puts `metadata.session_id`),
+    // so each embedding call is its own conversation: 15 sessions plus 3 traces.
     assert_eq!(
         cs.iter()
             .filter_map(|c| c.conversation_id.as_deref())
             .collect::<BTreeSet<_>>()
             .len(),
-        15
+        18
     );
+    assert!(cs
+        .iter()
+        .filter(|c| c.operation == Operation::Embeddings)
+        .all(|c| c
+            .conversation_id
+            .as_deref()
+            .is_some_and(|id| id.len() == 36)));
 }
 
 #[test]

@@ -4,9 +4,11 @@
 pub mod baseline;
 pub mod check;
 pub mod completions;
+pub mod explain;
 pub mod export;
 pub mod format;
 pub mod gen;
+pub mod prices;
 pub mod progress;
 pub mod range;
 pub mod report;
@@ -116,6 +118,7 @@ pub fn source_options(cfg: &Config, follow: bool, from_start: bool) -> Result<So
             .collect(),
         ws_token: cfg.ws_token(),
         otlp: cfg.otlp_options()?,
+        formats: cfg.formats(),
         ..SourceOptions::default()
     })
 }

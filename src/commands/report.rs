@@ -19,6 +19,9 @@ const DEFAULT_TOP: usize = 10;
 /// Reads every source to its end (or `--duration`) and prints the summary. Exit code 0, 1
 /// when a source failed part-way, 3 when no source could be read.
 pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
+    if let Some(lines) = args.explain {
+        return super::explain::run(cfg, &args.sources, lines);
+    }
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
     for spec in &specs {
         if let SourceSpec::File(p) = spec {

@@ -73,7 +73,7 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
     let summary = if args.text {
         scan_text_lines(&det, input, &opts, &mut out)?
     } else {
-        let mut dec = Decoder::new();
+        let mut dec = Decoder::with_formats(cfg.formats());
         let mut buf = Vec::new();
         let records = input
             .split(b'\n')

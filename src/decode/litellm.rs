@@ -14,6 +14,37 @@ use crate::record::{
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// The top-level keys of a StandardLoggingPayload this decoder reads (`report --explain`
+/// lists the others as ignored).
+pub(super) const KEYS: &[&str] = &[
+    "id",
+    "litellm_call_id",
+    "startTime",
+    "endTime",
+    "completionStartTime",
+    "response_time",
+    "stream",
+    "call_type",
+    "session_id",
+    "trace_id",
+    "metadata",
+    "model_parameters",
+    "end_user",
+    "request_tags",
+    "model",
+    "response",
+    "custom_llm_provider",
+    "prompt_tokens",
+    "completion_tokens",
+    "response_cost",
+    "response_cost_failure_debug_info",
+    "status",
+    "error_information",
+    "error_str",
+    "messages",
+    "cache_hit",
+];
+
 /// Decodes one StandardLoggingPayload into a call.
 pub(super) fn decode(v: &Value, arrival: Nanos, out: &mut Vec<Record>) -> Result<(), Reject> {
     let id = string_at(v, &["id"])
@@ -34,7 +65,11 @@ pub(super) fn decode(v: &Value, arrival: Nanos, out: &mut Vec<Record>) -> Result
         } else {
             None
         },
-        conversation_id: string_at(v, &["session_id"]),
+        // LiteLLM copies `metadata.session_id` (or `litellm_session_id`) into `trace_id`, so
+        // when `session_id` is empty the trace id is the conversation.
+        conversation_id: string_at(v, &["session_id"])
+            .or_else(|| string_at(v, &["metadata", "session_id"]))
+            .or_else(|| string_at(v, &["trace_id"])),
         user: string_at(v, &["metadata", "user_api_key_user_id"])
             .or_else(|| string_at(v, &["model_parameters", "user"]))
             .or_else(|| string_at(v, &["end_user"])),
@@ -55,9 +90,20 @@ pub(super) fn decode(v: &Value, arrival: Nanos, out: &mut Vec<Record>) -> Result
         metadata: metadata(v),
         ..Call::default()
     };
-    if let Some(cost) = f64_at(v, &["response_cost"]) {
-        call.cost_usd = Some(cost);
-        call.cost_source = Some(CostProvenance::Reported);
+    // A model LiteLLM cannot price gets `response_cost: 0.0` plus a debug note: that is no
+    // price at all, so the call is left for llmmon's table (computed, or unpriced).
+    let cost_failed = get(v, &["response_cost_failure_debug_info"])
+        .is_some_and(|d| !d.is_null() && d.as_object().is_none_or(|o| !o.is_empty()));
+    match f64_at(v, &["response_cost"]) {
+        Some(cost) if !(cost_failed && cost == 0.0) => {
+            call.cost_usd = Some(cost);
+            call.cost_source = Some(CostProvenance::Reported);
+        }
+        Some(_) => {
+            call.metadata
+                .insert("litellm_cost_failure".to_owned(), Value::Bool(true));
+        }
+        None => {}
     }
     if str_at(v, &["status"]) == Some("failure")
         || str_at(v, &["error_information", "error_class"]).is_some()
@@ -225,6 +271,49 @@ pub(super) fn openai_tool_calls(message: &Value) -> Vec<ToolCall> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decode_one(v: &Value) -> Call {
+        let mut out = Vec::new();
+        decode(v, 0, &mut out).unwrap();
+        match out.pop() {
+            Some(Record::Call(c)) => *c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn cost_failure_is_not_a_reported_zero() {
+        let base = serde_json::json!({"id": "x", "call_type": "completion", "model": "acme-ft",
+            "response_cost": 0.0, "prompt_tokens": 10, "completion_tokens": 2});
+        let c = decode_one(&base);
+        assert_eq!(c.cost_usd, Some(0.0));
+        assert_eq!(c.cost_source, Some(CostProvenance::Reported));
+        let mut failed = base.clone();
+        failed["response_cost_failure_debug_info"] = serde_json::json!({
+            "error_str": "This model isn't mapped yet.", "model": "acme-ft"});
+        let c = decode_one(&failed);
+        assert_eq!(c.cost_usd, None);
+        assert_eq!(c.cost_source, None);
+        assert_eq!(c.metadata["litellm_cost_failure"], Value::Bool(true));
+        // A null or empty debug note is no failure.
+        failed["response_cost_failure_debug_info"] = Value::Null;
+        assert_eq!(decode_one(&failed).cost_usd, Some(0.0));
+        // A real cost next to a debug note is still the cost LiteLLM charged.
+        failed["response_cost_failure_debug_info"] = serde_json::json!({"error_str": "x"});
+        failed["response_cost"] = serde_json::json!(0.25);
+        assert_eq!(decode_one(&failed).cost_usd, Some(0.25));
+    }
+
+    #[test]
+    fn trace_id_is_the_conversation_when_session_id_is_empty() {
+        let mut v = serde_json::json!({"id": "x", "call_type": "completion",
+            "session_id": "", "trace_id": "sess-1"});
+        assert_eq!(decode_one(&v).conversation_id.as_deref(), Some("sess-1"));
+        v["metadata"] = serde_json::json!({"session_id": "meta-sess"});
+        assert_eq!(decode_one(&v).conversation_id.as_deref(), Some("meta-sess"));
+        v["session_id"] = serde_json::json!("own");
+        assert_eq!(decode_one(&v).conversation_id.as_deref(), Some("own"));
+    }
 
     #[test]
     fn call_types_map_to_operations() {

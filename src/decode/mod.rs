@@ -23,6 +23,8 @@ pub enum RejectReason {
     UnsupportedMedia,
     /// An OTLP request whose body did not arrive within the read timeout.
     SlowClient,
+    /// A `[[formats]]` field whose value has the wrong type (the detail names the field).
+    WrongType,
 }
 
 impl RejectReason {
@@ -39,6 +41,7 @@ impl RejectReason {
             RejectReason::Unauthorized => "unauthorized",
             RejectReason::UnsupportedMedia => "unsupported_media",
             RejectReason::SlowClient => "slow_client",
+            RejectReason::WrongType => "wrong_type",
         }
     }
 }
@@ -76,8 +79,10 @@ pub enum Decoded<'a> {
     Record(Record),
 }
 
+mod explain;
 mod fields;
 mod litellm;
+mod mapped;
 mod native;
 mod otlp;
 mod provider;
@@ -85,20 +90,49 @@ mod provider;
 /// OTLP export requests as the receiver gets them (protobuf or JSON bodies, gRPC messages).
 pub use otlp::wire as otlp_wire;
 
+pub use explain::Explanation;
+pub use mapped::{FieldSource, Format as MappedFormat, FormatError, FormatSection, Formats};
+
 use serde_json::Value;
 
 /// Per-source decoder: sniffs each line's format and maps it into [`Record`]s. Holds the
 /// only cross-line state decoding needs (a count of OTLP metric points); trace assembly is
-/// left to the engine's store, so spans are emitted as soon as they are read.
+/// left to the engine's store, so spans are emitted as soon as they are read. Lines matching
+/// a configured `[[formats]]` mapping are read through it before any format is sniffed.
 #[derive(Debug, Default)]
 pub struct Decoder {
     metric_points: u64,
+    formats: std::sync::Arc<Formats>,
 }
 
 impl Decoder {
-    /// A decoder with no state, one per source.
+    /// A decoder with no state and no `[[formats]]`, one per source.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A decoder that reads lines matching one of `formats` through its mapping.
+    pub fn with_formats(formats: std::sync::Arc<Formats>) -> Self {
+        Decoder {
+            metric_points: 0,
+            formats,
+        }
+    }
+
+    /// Decodes a line through the first `[[formats]]` mapping it matches: `None` when no
+    /// format is configured or none matches (the line then takes the usual path).
+    fn decode_mapped(
+        &self,
+        text: &str,
+        arrival: Nanos,
+        out: &mut Vec<Record>,
+    ) -> Option<Result<(), Reject>> {
+        if self.formats.is_empty() {
+            return None;
+        }
+        let value: Value = serde_json::from_str(text).ok()?;
+        let format = self.formats.find(&value)?;
+        Some(format.decode(&value, text, arrival, out))
     }
 
     /// Decodes one line (no trailing newline). `arrival` (unix ns) is used as the event time
@@ -135,12 +169,19 @@ impl Decoder {
         let Some(text) = object_text(line)? else {
             return Ok(());
         };
+        let mut out = Vec::new();
+        if let Some(mapped) = self.decode_mapped(text, arrival, &mut out) {
+            mapped?;
+            for r in out {
+                sink(Decoded::Record(r));
+            }
+            return Ok(());
+        }
         let native_err = match native::parse(text) {
             Ok(Some(wire)) => return native::convert_facts(wire, text, arrival, sink),
             Ok(None) => None,
             Err(e) => Some(e),
         };
-        let mut out = Vec::new();
         self.decode_other(text, native_err, arrival, &mut out)?;
         for r in out {
             sink(Decoded::Record(r));
@@ -160,6 +201,9 @@ impl Decoder {
         arrival: Nanos,
         out: &mut Vec<Record>,
     ) -> Result<(), Reject> {
+        if let Some(mapped) = self.decode_mapped(text, arrival, out) {
+            return mapped;
+        }
         // Fast path: most lines in a busy native log are native records. The borrowed wire
         // struct also notices the keys that mark every other format, and hands those lines
         // (and any line it cannot read) to the generic path below.
@@ -341,6 +385,35 @@ mod tests {
         assert_eq!(c.ts, crate::record::parse_time_str("2026-11-26T10:00:00Z"));
         assert_eq!(c.messages[0].content, "hi \"there\"");
         assert_eq!(c.tool_calls[0].arguments, r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn plain_prompt_and_reply_aliases() {
+        for key in ["prompt", "question", "input", "query"] {
+            let c = call(&format!(r#"{{"model":"m","{key}":"what is up"}}"#));
+            assert_eq!(c.messages.len(), 1, "{key}");
+            assert_eq!(c.messages[0].role, "user");
+            assert_eq!(c.messages[0].content, "what is up");
+            assert_eq!(c.last_user_message(), Some("what is up"));
+        }
+        for key in ["response", "completion", "answer"] {
+            let c = call(&format!(r#"{{"{key}":"fine"}}"#));
+            assert_eq!(c.output.as_deref(), Some("fine"), "{key}");
+        }
+        // First alias wins; `messages` and `output` win over the plain aliases.
+        let c = call(r#"{"question":"q","prompt":"p","answer":"a","completion":"c"}"#);
+        assert_eq!(c.messages[0].content, "p");
+        assert_eq!(c.output.as_deref(), Some("c"));
+        let c = call(
+            r#"{"prompt":"p","messages":[{"role":"user","content":"m"}],"output":"o","answer":"a"}"#,
+        );
+        assert_eq!(c.messages.len(), 1);
+        assert_eq!(c.messages[0].content, "m");
+        assert_eq!(c.output.as_deref(), Some("o"));
+        // A non-string value of a plain alias is ignored, not a rejection.
+        let c = call(r#"{"model":"m","input":[{"role":"user"}],"query":{"q":1},"prompt":7}"#);
+        assert!(c.messages.is_empty());
+        assert_eq!(c.model.as_deref(), Some("m"));
     }
 
     #[test]

@@ -29,6 +29,72 @@ impl Str<'_> {
     }
 }
 
+/// A string when the value is one, `None` for any other JSON value: for the plain aliases
+/// (`prompt`, `input`, `answer`, ...) that home-made logs also use for objects and arrays, which
+/// must not make the whole line unreadable.
+#[derive(Default)]
+pub(super) struct Loose<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LooseVisitor)
+    }
+}
+
+struct LooseVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+    type Value = Loose<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Loose(Some(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Loose(Some(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Loose(Some(Cow::Owned(v))))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        while a.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Loose(None))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Loose(None))
+    }
+}
+
+impl Loose<'_> {
+    fn text(&self) -> Option<&str> {
+        self.0.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
 /// Owned, non-empty.
 fn own(s: Option<Str<'_>>) -> Option<String> {
     s.map(Str::own).filter(|s| !s.is_empty())
@@ -129,6 +195,21 @@ pub(super) struct Wire<'a> {
     messages: Vec<WireMessage<'a>>,
     #[serde(borrow, alias = "output_text", alias = "response")]
     output: Option<Str<'a>>,
+    // Plain aliases of home-made logs: the request as one string (the user message) and the
+    // reply as one string. Each is its own field (two may meet in one line); a non-string
+    // value is ignored rather than making the line unreadable.
+    #[serde(borrow)]
+    prompt: Loose<'a>,
+    #[serde(borrow)]
+    question: Loose<'a>,
+    #[serde(borrow)]
+    input: Loose<'a>,
+    #[serde(borrow)]
+    query: Loose<'a>,
+    #[serde(borrow)]
+    completion: Loose<'a>,
+    #[serde(borrow)]
+    answer: Loose<'a>,
     #[serde(borrow)]
     tool_calls: Vec<WireToolCall<'a>>,
     #[serde(borrow, alias = "retrieved_context")]
@@ -306,6 +387,8 @@ fn check_call(w: &Wire<'_>, typed: bool) -> Result<(), Reject> {
         || w.duration_ms.is_some()
         || !w.messages.is_empty()
         || w.output.is_some()
+        || plain_prompt(w).is_some()
+        || plain_output(w).is_some()
         || w.operation.is_some();
     if has_content {
         return Ok(());
@@ -320,6 +403,61 @@ fn check_call(w: &Wire<'_>, typed: bool) -> Result<(), Reject> {
             "object has none of the native call fields (`id`, `model`, tokens, `latency_ms`, `messages`, `output`)",
         )
     })
+}
+
+/// The plain request keys, in precedence order.
+pub(super) const PLAIN_PROMPT: [&str; 4] = ["prompt", "question", "input", "query"];
+/// The plain reply keys (after `output`, `output_text`, `response`), in precedence order.
+pub(super) const PLAIN_OUTPUT: [&str; 2] = ["completion", "answer"];
+
+/// Every top-level key the native reader takes (field names and aliases), as serde itself
+/// lists them, so the list cannot drift from the wire struct.
+pub(super) fn known_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut fields: &'static [&'static str] = &[];
+        let _ = Wire::deserialize(FieldNames(&mut fields));
+        fields
+    })
+}
+
+/// A deserializer that only records the field names a struct asks for.
+struct FieldNames<'x>(&'x mut &'static [&'static str]);
+
+impl<'de> Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("field names only"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("field names only"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+/// The request of a plain log (`prompt`, `question`, `input`, `query`, first present wins).
+fn plain_prompt<'x>(w: &'x Wire<'_>) -> Option<&'x str> {
+    [&w.prompt, &w.question, &w.input, &w.query]
+        .into_iter()
+        .find_map(Loose::text)
+}
+
+/// The reply of a plain log (`completion`, `answer`), when `output`/`response` is absent.
+fn plain_output<'x>(w: &'x Wire<'_>) -> Option<&'x str> {
+    [&w.completion, &w.answer].into_iter().find_map(Loose::text)
 }
 
 /// A borrowed string field, when present and not empty.
@@ -381,6 +519,19 @@ fn facts<'x>(w: &'x Wire<'_>, id: &'x str, arrival: Nanos) -> CallFacts<'x> {
 fn call(w: Wire<'_>, line: &str, arrival: Nanos, typed: bool) -> Result<Record, Reject> {
     check_call(&w, typed)?;
     let id = call_id(&w, line);
+    // A plain prompt is the user message only when the line has no message list.
+    let prompt = if w.messages.is_empty() {
+        plain_prompt(&w).map(|p| Message {
+            role: "user".to_owned(),
+            content: p.to_owned(),
+        })
+    } else {
+        None
+    };
+    let output = match &w.output {
+        Some(o) => Some(o.0.to_string()),
+        None => plain_output(&w).map(str::to_owned),
+    };
     let f = facts(&w, &id, arrival);
     let owned = |s: Option<&str>| s.map(str::to_owned);
     let head = Call {
@@ -415,8 +566,8 @@ fn call(w: Wire<'_>, line: &str, arrival: Nanos, typed: bool) -> Result<Record, 
         finish_reason: own(w.finish_reason),
         stream: w.stream,
         system_prompt: own(w.system_prompt),
-        messages: messages(w.messages),
-        output: w.output.map(Str::own),
+        messages: prompt.into_iter().chain(messages(w.messages)).collect(),
+        output,
         tool_calls: tool_calls(w.tool_calls),
         context: w.context.into_iter().map(Str::own).collect(),
         parent_span_id: own(w.parent_span_id),

@@ -16,6 +16,8 @@ pub enum PricingError {
     Json(#[from] serde_json::Error),
     #[error("price for {model:?} has a negative or non-finite value")]
     BadPrice { model: String },
+    #[error("price table: {0}")]
+    Shape(String),
 }
 
 /// A price above a token threshold (e.g. > 200k input tokens), applied to the whole call.
@@ -110,13 +112,39 @@ struct TableFile {
     models: HashMap<String, Price>,
 }
 
+/// The shape a price table file was in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// llmmon's own `assets/pricing.json` shape (`date`, `sources`, `models`).
+    Llmmon,
+    /// LiteLLM's `model_prices_and_context_window.json`, read as it is.
+    Litellm,
+}
+
 /// Prices by normalised model name, with the table's date for provenance.
 #[derive(Debug, Clone)]
 pub struct PriceTable {
     pub date: String,
     pub sources: Vec<String>,
+    /// The shape the table was read from.
+    pub format: TableFormat,
+    /// Entries of a LiteLLM table skipped because they have no token prices (image, audio,
+    /// per-second or per-query models).
+    pub skipped: usize,
     prices: Vec<Price>,
+    names: Vec<String>,
     index: HashMap<String, usize>,
+}
+
+/// Which entry a model name matched and the steps that led there (`llmmon prices`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// Index for [`PriceTable::price`].
+    pub index: usize,
+    /// The entry's name in the table.
+    pub entry: String,
+    /// How the name was turned into the entry's (empty for an exact match).
+    pub steps: Vec<String>,
 }
 
 impl PriceTable {
@@ -125,19 +153,85 @@ impl PriceTable {
         Self::from_json(BUILTIN_TABLE)
     }
 
-    /// Parses a table in the `assets/pricing.json` shape.
+    /// Parses a table in the `assets/pricing.json` shape, or LiteLLM's
+    /// `model_prices_and_context_window.json` as it is (told apart by the `models` object).
     pub fn from_json(text: &str) -> Result<Self, PricingError> {
-        let file: TableFile = serde_json::from_str(text)?;
-        let mut t = PriceTable {
-            date: file.date,
-            sources: file.sources,
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        if value
+            .get("models")
+            .is_some_and(serde_json::Value::is_object)
+        {
+            let file: TableFile = serde_json::from_value(value)?;
+            let mut t = Self::empty(file.date, file.sources, TableFormat::Llmmon);
+            let mut models: Vec<_> = file.models.into_iter().collect();
+            models.sort_by(|a, b| a.0.cmp(&b.0));
+            for (name, price) in models {
+                t.insert(&name, price)?;
+            }
+            return Ok(t);
+        }
+        Self::from_litellm(&value)
+    }
+
+    fn empty(date: String, sources: Vec<String>, format: TableFormat) -> Self {
+        PriceTable {
+            date,
+            sources,
+            format,
+            skipped: 0,
             prices: Vec::new(),
+            names: Vec::new(),
             index: HashMap::new(),
+        }
+    }
+
+    /// Reads LiteLLM's table: every entry with a per-token input price (`sample_spec` and
+    /// entries priced per image, second or query are skipped and counted), its cache read
+    /// and creation prices and its `*_above_Nk_tokens` tiers. A provider-prefixed key
+    /// (`mistral/mistral-large-latest`) also answers to its bare name when no entry has
+    /// that name; the key with the fewest prefixes wins, then the first in name order.
+    fn from_litellm(value: &serde_json::Value) -> Result<Self, PricingError> {
+        // Entries are checked one by one below; only a non-object file is an error.
+        let serde_json::Value::Object(entries) = value else {
+            return Err(PricingError::Shape(
+                "expected an object of models (LiteLLM) or {date, models} (llmmon)".into(),
+            ));
         };
-        let mut models: Vec<_> = file.models.into_iter().collect();
-        models.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, price) in models {
-            t.insert(&name, price)?;
+        let mut t = Self::empty(
+            "unknown".into(),
+            vec!["LiteLLM model_prices_and_context_window.json".into()],
+            TableFormat::Litellm,
+        );
+        let mut names: Vec<&String> = entries.keys().collect();
+        names.sort();
+        // `sample_spec` documents the fields (with zero prices); it is no model.
+        for name in names.into_iter().filter(|n| *n != "sample_spec") {
+            let Some(price) = entries.get(name).and_then(litellm_price) else {
+                t.skipped += 1;
+                continue;
+            };
+            // A negative or non-finite price in a file of thousands of entries skips that
+            // entry rather than the whole table.
+            if t.insert(name, price).is_err() {
+                t.skipped += 1;
+            }
+        }
+        // The model maker's own key wins a bare name over a reseller's (`mistral/` over
+        // `azure/`), then the key with the fewest prefixes, then name order.
+        let mut bare: Vec<(bool, usize, String, usize)> = t
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                let (head, tail) = n.rsplit_once('/')?;
+                let maker = MODEL_MAKERS.contains(&head)
+                    && t.prices.get(i).and_then(|p| p.provider.as_deref()) == Some(head);
+                Some((!maker, n.matches('/').count(), tail.to_ascii_lowercase(), i))
+            })
+            .collect();
+        bare.sort();
+        for (_, _, tail, i) in bare {
+            t.index.entry(tail).or_insert(i);
         }
         Ok(t)
     }
@@ -154,6 +248,7 @@ impl PriceTable {
             .chain(price.aliases.iter().cloned())
             .collect();
         self.prices.push(price);
+        self.names.push(name.to_string());
         for n in names {
             self.index.insert(n.to_ascii_lowercase(), idx);
         }
@@ -174,29 +269,73 @@ impl PriceTable {
     /// and vendor prefixes (`us.anthropic.`), version suffixes (`-v1:0`, `@20240620`) and
     /// date suffixes (`-2024-08-06`, `-20241022`, `-2409`).
     pub fn lookup(&self, model: &str) -> Option<usize> {
+        self.explain(model).ok().map(|m| m.index)
+    }
+
+    /// Like [`PriceTable::lookup`], saying which entry matched and how; on no match, the
+    /// names that were tried.
+    pub fn explain(&self, model: &str) -> Result<Match, Vec<String>> {
         let lower = model.trim().to_ascii_lowercase();
-        if let Some(&i) = self.index.get(&lower) {
-            return Some(i);
+        let mut steps = Vec::new();
+        let mut tried = Vec::new();
+        let found = |name: &str, steps: &mut Vec<String>, tried: &mut Vec<String>| {
+            if name.is_empty() {
+                return None;
+            }
+            if let Some(&i) = self.index.get(name) {
+                let entry = self.names.get(i).cloned().unwrap_or_default();
+                if entry.to_ascii_lowercase() != name {
+                    steps.push(
+                        if entry.contains('/') && entry.to_ascii_lowercase().ends_with(name) {
+                            format!("`{name}` is the bare name of `{entry}`")
+                        } else {
+                            format!("`{name}` is an alias of `{entry}`")
+                        },
+                    );
+                }
+                return Some(Match {
+                    index: i,
+                    entry,
+                    steps: std::mem::take(steps),
+                });
+            }
+            if tried.last().map(String::as_str) != Some(name) {
+                tried.push(name.to_owned());
+            }
+            None
+        };
+        if let Some(m) = found(&lower, &mut steps, &mut tried) {
+            return Ok(m);
         }
         let mut name = lower.rsplit('/').next().unwrap_or(&lower).to_string();
+        if name != lower {
+            let prefix = &lower[..lower.len() - name.len()];
+            steps.push(format!("provider prefix `{prefix}` dropped"));
+        }
         for prefix in ["us.", "eu.", "apac.", "global."] {
             if let Some(rest) = name.strip_prefix(prefix) {
+                steps.push(format!("region prefix `{prefix}` dropped"));
                 name = rest.to_string();
             }
         }
         for vendor in ["anthropic.", "meta.", "mistral.", "openai.", "google."] {
             if let Some(rest) = name.strip_prefix(vendor) {
+                steps.push(format!("vendor prefix `{vendor}` dropped"));
                 name = rest.to_string();
             }
         }
         if let Some(i) = name.find(['@', ':']) {
+            steps.push(format!("version `{}` dropped", &name[i..]));
             name.truncate(i);
         }
         loop {
-            if let Some(&i) = self.index.get(&name) {
-                return Some(i);
+            if let Some(m) = found(&name, &mut steps, &mut tried) {
+                return Ok(m);
             }
-            let stripped = strip_version_suffix(&name)?;
+            let Some(stripped) = strip_version_suffix(&name) else {
+                return Err(tried);
+            };
+            steps.push(format!("suffix `{}` dropped", &name[stripped.len()..]));
             name = stripped.to_string();
         }
     }
@@ -204,6 +343,73 @@ impl PriceTable {
     /// The price at an index returned by [`PriceTable::lookup`].
     pub fn price(&self, idx: usize) -> Option<&Price> {
         self.prices.get(idx)
+    }
+}
+
+/// LiteLLM providers that are the makers of the models they serve.
+const MODEL_MAKERS: &[&str] = &[
+    "openai",
+    "anthropic",
+    "gemini",
+    "mistral",
+    "xai",
+    "deepseek",
+    "cohere_chat",
+    "cohere",
+    "moonshot",
+    "dashscope",
+    "perplexity",
+];
+
+/// One LiteLLM entry as a [`Price`]; `None` when it has no per-token input price.
+fn litellm_price(e: &serde_json::Value) -> Option<Price> {
+    let num = |k: &str| e.get(k).and_then(serde_json::Value::as_f64);
+    let input = num("input_cost_per_token")?;
+    let mut tiers: Vec<PriceTier> = Vec::new();
+    if let Some(obj) = e.as_object() {
+        for key in obj.keys() {
+            let Some(threshold) = key
+                .strip_prefix("input_cost_per_token_above_")
+                .and_then(|r| r.strip_suffix("_tokens"))
+            else {
+                continue;
+            };
+            let Some(above) = parse_threshold(threshold) else {
+                continue;
+            };
+            let tier_num = |base: &str| num(&format!("{base}_above_{threshold}_tokens"));
+            let Some(tier_input) = num(key) else { continue };
+            tiers.push(PriceTier {
+                above_input_tokens: above,
+                input_cost_per_token: tier_input,
+                output_cost_per_token: tier_num("output_cost_per_token")
+                    .or(num("output_cost_per_token"))
+                    .unwrap_or(0.0),
+                cache_read_input_token_cost: tier_num("cache_read_input_token_cost"),
+                cache_creation_input_token_cost: tier_num("cache_creation_input_token_cost"),
+            });
+        }
+    }
+    tiers.sort_by_key(|t| t.above_input_tokens);
+    Some(Price {
+        provider: e
+            .get("litellm_provider")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
+        input_cost_per_token: input,
+        output_cost_per_token: num("output_cost_per_token").unwrap_or(0.0),
+        cache_read_input_token_cost: num("cache_read_input_token_cost"),
+        cache_creation_input_token_cost: num("cache_creation_input_token_cost"),
+        tiers,
+        aliases: Vec::new(),
+    })
+}
+
+/// `200k` → 200 000, `128000` → 128 000.
+fn parse_threshold(s: &str) -> Option<u64> {
+    match s.strip_suffix('k') {
+        Some(k) => k.parse::<u64>().ok()?.checked_mul(1000),
+        None => s.parse().ok(),
     }
 }
 
@@ -336,6 +542,126 @@ mod tests {
             assert!(t.lookup(m).is_some(), "{m}");
         }
         assert!(!t.date.is_empty());
+    }
+
+    #[test]
+    fn builtin_table_has_the_popular_models_and_litellm_mistral_prices() {
+        let t = table();
+        for m in [
+            "gpt-5-pro",
+            "gpt-5-codex",
+            "o3-pro",
+            "gpt-oss-120b",
+            "grok-3",
+            "grok-4",
+            "command-r",
+            "command-r-plus",
+            "qwen-max",
+            "qwen3-coder",
+            "kimi-k2",
+            "gemini-1.5-pro",
+            "gemini-1.5-flash",
+            "gemini-1.5-flash-8b",
+        ] {
+            assert!(t.lookup(m).is_some(), "{m}");
+        }
+        let p = |m: &str| t.price(t.lookup(m).unwrap()).unwrap().clone();
+        assert_eq!(p("mistral-large-latest").input_cost_per_token, 5e-7);
+        assert_eq!(p("mistral-large-latest").output_cost_per_token, 1.5e-6);
+        assert_eq!(p("mistral-medium-latest").input_cost_per_token, 1.5e-6);
+        assert_eq!(p("open-mistral-nemo").input_cost_per_token, 3e-7);
+        assert_eq!(p("ministral-8b-latest").input_cost_per_token, 1.5e-7);
+        assert!(t.len() >= 70);
+        assert_eq!(t.format, TableFormat::Llmmon);
+    }
+
+    const LITELLM: &str = r#"{
+        "sample_spec": {"input_cost_per_token": 0.0, "litellm_provider": "one of ..."},
+        "dall-e-3": {"output_cost_per_image": 0.04, "mode": "image_generation"},
+        "whisper-1": {"input_cost_per_second": 0.0001, "mode": "audio_transcription"},
+        "azure/big-1": {"input_cost_per_token": 9e-6, "output_cost_per_token": 9e-6,
+                        "litellm_provider": "azure"},
+        "mistral/big-1": {"input_cost_per_token": 1e-6, "output_cost_per_token": 3e-6,
+                          "cache_read_input_token_cost": 1e-7, "litellm_provider": "mistral"},
+        "long-1": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+                   "cache_read_input_token_cost": 1e-7, "cache_creation_input_token_cost": 1.25e-6,
+                   "input_cost_per_token_above_200k_tokens": 2e-6,
+                   "output_cost_per_token_above_200k_tokens": 4e-6,
+                   "cache_read_input_token_cost_above_200k_tokens": 2e-7,
+                   "input_cost_per_token_above_200k_tokens_priority": 9e-6,
+                   "input_cost_per_token_batches": 5e-7,
+                   "litellm_provider": "openai", "mode": "chat"},
+        "embed-1": {"input_cost_per_token": 1e-7, "litellm_provider": "openai", "mode": "embedding"}
+    }"#;
+
+    #[test]
+    fn litellm_shape_is_read_as_it_is() {
+        let t = PriceTable::from_json(LITELLM).unwrap();
+        assert_eq!(t.format, TableFormat::Litellm);
+        assert_eq!(t.len(), 4);
+        assert_eq!(
+            t.skipped, 2,
+            "image and per-second entries; sample_spec not counted"
+        );
+        let long = t
+            .price(t.lookup("openai/long-1-2025-01-01").unwrap())
+            .unwrap();
+        assert_eq!(long.tiers.len(), 1, "priority/batch variants are not tiers");
+        assert_eq!(long.tiers[0].above_input_tokens, 200_000);
+        assert_eq!(long.tiers[0].cache_read_input_token_cost, Some(2e-7));
+        let big = Tokens {
+            input: Some(300_000),
+            cache_read: Some(100_000),
+            output: Some(1000),
+            ..Tokens::default()
+        };
+        let want = 200_000.0 * 2e-6 + 100_000.0 * 2e-7 + 1000.0 * 4e-6;
+        assert!((long.cost_of(&big) - want).abs() < 1e-12);
+        let small = Tokens {
+            input: Some(1000),
+            cache_write: Some(400),
+            output: Some(10),
+            ..Tokens::default()
+        };
+        let want = 600.0 * 1e-6 + 400.0 * 1.25e-6 + 10.0 * 2e-6;
+        assert!((long.cost_of(&small) - want).abs() < 1e-15);
+        let embed = t.price(t.lookup("embed-1").unwrap()).unwrap();
+        assert_eq!(embed.output_cost_per_token, 0.0);
+        // The bare name goes to the model maker's key; a prefixed name to its own key.
+        let m = t.explain("big-1").unwrap();
+        assert_eq!(m.entry, "mistral/big-1");
+        assert_eq!(m.steps, ["`big-1` is the bare name of `mistral/big-1`"]);
+        assert_eq!(t.explain("azure/big-1").unwrap().entry, "azure/big-1");
+        assert!(t.lookup("sample_spec").is_none());
+        assert!(t.lookup("dall-e-3").is_none());
+        assert!(PriceTable::from_json("[1]").is_err());
+    }
+
+    #[test]
+    fn explain_says_how_a_name_matched_or_what_was_tried() {
+        let t = table();
+        let m = t
+            .explain("bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+            .unwrap();
+        assert_eq!(m.entry, "claude-sonnet-4-5");
+        assert_eq!(
+            m.steps,
+            [
+                "provider prefix `bedrock/` dropped",
+                "region prefix `us.` dropped",
+                "vendor prefix `anthropic.` dropped",
+                "version `:0` dropped",
+                "suffix `-v1` dropped",
+                "suffix `-20250929` dropped"
+            ]
+        );
+        assert!(t.explain("gpt-4o").unwrap().steps.is_empty());
+        let m = t.explain("chatgpt-4o-latest").unwrap();
+        assert_eq!(m.steps, ["`chatgpt-4o-latest` is an alias of `gpt-4o`"]);
+        assert_eq!(
+            t.explain("acme/acme-ft-v2").unwrap_err(),
+            ["acme/acme-ft-v2", "acme-ft-v2", "acme-ft"]
+        );
     }
 
     #[test]

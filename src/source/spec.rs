@@ -197,6 +197,8 @@ pub struct SourceOptions {
     pub batch_bytes: usize,
     /// How an OTLP receiver listens: token and limits.
     pub otlp: super::OtlpOptions,
+    /// The `[[formats]]` mappings the decoders of these sources read lines through.
+    pub formats: std::sync::Arc<crate::decode::Formats>,
 }
 
 impl Default for SourceOptions {
@@ -215,6 +217,7 @@ impl Default for SourceOptions {
             batch_lines: 1024,
             batch_bytes: 1 << 20,
             otlp: super::OtlpOptions::default(),
+            formats: std::sync::Arc::default(),
         }
     }
 }
