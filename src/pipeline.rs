@@ -157,6 +157,11 @@ impl Pipeline {
     /// Feeds everything into `engine` until every source ends, `deadline` passes or an
     /// interrupt arrives (after [`Pipeline::stop_on_interrupt`]).
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
+        self.drain(engine, deadline);
+        engine.end_of_input();
+    }
+
+    fn drain(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
             if self.interrupted.load(Ordering::Relaxed) || self.all_finished() {
                 return self.apply_ready(engine);
@@ -239,6 +244,11 @@ impl InlinePipeline {
     /// are then closed and what they already sent is applied: a receiver refuses what comes
     /// later as busy, so nothing it acknowledged is lost.
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
+        self.drain(engine, deadline);
+        engine.end_of_input();
+    }
+
+    fn drain(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
             if self.interrupted.load(Ordering::Relaxed) || self.finished.iter().all(|&f| f) {
                 return self.close_and_apply(engine);

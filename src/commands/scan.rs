@@ -46,6 +46,7 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
         text_mode: args.text,
         json: args.json,
         fail_on: args.fail_on.map(severity),
+        max_line_bytes: cfg.sources.max_line_bytes,
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -56,10 +57,16 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
     } else {
         let mut dec = Decoder::new();
         let mut buf = Vec::new();
-        let records = input
-            .split(b'\n')
-            .enumerate()
-            .map_while(|(i, line)| line.ok().map(|l| (i as u64 + 1, l)))
+        let mut oversize = 0u64;
+        let records = crate::scan::capped_lines(input, opts.max_line_bytes)
+            .map_while(Result::ok)
+            .filter_map(|line| match line {
+                crate::scan::CappedLine::Text(no, bytes) => Some((no, bytes)),
+                crate::scan::CappedLine::Oversize(..) => {
+                    oversize += 1;
+                    None
+                }
+            })
             .flat_map(|(no, line)| {
                 buf.clear();
                 let now = jiff::Timestamp::now().as_nanosecond() as i64;
@@ -69,7 +76,9 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
                 }
                 buf.drain(..).map(move |r| (no, r)).collect::<Vec<_>>()
             });
-        scan_records(&det, records, &opts, &mut out)?
+        let mut summary = scan_records(&det, records, &opts, &mut out)?;
+        summary.oversize = oversize;
+        summary
     };
     out.flush()?;
     let mut err = std::io::stderr().lock();
@@ -104,6 +113,7 @@ fn scan_otlp(cfg: &Config, args: &ScanArgs, det: &Detectors) -> Result<i32> {
         text_mode: false,
         json: args.json,
         fail_on: args.fail_on.map(severity),
+        ..ScanOptions::default()
     };
     let mut pending = std::collections::VecDeque::new();
     let mut failure = None;

@@ -91,7 +91,8 @@ fn live(
     }
     let keymap = keymap(cfg)?;
     let theme = theme(cfg, theme_flag)?;
-    let engine_cfg = cfg.engine_config()?;
+    let mut engine_cfg = cfg.engine_config()?;
+    engine_cfg.wall_clock = Some(crate::engine::future::system_now);
     let windows = engine_cfg.windows.clone();
     let mut engine = Engine::new(engine_cfg);
     let (enricher, table) = enricher(cfg, true)?;

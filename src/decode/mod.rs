@@ -23,6 +23,11 @@ pub enum RejectReason {
     UnsupportedMedia,
     /// An OTLP request whose body did not arrive within the read timeout.
     SlowClient,
+    /// A record dated more than `max_future` ahead of the stream (the engine's guard).
+    Future,
+    /// A number no real call has: negative cost or latency, TTFT over latency, end before
+    /// start, a token count or cost past the bounds in [`validate`].
+    OutOfRange,
 }
 
 impl RejectReason {
@@ -39,6 +44,8 @@ impl RejectReason {
             RejectReason::Unauthorized => "unauthorized",
             RejectReason::UnsupportedMedia => "unsupported_media",
             RejectReason::SlowClient => "slow_client",
+            RejectReason::Future => "future",
+            RejectReason::OutOfRange => "out_of_range",
         }
     }
 }
@@ -81,6 +88,8 @@ mod litellm;
 mod native;
 mod otlp;
 mod provider;
+mod shape;
+pub mod validate;
 
 /// OTLP export requests as the receiver gets them (protobuf or JSON bodies, gRPC messages).
 pub use otlp::wire as otlp_wire;
@@ -116,7 +125,9 @@ impl Decoder {
             return Ok(());
         };
         let mark = out.len();
-        let result = self.decode_object(text, arrival, out);
+        let result = self
+            .decode_object(text, arrival, out)
+            .and_then(|()| out[mark..].iter().try_for_each(validate::record));
         if result.is_err() {
             out.truncate(mark);
         }
@@ -136,12 +147,26 @@ impl Decoder {
             return Ok(());
         };
         let native_err = match native::parse(text) {
-            Ok(Some(wire)) => return native::convert_facts(wire, text, arrival, sink),
+            Ok(Some(wire)) => {
+                let mut checked = Ok(());
+                let result = native::convert_facts(wire, text, arrival, &mut |d| {
+                    let valid = match &d {
+                        Decoded::Facts(f) => validate::facts(f),
+                        Decoded::Record(r) => validate::record(r),
+                    };
+                    match valid {
+                        Ok(()) => sink(d),
+                        Err(e) => checked = Err(e),
+                    }
+                });
+                return result.and(checked);
+            }
             Ok(None) => None,
             Err(e) => Some(e),
         };
         let mut out = Vec::new();
         self.decode_other(text, native_err, arrival, &mut out)?;
+        out.iter().try_for_each(validate::record)?;
         for r in out {
             sink(Decoded::Record(r));
         }
@@ -186,6 +211,7 @@ impl Decoder {
         };
         match sniff(obj) {
             Format::Otlp => {
+                shape::otlp(&value)?;
                 self.metric_points += otlp::count_metric_points(&value);
                 otlp::decode(&value, arrival, out)
             }
@@ -209,7 +235,9 @@ fn object_text(line: &[u8]) -> Result<Option<&str>, Reject> {
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
         )
     })?;
-    let text = text.trim();
+    // A UTF-8 byte order mark (editors on Windows write one at the start of a file) is not
+    // part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim();
     if text.is_empty() {
         return Ok(None);
     }
