@@ -452,13 +452,10 @@ fn start_sources(
                 SourceSpec::WebSocket(url) => drop(spawn_websocket(id, url.clone(), o, t)),
                 SourceSpec::Demo => drop(demo()(id, t)),
                 SourceSpec::Otlp { http, grpc } => {
-                    drop(spawn_otlp(
-                        id,
-                        http.clone(),
-                        grpc.clone(),
-                        o.otlp.clone(),
-                        t,
-                    ));
+                    match spawn_otlp(id, http.clone(), grpc.clone(), o.otlp.clone(), t) {
+                        Ok(task) => drop(task),
+                        Err(e) => engine.note_state(id, SourceState::Error(e)),
+                    }
                 }
             }
         }

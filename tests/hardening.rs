@@ -243,3 +243,21 @@ fn scan_caps_lines_at_max_line_bytes_and_counts_them() {
         );
     }
 }
+
+#[test]
+fn a_port_in_use_is_never_announced_as_receiving() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    for cmd in ["check", "report"] {
+        let out = llmmon()
+            .args([cmd, "--duration", "2s"])
+            .arg(format!("--otlp=127.0.0.1:{port}"))
+            .args(["--otlp-grpc", "off"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{cmd}: {err}");
+        assert!(err.contains("cannot listen for OTLP/HTTP"), "{cmd}: {err}");
+        assert!(!err.contains("receiving OTLP"), "{cmd}: {err}");
+    }
+}

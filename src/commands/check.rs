@@ -40,7 +40,6 @@ pub fn read_to_end(
         }
     }
     let mut engine = Engine::new(engine_cfg);
-    super::announce_receivers(specs, deadline);
     super::read_until(
         cfg,
         specs,

@@ -63,7 +63,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Incident),
     )?;
     pipeline.stop_on_interrupt();
-    super::announce_receivers(&specs, deadline);
+    super::announce_receivers(&specs, &engine, deadline);
     pipeline.drain_into(&mut engine, deadline);
     pipeline.shutdown();
 

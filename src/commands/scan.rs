@@ -108,7 +108,7 @@ fn scan_otlp(cfg: &Config, args: &ScanArgs, det: &Detectors) -> Result<i32> {
         super::demo_spawner(7, 1.0, crate::demo::Scenario::Steady),
     )?;
     pipeline.stop_on_interrupt();
-    super::announce_receivers(&specs, deadline);
+    super::announce_receivers(&specs, &engine, deadline);
     let opts = ScanOptions {
         text_mode: false,
         json: args.json,
