@@ -261,3 +261,52 @@ fn a_port_in_use_is_never_announced_as_receiving() {
         assert!(!err.contains("receiving OTLP"), "{cmd}: {err}");
     }
 }
+
+#[test]
+fn export_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data.jsonl");
+    std::fs::write(&out, "keep me\n").unwrap();
+    let log = file(&[call(0, "")]);
+    let run = |force: bool| {
+        let mut c = llmmon();
+        c.args(["export", "--flagged", "-o"])
+            .arg(&out)
+            .arg(log.path());
+        if force {
+            c.arg("--force");
+        }
+        c.output().unwrap()
+    };
+    let refused = run(false);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me\n");
+    let forced = run(true);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert_ne!(std::fs::read_to_string(&out).unwrap(), "keep me\n");
+}
+
+#[test]
+fn a_corrupt_annotations_file_is_warned_about_and_its_bad_lines_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let ann = dir.path().join("ann.jsonl");
+    std::fs::write(&ann, "garbage line\n").unwrap();
+    let log = file(&[call(0, "")]);
+    let out = llmmon()
+        .args(["export", "--marked", "-o"])
+        .arg(dir.path().join("o.jsonl"))
+        .arg("--annotations")
+        .arg(&ann)
+        .arg(log.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 line(s) are not annotations"), "{err}");
+    let aside = dir.path().join("ann.jsonl.bad");
+    assert_eq!(std::fs::read_to_string(aside).unwrap(), "garbage line\n");
+}

@@ -109,6 +109,9 @@ fn live(
     app.price_date = Some(table.date.clone());
     if let Some(path) = cfg.annotations_path() {
         app.annotations = crate::annotations::Annotations::open(&path)?;
+        if let Some(w) = app.annotations.warning() {
+            eprintln!("llmmon: {w}");
+        }
     }
     let result = crate::tui::run::run(&mut app, &mut engine, &mut pipeline, cfg.tui.fps);
     pipeline.shutdown();
