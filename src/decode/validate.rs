@@ -47,7 +47,7 @@ pub fn facts(f: &CallFacts<'_>) -> Result<(), Reject> {
         }
     }
     if let Some(c) = f.cost_usd {
-        if !c.is_finite() || c < 0.0 || c > MAX_COST_USD {
+        if !(0.0..=MAX_COST_USD).contains(&c) {
             return bad(format!(
                 "cost {c} USD is outside 0..={MAX_COST_USD}",
                 c = shown(c)
@@ -56,7 +56,7 @@ pub fn facts(f: &CallFacts<'_>) -> Result<(), Reject> {
     }
     for (name, v) in [("latency", f.latency_ms), ("ttft", f.ttft_ms)] {
         if let Some(ms) = v {
-            if !ms.is_finite() || ms < 0.0 || ms > MAX_LATENCY_MS {
+            if !(0.0..=MAX_LATENCY_MS).contains(&ms) {
                 return bad(format!(
                     "{name} {ms} ms is outside 0..={MAX_LATENCY_MS}",
                     ms = shown(ms)
