@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// The labels offered by the review key; anything else is kept as free text.
@@ -82,6 +82,11 @@ pub struct Annotations {
     marked_calls: BTreeSet<String>,
     /// Lines of the file that did not parse.
     pub skipped_lines: u64,
+    /// Where those lines were copied, so a fix by hand loses nothing.
+    pub bad_lines_path: Option<PathBuf>,
+    /// The file does not end in a newline (a torn last write): the next append starts a
+    /// new line first, so it is not glued to the torn one.
+    torn_end: bool,
 }
 
 impl Annotations {
@@ -106,20 +111,56 @@ impl Annotations {
                 })
             }
         };
-        for line in std::io::BufReader::new(file).split(b'\n') {
-            let line = line.map_err(|source| AnnotationError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let io = |source| AnnotationError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut text = Vec::new();
+        std::io::BufReader::new(file)
+            .read_to_end(&mut text)
+            .map_err(io)?;
+        a.torn_end = text.last().is_some_and(|&b| b != b'\n');
+        let mut bad = Vec::new();
+        for line in text.split(|&b| b == b'\n') {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<Annotation>(&line) {
+            match serde_json::from_slice::<Annotation>(line) {
                 Ok(x) => a.index(x),
-                Err(_) => a.skipped_lines += 1,
+                Err(_) => {
+                    a.skipped_lines += 1;
+                    bad.extend_from_slice(line);
+                    bad.push(b'\n');
+                }
             }
         }
+        if !bad.is_empty() {
+            let mut aside = path.as_os_str().to_owned();
+            aside.push(".bad");
+            let aside = PathBuf::from(aside);
+            std::fs::write(&aside, &bad).map_err(|source| AnnotationError::Io {
+                path: aside.clone(),
+                source,
+            })?;
+            a.bad_lines_path = Some(aside);
+        }
         Ok(a)
+    }
+
+    /// A one-line warning when lines of the file could not be read, naming where they were
+    /// kept aside.
+    pub fn warning(&self) -> Option<String> {
+        let path = self.path.as_deref()?;
+        (self.skipped_lines > 0).then(|| {
+            format!(
+                "{}: {} line(s) are not annotations and were ignored (copied to {})",
+                path.display(),
+                self.skipped_lines,
+                self.bad_lines_path
+                    .as_deref()
+                    .map_or_else(|| "nowhere".into(), |p| p.display().to_string())
+            )
+        })
     }
 
     /// The file annotations are appended to, if any.
@@ -167,7 +208,11 @@ impl Annotations {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(io)?;
             }
-            let mut line = serde_json::to_vec(&x).map_err(|e| io(e.into()))?;
+            let mut line = Vec::new();
+            if self.torn_end {
+                line.push(b'\n');
+            }
+            line.extend(serde_json::to_vec(&x).map_err(|e| io(e.into()))?);
             line.push(b'\n');
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
@@ -175,6 +220,7 @@ impl Annotations {
                 .open(path)
                 .map_err(io)?;
             f.write_all(&line).and_then(|_| f.flush()).map_err(io)?;
+            self.torn_end = false;
         }
         self.index(x);
         Ok(&self.items[self.items.len() - 1])
@@ -295,11 +341,18 @@ mod tests {
             .append(true)
             .open(&p)
             .unwrap()
-            .write_all(b"not json\n")
+            .write_all(b"not json\n{\"torn")
             .unwrap();
-        let b = Annotations::open(&p).unwrap();
-        assert_eq!(b.skipped_lines, 1);
+        let mut b = Annotations::open(&p).unwrap();
+        assert_eq!(b.skipped_lines, 2);
         assert_eq!(b.all().len(), 3);
+        let aside = b.bad_lines_path.clone().unwrap();
+        assert_eq!(std::fs::read(&aside).unwrap(), b"not json\n{\"torn\n");
+        assert!(b.warning().unwrap().contains("2 line(s)"));
+        // The next label starts a new line after the torn one, so it survives a reopen.
+        b.label(Some("c2"), None, "good", None).unwrap();
+        let c = Annotations::open(&p).unwrap();
+        assert_eq!((c.all().len(), c.skipped_lines), (4, 2));
         assert!(!b.is_marked("conv", Some("c1")));
         let l = b.for_call("c1").next().unwrap();
         assert!(l.is_negative());

@@ -361,6 +361,9 @@ pub struct ExportArgs {
     /// Also (or only) write a Markdown incident report.
     #[arg(long, value_name = "FILE.md")]
     pub incident_report: Option<PathBuf>,
+    /// Overwrite the output files if they exist (without it, an existing file is refused).
+    #[arg(long)]
+    pub force: bool,
     /// Annotations file (default: [annotations] path, then the data directory).
     #[arg(long, value_name = "FILE")]
     pub annotations: Option<PathBuf>,

@@ -138,10 +138,15 @@ impl Default for AlertingSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BudgetsSection {
+    #[serde(deserialize_with = "budget")]
     pub daily: Option<f64>,
+    #[serde(deserialize_with = "budget")]
     pub weekly: Option<f64>,
+    #[serde(deserialize_with = "budget")]
     pub monthly: Option<f64>,
+    #[serde(deserialize_with = "budget")]
     pub per_user: Option<f64>,
+    #[serde(deserialize_with = "budget")]
     pub per_conversation: Option<f64>,
     pub rolling_window: String,
     pub warn_at: f64,
@@ -178,8 +183,10 @@ pub struct AnnotationsSection {
 #[serde(default, deny_unknown_fields)]
 pub struct SourcesConfig {
     /// Lines longer than this are skipped and counted as oversize.
+    #[serde(deserialize_with = "positive_usize")]
     pub max_line_bytes: usize,
     /// How often a followed file is checked for growth, rotation and truncation.
+    #[serde(deserialize_with = "positive_u64")]
     pub poll_ms: u64,
 }
 
@@ -241,6 +248,8 @@ pub struct EngineSection {
     pub max_providers: usize,
     pub max_users: usize,
     pub max_apps: usize,
+    /// How far a record may be dated ahead of the stream (`0s` turns the guard off).
+    pub max_future: String,
 }
 
 impl Default for EngineSection {
@@ -257,6 +266,7 @@ impl Default for EngineSection {
             max_providers: e.group_caps[1],
             max_users: e.group_caps[2],
             max_apps: e.group_caps[3],
+            max_future: "5m".into(),
         }
     }
 }
@@ -518,8 +528,28 @@ impl Config {
                 format!("{:?} is not a duration", e.session_gap),
             )
         })?;
+        let zero = e
+            .max_future
+            .trim()
+            .trim_end_matches(char::is_alphabetic)
+            .trim()
+            .parse::<f64>()
+            == Ok(0.0);
+        let max_future = (if zero {
+            Some(0)
+        } else {
+            parse_duration(&e.max_future)
+        })
+        .ok_or_else(|| {
+            Self::invalid(
+                path,
+                "engine.max_future",
+                format!("{:?} is not a duration like 5m", e.max_future),
+            )
+        })?;
         let mut cfg = EngineConfig {
             windows,
+            max_future,
             group_caps: [e.max_models, e.max_providers, e.max_users, e.max_apps],
             ..EngineConfig::default()
         };
@@ -639,6 +669,36 @@ fn unit_name(u: ThresholdUnit) -> &'static str {
     }
 }
 
+/// A budget in USD: a finite number, not negative (TOML allows `nan` and `inf`). Errors
+/// raised here carry the value's line, as parse errors do.
+fn budget<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Option::<f64>::deserialize(d)?;
+    match v {
+        Some(x) if !x.is_finite() || x < 0.0 => Err(serde::de::Error::custom(format!(
+            "a budget must be a number of USD, 0 or more (found {x})"
+        ))),
+        _ => Ok(v),
+    }
+}
+
+/// A count that must be at least 1 (`max_line_bytes = 0` would refuse every line).
+fn positive_usize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let v = usize::deserialize(d)?;
+    if v == 0 {
+        return Err(serde::de::Error::custom("must be at least 1"));
+    }
+    Ok(v)
+}
+
+/// A period in ms that must be at least 1 (`poll_ms = 0` spins a core while idle).
+fn positive_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = u64::deserialize(d)?;
+    if v == 0 {
+        return Err(serde::de::Error::custom("must be at least 1"));
+    }
+    Ok(v)
+}
+
 /// 1-based line number of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -667,6 +727,37 @@ mod tests {
         assert_eq!(otlp.max_body_bytes, defaults.max_body_bytes);
         assert_eq!(otlp.read_timeout, defaults.read_timeout);
         assert_eq!(otlp.queue_wait, defaults.queue_wait);
+    }
+
+    #[test]
+    fn impossible_budgets_and_periods_are_refused_with_their_line() {
+        for (text, line) in [
+            ("[budgets]\ndaily = nan\n", 2),
+            ("[budgets]\n\nweekly = -5.0\n", 3),
+            ("[budgets]\nmonthly = inf\n", 2),
+            ("[sources]\npoll_ms = 0\n", 2),
+            ("[sources]\nmax_line_bytes = 0\n", 2),
+        ] {
+            let e = Config::parse(text, Path::new("c.toml")).unwrap_err();
+            assert!(
+                matches!(e, ConfigError::Parse { line: l, .. } if l == line),
+                "{text:?}: {e}"
+            );
+        }
+        let cfg = Config::parse("[budgets]\ndaily = 0.0\n", Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.budgets.daily, Some(0.0));
+    }
+
+    #[test]
+    fn max_future_is_a_duration_and_zero_turns_it_off() {
+        let cfg = Config::parse("[engine]\nmax_future = \"0s\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.engine_config().unwrap().max_future, 0);
+        let cfg = Config::parse("[engine]\nmax_future = \"10m\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.engine_config().unwrap().max_future, 600_000_000_000);
+        let e = Config::parse("[engine]\nmax_future = \"soon\"\n", Path::new("c.toml"))
+            .and_then(|c| c.engine_config())
+            .unwrap_err();
+        assert!(e.to_string().contains("engine.max_future"), "{e}");
     }
 
     #[test]

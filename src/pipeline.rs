@@ -264,6 +264,11 @@ impl Pipeline {
     /// then closed and what they already sent is applied: a receiver refuses what comes
     /// later as busy, so nothing it acknowledged is lost.
     pub fn drain_into(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
+        self.drain(engine, deadline);
+        engine.end_of_input();
+    }
+
+    fn drain(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
             if self.interrupted() || self.all_finished() {
                 return self.close_into(engine);
@@ -588,13 +593,10 @@ fn start_sources(
                 SourceSpec::WebSocket(url) => drop(spawn_websocket(id, url.clone(), o, t)),
                 SourceSpec::Demo => drop(demo()(id, t)),
                 SourceSpec::Otlp { http, grpc } => {
-                    drop(spawn_otlp(
-                        id,
-                        http.clone(),
-                        grpc.clone(),
-                        o.otlp.clone(),
-                        t,
-                    ));
+                    match spawn_otlp(id, http.clone(), grpc.clone(), o.otlp.clone(), t) {
+                        Ok(task) => drop(task),
+                        Err(e) => engine.note_state(id, SourceState::Error(e)),
+                    }
                 }
             }
         }

@@ -17,6 +17,80 @@ pub struct ScanOptions {
     pub json: bool,
     /// Exit 1 when anything at or above this severity was found.
     pub fail_on: Option<Severity>,
+    /// Lines longer than this are skipped and counted as oversize (`[sources]
+    /// max_line_bytes`); 0 means the default, 1 MiB.
+    pub max_line_bytes: usize,
+}
+
+/// The line cap when [`ScanOptions::max_line_bytes`] is 0.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+
+/// One line of input as [`capped_lines`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CappedLine {
+    /// A line within the cap (without its `\n`), with its 1-based number.
+    Text(u64, Vec<u8>),
+    /// A line over the cap, skipped without being held: its number and length.
+    Oversize(u64, u64),
+}
+
+/// Reads lines of at most `max` bytes; a longer line is skipped as it streams past (never
+/// buffered whole, so an endless line costs `max` bytes, not all memory).
+pub fn capped_lines(
+    mut input: impl BufRead,
+    max: usize,
+) -> impl Iterator<Item = io::Result<CappedLine>> {
+    let max = if max == 0 {
+        DEFAULT_MAX_LINE_BYTES
+    } else {
+        max
+    };
+    let mut no = 0u64;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut line = Vec::new();
+        let mut len = 0u64;
+        loop {
+            let chunk = match input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e));
+                }
+            };
+            if chunk.is_empty() {
+                done = true;
+                if len == 0 {
+                    return None;
+                }
+                break;
+            }
+            let (take, end) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            len += take as u64;
+            if len <= max as u64 {
+                line.extend_from_slice(&chunk[..take]);
+            } else {
+                line = Vec::new();
+            }
+            input.consume(take + usize::from(end));
+            if end {
+                break;
+            }
+        }
+        no += 1;
+        Some(Ok(if len > max as u64 {
+            CappedLine::Oversize(no, len)
+        } else {
+            CappedLine::Text(no, line)
+        }))
+    })
 }
 
 /// Counts of a scan, for the summary and the exit code.
@@ -30,6 +104,8 @@ pub struct ScanSummary {
     pub flags: BTreeMap<String, BTreeMap<Severity, u64>>,
     /// The worst severity seen.
     pub max_severity: Option<Severity>,
+    /// Lines skipped for being over `max_line_bytes`.
+    pub oversize: u64,
 }
 
 impl ScanSummary {
@@ -75,6 +151,13 @@ impl ScanSummary {
                 .collect();
             writeln!(err, "  {det:<10} {}", parts.join(", "))?;
         }
+        if self.oversize > 0 {
+            writeln!(
+                err,
+                "  {} line(s) over max_line_bytes skipped (oversize)",
+                self.oversize
+            )?;
+        }
         Ok(())
     }
 }
@@ -105,14 +188,20 @@ pub fn scan_text_lines(
 ) -> io::Result<ScanSummary> {
     let mut sum = ScanSummary::default();
     let mut flags = Vec::new();
-    for (i, line) in input.split(b'\n').enumerate() {
-        let raw = line?;
+    for line in capped_lines(input, opts.max_line_bytes) {
+        let (no, raw) = match line? {
+            CappedLine::Text(no, raw) => (no, raw),
+            CappedLine::Oversize(..) => {
+                sum.oversize += 1;
+                continue;
+            }
+        };
         let text = String::from_utf8_lossy(&raw);
         let text = text.strip_suffix('\r').unwrap_or(&text);
         flags.clear();
         det.scan_text(text, TextField::Input(0), &mut flags);
         sum.add(&flags);
-        emit(out, opts, i as u64 + 1, None, &flags)?;
+        emit(out, opts, no, None, &flags)?;
     }
     Ok(sum)
 }
@@ -218,6 +307,30 @@ mod tests {
         let mut err = Vec::new();
         sum.write_summary(&mut err).unwrap();
         assert!(String::from_utf8(err).unwrap().contains("injection"));
+    }
+
+    #[test]
+    fn long_lines_are_skipped_and_counted_without_being_held() {
+        let input = format!("short\n{}\nend", "x".repeat(5000));
+        let lines: Vec<CappedLine> =
+            capped_lines(std::io::BufReader::with_capacity(64, input.as_bytes()), 100)
+                .map(Result::unwrap)
+                .collect();
+        assert_eq!(
+            lines,
+            [
+                CappedLine::Text(1, b"short".to_vec()),
+                CappedLine::Oversize(2, 5000),
+                CappedLine::Text(3, b"end".to_vec()),
+            ]
+        );
+        let det = Detectors::new(&SafetyConfig::default()).unwrap();
+        let opts = ScanOptions {
+            max_line_bytes: 100,
+            ..ScanOptions::default()
+        };
+        let sum = scan_text_lines(&det, input.as_bytes(), &opts, &mut Vec::new()).unwrap();
+        assert_eq!((sum.scanned, sum.oversize), (2, 1));
     }
 
     #[test]

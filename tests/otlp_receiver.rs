@@ -707,3 +707,78 @@ fn a_silent_grpc_connection_gives_its_slot_back() {
     let got = rx.report();
     assert!(got["records"].as_u64().unwrap() > 0);
 }
+
+/// A message that is not an `ExportTraceServiceRequest`: field 1 (`resource_spans`) holds
+/// bytes that are no `ResourceSpans`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Junk {
+    #[prost(bytes = "vec", tag = "1")]
+    spans: Vec<u8>,
+}
+
+#[test]
+fn hostile_requests_are_refused_before_anything_is_echoed_and_counted() {
+    let rx = Receiver::start("", &[("LLMMON_OTLP_TOKEN", "t0ken")], &["--no-detectors"]);
+    // C1 CSI and a bidi override in Content-Type: without the token, nothing of it comes back.
+    let hostile = ("Content-Type", "text/\u{9b}2J\u{202e}x");
+    let r = post(rx.http, "/v1/traces", &[hostile], b"{}");
+    assert_eq!(r.status, 401);
+    let body = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(!body.contains("text/"), "{body}");
+    // With the token: 415, and the echoed header is escaped to printable ASCII.
+    let auth = ("Authorization", "bearer t0ken");
+    let r = post(rx.http, "/v1/traces", &[hostile, auth], b"{}");
+    assert_eq!(r.status, 415);
+    assert!(
+        r.body.iter().all(|b| (0x20..0x7f).contains(b)),
+        "{:?}",
+        r.body
+    );
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let shown = v["message"].as_str().unwrap();
+    assert!(shown.contains(r"text/\xc2\x9b2J\xe2\x80\xaex"), "{shown}");
+    // The scheme is case-insensitive: `bearer` in lower case is accepted.
+    let r = post(
+        rx.http,
+        "/v1/traces",
+        &[JSON, auth],
+        br#"{"resourceSpans":[]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // A JSON body of the wrong shape is refused, not answered `200 {}`.
+    for body in [
+        &br#"{"resourceSpans": -5}"#[..],
+        br#"{"resourceSpans":[{"scopeSpans":[{"spans":"x"}]}]}"#,
+    ] {
+        let r = post(rx.http, "/v1/traces", &[JSON, auth], body);
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    }
+    // gRPC: a body that does not decode is INVALID_ARGUMENT, and counted.
+    let endpoint = format!("http://127.0.0.1:{}", rx.grpc);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let channel = tonic::transport::Channel::from_shared(endpoint)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready().await.unwrap();
+        let mut req = tonic::Request::new(Junk {
+            spans: vec![0xff; 8],
+        });
+        req.metadata_mut()
+            .insert("authorization", "Bearer t0ken".parse().unwrap());
+        let codec = tonic_prost::ProstCodec::<Junk, ExportTraceServiceResponse>::default();
+        let path = tonic::codegen::http::uri::PathAndQuery::from_static(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        );
+        let e = grpc.unary(req, path, codec).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e}");
+    });
+    let got = rx.report();
+    let rejected = &source(&got)["rejected"];
+    assert_eq!(rejected["unauthorized"], 1, "{rejected}");
+    assert_eq!(rejected["unsupported_media"], 1, "{rejected}");
+    assert_eq!(rejected["unknown_shape"], 2, "{rejected}");
+    assert_eq!(rejected["undecodable"], 1, "{rejected}");
+}

@@ -44,7 +44,6 @@ pub fn read_to_end(
         }
     }
     let mut engine = Engine::new(engine_cfg);
-    super::announce_receivers(specs, deadline);
     let progress = super::progress::Progress::start(specs, gate, quiet);
     super::read_until(
         cfg,

@@ -39,6 +39,9 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
         Some(p) => Annotations::open(&p)?,
         None => Annotations::in_memory(),
     };
+    if let Some(w) = ann.warning() {
+        eprintln!("llmmon: {w}");
+    }
     let engine_cfg = cfg.engine_config()?;
     let engine = super::check::read_to_end(cfg, &specs, None, engine_cfg, &gate, args.range.quiet)?;
     if gate.is_active() {
@@ -58,8 +61,7 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
     let redactor: Option<&dyn Redactor> = args.redact.then_some(&redactor as &dyn Redactor);
     if let (Some(path), Some(sel)) = (&args.output, &sel) {
         let calls = select(&engine, sel, &ann, range);
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+        let file = create(path, args.force)?;
         let mut out = std::io::BufWriter::new(file);
         let format = match args.format {
             ExportFormat::Chat => Format::Chat,
@@ -94,11 +96,32 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
             .filter(|s| s.call.operation.is_llm_call() && range.contains(s.time))
             .collect();
         let md = incident::render(&engine, &calls, range, &ann, redactor);
-        std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
+        create(path, args.force)?
+            .write_all(md.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
         crate::present::terminal::eprintln(format!(
             "llmmon: wrote the incident report to {}",
             path.display()
         ));
     }
     Ok(0)
+}
+
+/// Creates an output file; an existing file is refused unless `force`, so a typo in `-o`
+/// cannot silently replace a dataset.
+fn create(path: &std::path::Path, force: bool) -> Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true);
+    if force {
+        o.create(true).truncate(true);
+    } else {
+        o.create_new(true);
+    }
+    o.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!("{} exists; pass --force to overwrite it", path.display())
+        } else {
+            anyhow::Error::new(e).context(format!("cannot create {}", path.display()))
+        }
+    })
 }

@@ -67,9 +67,21 @@ pub fn specs_with_otlp(sources: &[String], otlp: &crate::cli::OtlpArgs) -> Resul
     parse_specs(&all)
 }
 
-/// Tells a headless user where OTLP receivers listen and when the summary comes.
-pub fn announce_receivers(specs: &[SourceSpec], deadline: Option<std::time::Instant>) {
-    for spec in specs {
+/// Tells a headless user where OTLP receivers listen and when the summary comes. Call it
+/// after the pipeline started: receivers that could not bind are not announced.
+pub fn announce_receivers(
+    specs: &[SourceSpec],
+    engine: &crate::engine::Engine,
+    deadline: Option<std::time::Instant>,
+) {
+    for (i, spec) in specs.iter().enumerate() {
+        let failed = engine
+            .sources
+            .get(i)
+            .is_some_and(|s| matches!(s.state, crate::source::SourceState::Error(_)));
+        if failed {
+            continue;
+        }
         if let SourceSpec::Otlp { http, grpc } = spec {
             let grpc = grpc
                 .as_ref()
@@ -186,6 +198,8 @@ pub fn read_until(
         demo_spawner(7, f64::INFINITY, scenario),
         gate,
     )?;
+    // Only now that every receiver is bound: a port in use must not be announced first.
+    announce_receivers(specs, engine, deadline);
     pipeline.stop_on_interrupt();
     pipeline.drain_into(engine, deadline);
     pipeline.shutdown();

@@ -73,7 +73,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         Some(gate.clone()),
     )?;
     pipeline.stop_on_interrupt();
-    super::announce_receivers(&specs, deadline);
+    super::announce_receivers(&specs, &engine, deadline);
     let progress = super::progress::Progress::start(&specs, &gate, args.select.range.quiet);
     pipeline.drain_into(&mut engine, deadline);
     drop(progress);

@@ -66,6 +66,7 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
         text_mode: args.text,
         json: args.json,
         fail_on: args.fail_on.map(severity),
+        max_line_bytes: cfg.sources.max_line_bytes,
     };
     let mut out = output(args.json);
     let mut rejected = 0u64;
@@ -75,10 +76,16 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
     } else {
         let mut dec = Decoder::with_formats(cfg.formats());
         let mut buf = Vec::new();
-        let records = input
-            .split(b'\n')
-            .enumerate()
-            .map_while(|(i, line)| line.ok().map(|l| (i as u64 + 1, l)))
+        let mut oversize = 0u64;
+        let records = crate::scan::capped_lines(input, opts.max_line_bytes)
+            .map_while(Result::ok)
+            .filter_map(|line| match line {
+                crate::scan::CappedLine::Text(no, bytes) => Some((no, bytes)),
+                crate::scan::CappedLine::Oversize(..) => {
+                    oversize += 1;
+                    None
+                }
+            })
             .flat_map(|(no, line)| {
                 buf.clear();
                 let now = jiff::Timestamp::now().as_nanosecond() as i64;
@@ -91,7 +98,9 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
                     .map(move |r| (no, r))
                     .collect::<Vec<_>>()
             });
-        scan_records(&det, records, &opts, &mut out)?
+        let mut summary = scan_records(&det, records, &opts, &mut out)?;
+        summary.oversize = oversize;
+        summary
     };
     out.flush()?;
     drop(progress);
@@ -146,11 +155,12 @@ fn scan_otlp(
         Some(gate.clone()),
     )?;
     pipeline.stop_on_interrupt();
-    super::announce_receivers(specs, deadline);
+    super::announce_receivers(specs, &engine, deadline);
     let opts = ScanOptions {
         text_mode: false,
         json: args.json,
         fail_on: args.fail_on.map(severity),
+        ..ScanOptions::default()
     };
     let mut pending = std::collections::VecDeque::new();
     let mut failure = None;

@@ -126,7 +126,8 @@ fn live(
     }
     let keymap = keymap(cfg)?;
     let theme = theme(cfg, theme_flag)?;
-    let engine_cfg = cfg.engine_config()?;
+    let mut engine_cfg = cfg.engine_config()?;
+    engine_cfg.wall_clock = Some(crate::engine::future::system_now);
     let windows = engine_cfg.windows.clone();
     let mut ncfg = NotifyConfig::from_config(cfg);
     ncfg.open = Some(open);
@@ -152,6 +153,9 @@ fn live(
     app.price_date = Some(table.date.clone());
     if let Some(path) = cfg.annotations_path() {
         app.annotations = crate::annotations::Annotations::open(&path)?;
+        if let Some(w) = app.annotations.warning() {
+            eprintln!("llmmon: {w}");
+        }
     }
     if notifier.active() {
         app.notify = Some(notifier.stats.clone());

@@ -25,6 +25,11 @@ pub enum RejectReason {
     SlowClient,
     /// A `[[formats]]` field whose value has the wrong type (the detail names the field).
     WrongType,
+    /// A record dated more than `max_future` ahead of the stream (the engine's guard).
+    Future,
+    /// A number no real call has: negative cost or latency, TTFT over latency, end before
+    /// start, a token count or cost past the bounds in [`validate`].
+    OutOfRange,
 }
 
 impl RejectReason {
@@ -42,6 +47,8 @@ impl RejectReason {
             RejectReason::UnsupportedMedia => "unsupported_media",
             RejectReason::SlowClient => "slow_client",
             RejectReason::WrongType => "wrong_type",
+            RejectReason::Future => "future",
+            RejectReason::OutOfRange => "out_of_range",
         }
     }
 }
@@ -86,6 +93,8 @@ mod mapped;
 mod native;
 mod otlp;
 mod provider;
+mod shape;
+pub mod validate;
 
 /// OTLP export requests as the receiver gets them (protobuf or JSON bodies, gRPC messages).
 pub use otlp::wire as otlp_wire;
@@ -150,7 +159,9 @@ impl Decoder {
             return Ok(());
         };
         let mark = out.len();
-        let result = self.decode_object(text, arrival, out);
+        let result = self
+            .decode_object(text, arrival, out)
+            .and_then(|()| out[mark..].iter().try_for_each(validate::record));
         if result.is_err() {
             out.truncate(mark);
         }
@@ -178,11 +189,25 @@ impl Decoder {
             return Ok(());
         }
         let native_err = match native::parse(text) {
-            Ok(Some(wire)) => return native::convert_facts(wire, text, arrival, sink),
+            Ok(Some(wire)) => {
+                let mut checked = Ok(());
+                let result = native::convert_facts(wire, text, arrival, &mut |d| {
+                    let valid = match &d {
+                        Decoded::Facts(f) => validate::facts(f),
+                        Decoded::Record(r) => validate::record(r),
+                    };
+                    match valid {
+                        Ok(()) => sink(d),
+                        Err(e) => checked = Err(e),
+                    }
+                });
+                return result.and(checked);
+            }
             Ok(None) => None,
             Err(e) => Some(e),
         };
         self.decode_other(text, native_err, arrival, &mut out)?;
+        out.iter().try_for_each(validate::record)?;
         for r in out {
             sink(Decoded::Record(r));
         }
@@ -230,6 +255,7 @@ impl Decoder {
         };
         match sniff(obj) {
             Format::Otlp => {
+                shape::otlp(&value)?;
                 self.metric_points += otlp::count_metric_points(&value);
                 otlp::decode(&value, arrival, out)
             }
@@ -253,7 +279,9 @@ fn object_text(line: &[u8]) -> Result<Option<&str>, Reject> {
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
         )
     })?;
-    let text = text.trim();
+    // A UTF-8 byte order mark (editors on Windows write one at the start of a file) is not
+    // part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim();
     if text.is_empty() {
         return Ok(None);
     }

@@ -502,13 +502,11 @@ fn facts<'x>(w: &'x Wire<'_>, id: &'x str, arrival: Nanos) -> CallFacts<'x> {
             .map_or(Operation::Chat, |o| operation(&o.0)),
         status,
         error_type,
-        latency_ms: w
-            .latency_ms
-            .or(w.duration_ms)
-            .filter(|v| v.is_finite() && *v >= 0.0),
+        // Out-of-range latencies and costs are refused by `validate`, not dropped here.
+        latency_ms: w.latency_ms.or(w.duration_ms),
         ttft_ms: w.ttft_ms.filter(|v| v.is_finite() && *v >= 0.0),
         tokens: tokens(w),
-        cost_usd: w.cost_usd.filter(|c| c.is_finite()),
+        cost_usd: w.cost_usd,
         cost_computed: false,
         trace_id: text(&w.trace_id),
         span_id: text(&w.span_id),

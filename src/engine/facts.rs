@@ -86,6 +86,43 @@ impl<'a> CallFacts<'a> {
     pub fn model_name(&self) -> Option<&'a str> {
         self.model.or(self.response_model)
     }
+
+    /// An owned call with these facts and no content, for the engine to hold a record it
+    /// cannot judge yet (the far-future guard); its facts equal these.
+    pub fn to_call(&self) -> Call {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        let cost_source = match (self.cost_usd, self.cost_computed) {
+            (Some(_), true) => Some(CostProvenance::Computed {
+                table_date: String::new(),
+            }),
+            (Some(_), false) => Some(CostProvenance::Reported),
+            (None, _) => None,
+        };
+        Call {
+            id: self.id.to_owned(),
+            start: self.start,
+            end: self.end,
+            ts: self.ts,
+            conversation_id: owned(self.conversation_id),
+            user: owned(self.user),
+            app: owned(self.app),
+            model: owned(self.model),
+            response_model: owned(self.response_model),
+            provider: owned(self.provider),
+            operation: self.operation,
+            status: self.status,
+            error_type: owned(self.error_type),
+            latency_ms: self.latency_ms,
+            ttft_ms: self.ttft_ms,
+            tokens: self.tokens,
+            cost_usd: self.cost_usd,
+            cost_source,
+            trace_id: owned(self.trace_id),
+            span_id: owned(self.span_id),
+            flags: self.flags.to_vec(),
+            ..Call::default()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -107,5 +144,6 @@ mod tests {
         assert_eq!(f.effective_latency_ms(), c.effective_latency_ms());
         assert_eq!(f.tpot_ms(), c.tpot_ms());
         assert_eq!(f.model_name(), c.model_name());
+        assert_eq!(CallFacts::of(&f.to_call()), f);
     }
 }

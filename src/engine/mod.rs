@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod budgets;
 pub mod drift;
 pub mod facts;
+pub mod future;
 pub mod hist;
 pub mod quality;
 pub mod read;
@@ -46,6 +47,12 @@ pub struct EngineConfig {
     pub store: StoreConfig,
     /// Alert rules and budgets evaluated on every ingest.
     pub alerts: alerts::AlertsConfig,
+    /// How far (ns) a record may be dated ahead of the stream before it is held and, unless
+    /// the next record agrees, rejected as `future` ([`future`]); 0 disables the guard.
+    pub max_future: i64,
+    /// The wall clock of a live engine (the TUI): records up to `max_future` past it are
+    /// admitted at once. `None` when replaying, so a replay depends on its input alone.
+    pub wall_clock: Option<fn() -> Nanos>,
 }
 
 impl Default for EngineConfig {
@@ -55,9 +62,14 @@ impl Default for EngineConfig {
             group_caps: [200, 50, 1000, 100],
             store: StoreConfig::default(),
             alerts: alerts::AlertsConfig::default(),
+            max_future: DEFAULT_MAX_FUTURE,
+            wall_clock: None,
         }
     }
 }
+
+/// The default `[engine] max_future`: five minutes.
+pub const DEFAULT_MAX_FUTURE: i64 = 300 * SECOND;
 
 /// Which scope a summary covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +128,9 @@ pub struct Engine {
     pub drift: drift::DriftState,
     /// Bumped on every change, so views redraw only when something changed.
     pub generation: u64,
+    /// The far-future guard and the one record it holds until the next decides.
+    future: future::FutureGuard,
+    held: Option<(SourceId, u64, Record)>,
 }
 
 impl Engine {
@@ -136,6 +151,8 @@ impl Engine {
             metric_points: 0,
             generation: 0,
             drift: drift::DriftState::new(drift::DriftConfig::default()),
+            future: future::FutureGuard::new(cfg.max_future),
+            held: None,
             cfg,
         }
     }
@@ -212,24 +229,81 @@ impl Engine {
         }
         self.generation += 1;
         for (line_no, r) in records {
-            let Some(t) = self.admit(id, line_no, r.time()) else {
-                continue;
-            };
-            match r {
-                Record::Call(c) => self.ingest_call(*c, t),
-                Record::Feedback(f) => {
-                    self.feedback += 1;
-                    let call = self.store.by_id(&f.call_id).map(|s| &s.call);
-                    self.alerts.observe_feedback(&f, call, t);
-                    self.drift.observe_feedback(&f, call, t);
-                    self.store.add_feedback(f);
+            let t = r.time().or(self.now).unwrap_or(0);
+            if self.guard_future(t) {
+                self.fold(id, line_no, r);
+            } else {
+                self.held = Some((id, line_no, r));
+            }
+        }
+    }
+
+    /// Runs the far-future guard on a record at `t`: true when it is to be folded now (a
+    /// held record it confirms is folded first, one it contradicts is rejected); false when
+    /// it is to be held.
+    fn guard_future(&mut self, t: Nanos) -> bool {
+        let wall = self.cfg.wall_clock.map(|clock| clock());
+        match self.future.judge(t, wall) {
+            future::Verdict::Admit => {
+                self.reject_held();
+                true
+            }
+            future::Verdict::Hold => {
+                self.reject_held();
+                false
+            }
+            future::Verdict::Confirm => {
+                if let Some((hid, hline, r)) = self.held.take() {
+                    self.fold(hid, hline, r);
                 }
-                Record::Attachment(a) => {
-                    self.attachments += 1;
-                    self.alerts.advance(t);
-                    self.flags.add(&a.flags);
-                    self.store.add_attachment(*a);
-                }
+                true
+            }
+        }
+    }
+
+    /// Rejects the held record, if any, as `future`.
+    fn reject_held(&mut self) {
+        if let Some((id, line_no, _)) = self.held.take() {
+            self.future.drop_held();
+            if let Some(s) = self.source(id) {
+                s.reject(
+                    line_no,
+                    Reject::new(
+                        RejectReason::Future,
+                        "dated more than max_future ahead of the records around it",
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Says the input has ended: a record still held as far-future is rejected, since
+    /// nothing after it confirmed the jump.
+    pub fn end_of_input(&mut self) {
+        if self.held.is_some() {
+            self.generation += 1;
+            self.reject_held();
+        }
+    }
+
+    fn fold(&mut self, id: SourceId, line_no: u64, r: Record) {
+        let Some(t) = self.admit(id, line_no, r.time()) else {
+            return;
+        };
+        match r {
+            Record::Call(c) => self.ingest_call(*c, t),
+            Record::Feedback(f) => {
+                self.feedback += 1;
+                let call = self.store.by_id(&f.call_id).map(|s| &s.call);
+                self.alerts.observe_feedback(&f, call, t);
+                self.drift.observe_feedback(&f, call, t);
+                self.store.add_feedback(f);
+            }
+            Record::Attachment(a) => {
+                self.attachments += 1;
+                self.alerts.advance(t);
+                self.flags.add(&a.flags);
+                self.store.add_attachment(*a);
             }
         }
     }
@@ -241,6 +315,11 @@ impl Engine {
     /// [`Engine::ingest`].
     pub fn ingest_facts(&mut self, id: SourceId, line_no: u64, f: &CallFacts<'_>) {
         self.generation += 1;
+        let t = f.event_time().or(self.now).unwrap_or(0);
+        if !self.guard_future(t) {
+            self.held = Some((id, line_no, Record::Call(Box::new(f.to_call()))));
+            return;
+        }
         if let Some(t) = self.admit(id, line_no, f.event_time()) {
             self.observe_call(f, t);
             self.alerts.advance(t);
@@ -267,6 +346,7 @@ impl Engine {
             }
         }
         self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        self.future.admitted(t);
         self.records += 1;
         if let Some(s) = self.source(id) {
             s.records += 1;
@@ -311,7 +391,11 @@ impl Engine {
                 Point {
                     calls: 1,
                     errors: u64::from(c.status == crate::record::Status::Error),
-                    tokens: c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0),
+                    tokens: c
+                        .tokens
+                        .input
+                        .unwrap_or(0)
+                        .saturating_add(c.tokens.output.unwrap_or(0)),
                     cost_usd: c.cost_usd.unwrap_or(0.0),
                 },
             );

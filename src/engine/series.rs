@@ -21,7 +21,7 @@ impl Point {
     fn add(&mut self, o: &Point) {
         self.calls += o.calls;
         self.errors += o.errors;
-        self.tokens += o.tokens;
+        self.tokens = self.tokens.saturating_add(o.tokens);
         self.cost_usd += o.cost_usd;
     }
 }

@@ -76,11 +76,17 @@ impl<C: Counter> Stats<C> {
             bump_bounded(&mut self.errors_by_type, ty);
         }
         let tk = &c.tokens;
-        self.input_tokens += tk.input.unwrap_or(0);
-        self.output_tokens += tk.output.unwrap_or(0);
-        self.cache_read_tokens += tk.cache_read.unwrap_or(0);
-        self.cache_write_tokens += tk.cache_write.unwrap_or(0);
-        self.reasoning_tokens += tk.reasoning.unwrap_or(0);
+        self.input_tokens = self.input_tokens.saturating_add(tk.input.unwrap_or(0));
+        self.output_tokens = self.output_tokens.saturating_add(tk.output.unwrap_or(0));
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_add(tk.cache_read.unwrap_or(0));
+        self.cache_write_tokens = self
+            .cache_write_tokens
+            .saturating_add(tk.cache_write.unwrap_or(0));
+        self.reasoning_tokens = self
+            .reasoning_tokens
+            .saturating_add(tk.reasoning.unwrap_or(0));
         match (c.cost_usd, c.cost_computed) {
             (Some(usd), true) => {
                 self.cost_usd += usd;
@@ -121,11 +127,11 @@ impl<C: Counter> Stats<C> {
         for (k, v) in &o.errors_by_type {
             *self.errors_by_type.entry(k.clone()).or_default() += v;
         }
-        self.input_tokens += o.input_tokens;
-        self.output_tokens += o.output_tokens;
-        self.cache_read_tokens += o.cache_read_tokens;
-        self.cache_write_tokens += o.cache_write_tokens;
-        self.reasoning_tokens += o.reasoning_tokens;
+        self.input_tokens = self.input_tokens.saturating_add(o.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(o.output_tokens);
+        self.cache_read_tokens = self.cache_read_tokens.saturating_add(o.cache_read_tokens);
+        self.cache_write_tokens = self.cache_write_tokens.saturating_add(o.cache_write_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(o.reasoning_tokens);
         self.cost_usd += o.cost_usd;
         self.cost_reported_usd += o.cost_reported_usd;
         self.cost_computed_usd += o.cost_computed_usd;
@@ -178,7 +184,7 @@ impl<C: Counter> Stats<C> {
             cost_per_call_usd: self.hists.get(Metric::Cost).summary(),
             span_secs: round6(span_secs),
             calls_per_sec: per_sec(self.calls as f64),
-            tokens_per_sec: per_sec((self.input_tokens + self.output_tokens) as f64),
+            tokens_per_sec: per_sec(self.input_tokens.saturating_add(self.output_tokens) as f64),
             cost_per_min_usd: per_sec(self.cost_usd * 60.0),
         }
     }

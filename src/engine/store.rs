@@ -351,7 +351,10 @@ impl Store {
         if c.operation.is_llm_call() {
             tr.llm_calls += 1;
             tr.cost_usd += c.cost_usd.unwrap_or(0.0);
-            tr.tokens += c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0);
+            tr.tokens = tr
+                .tokens
+                .saturating_add(c.tokens.input.unwrap_or(0))
+                .saturating_add(c.tokens.output.unwrap_or(0));
         }
         if c.status == Status::Error {
             tr.errors += 1;
@@ -409,8 +412,12 @@ impl Store {
         if c.status == Status::Error {
             conv.errors += 1;
         }
-        conv.input_tokens += c.tokens.input.unwrap_or(0);
-        conv.output_tokens += c.tokens.output.unwrap_or(0);
+        conv.input_tokens = conv
+            .input_tokens
+            .saturating_add(c.tokens.input.unwrap_or(0));
+        conv.output_tokens = conv
+            .output_tokens
+            .saturating_add(c.tokens.output.unwrap_or(0));
         match c.cost_usd {
             Some(v) => conv.cost_usd += v,
             None => conv.unpriced_calls += 1,

@@ -73,6 +73,7 @@ pub fn decode_body(
                     "request body is not a JSON object",
                 ));
             }
+            crate::decode::shape::otlp(&value)?;
             Ok(decode_value(signal, &value, arrival))
         }
         Encoding::Protobuf => match signal {

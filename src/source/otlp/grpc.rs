@@ -45,25 +45,28 @@ pub(super) async fn serve(
     let limit = intake.opts.max_body_bytes;
     let timeout = intake.opts.read_timeout;
     let incoming = capped(listener, intake.opts.max_connections, timeout);
-    let svc = Otlp(intake);
+    let svc = Otlp(intake.clone());
     tonic::transport::Server::builder()
         .timeout(timeout)
         .concurrency_limit_per_connection(16)
-        .add_service(
-            TraceServiceServer::new(svc.clone())
+        .add_service(Undecodable {
+            inner: TraceServiceServer::new(svc.clone())
                 .accept_compressed(CompressionEncoding::Gzip)
                 .max_decoding_message_size(limit),
-        )
-        .add_service(
-            LogsServiceServer::new(svc.clone())
+            intake: intake.clone(),
+        })
+        .add_service(Undecodable {
+            inner: LogsServiceServer::new(svc.clone())
                 .accept_compressed(CompressionEncoding::Gzip)
                 .max_decoding_message_size(limit),
-        )
-        .add_service(
-            MetricsServiceServer::new(svc)
+            intake: intake.clone(),
+        })
+        .add_service(Undecodable {
+            inner: MetricsServiceServer::new(svc)
                 .accept_compressed(CompressionEncoding::Gzip)
                 .max_decoding_message_size(limit),
-        )
+            intake,
+        })
         .serve_with_incoming(incoming)
         .await
 }
@@ -164,6 +167,65 @@ impl AsyncWrite for Capped {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// A generated service whose request messages tonic decodes before our handler runs: a
+/// body that is not a protobuf message of the service comes back from tonic as `INTERNAL`
+/// and never reaches [`Otlp::accept`]. This wrapper answers it `INVALID_ARGUMENT` (the
+/// client's fault, not to be retried) and counts it as `undecodable`, as OTLP/HTTP does.
+#[derive(Clone)]
+struct Undecodable<S> {
+    inner: S,
+    intake: Arc<Intake>,
+}
+
+impl<S: tonic::server::NamedService> tonic::server::NamedService for Undecodable<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+type GrpcResponse = tonic::codegen::http::Response<tonic::body::Body>;
+
+impl<S, B> tonic::codegen::Service<tonic::codegen::http::Request<B>> for Undecodable<S>
+where
+    S: tonic::codegen::Service<
+        tonic::codegen::http::Request<B>,
+        Response = GrpcResponse,
+        Error = std::convert::Infallible,
+    >,
+    S::Future: Send + 'static,
+{
+    type Response = GrpcResponse;
+    type Error = std::convert::Infallible;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<GrpcResponse, std::convert::Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: tonic::codegen::http::Request<B>) -> Self::Future {
+        let answer = self.inner.call(req);
+        let intake = self.intake.clone();
+        Box::pin(async move {
+            let mut r = answer.await?;
+            let headers = r.headers_mut();
+            let internal = headers.get("grpc-status").map(|v| v.as_bytes()) == Some(b"13");
+            let decode = headers
+                .get("grpc-message")
+                .is_some_and(|m| m.as_bytes().starts_with(b"failed%20to%20decode"));
+            if internal && decode {
+                headers.insert(
+                    "grpc-status",
+                    tonic::codegen::http::HeaderValue::from_static("3"),
+                );
+                let msg = "request body is not a protobuf message of this service";
+                intake
+                    .refuse(Reject::new(RejectReason::Undecodable, msg), 0)
+                    .await;
+            }
+            Ok(r)
+        })
     }
 }
 

@@ -82,37 +82,40 @@ async fn metrics(State(i): State<Arc<Intake>>, headers: HeaderMap, body: Body) -
 
 /// One export request, from the token check to the response.
 async fn export(signal: Signal, intake: &Intake, headers: &HeaderMap, body: Body) -> Response {
-    let encoding = match media_type(headers) {
-        Some("application/x-protobuf") => Encoding::Protobuf,
-        Some("application/json") => Encoding::Json,
-        _ => {
-            let shown = headers.get(CONTENT_TYPE).map_or("none".into(), |v| {
-                String::from_utf8_lossy(v.as_bytes()).into_owned()
-            });
-            let msg = format!(
-                "Content-Type {shown} is not supported: use application/x-protobuf or application/json"
-            );
-            let status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
-            return refused(
-                intake,
-                Encoding::Json,
-                status,
-                RejectReason::UnsupportedMedia,
-                msg,
-                0,
-            )
-            .await;
-        }
+    let known = match media_type(headers) {
+        Some("application/x-protobuf") => Some(Encoding::Protobuf),
+        Some("application/json") => Some(Encoding::Json),
+        _ => None,
     };
-    let fail = |status, msg: String| error(status, encoding, msg);
+    // The token is checked before anything of the request is answered or echoed.
     if !intake.authorized(headers.get("authorization").map(HeaderValue::as_bytes)) {
         let msg = "missing or wrong bearer token".to_owned();
         let status = StatusCode::UNAUTHORIZED;
+        let encoding = known.unwrap_or(Encoding::Json);
         let mut r = refused(intake, encoding, status, RejectReason::Unauthorized, msg, 0).await;
         r.headers_mut()
             .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
     }
+    let Some(encoding) = known else {
+        let shown = headers
+            .get(CONTENT_TYPE)
+            .map_or("none".into(), |v| shown_header(v.as_bytes()));
+        let msg = format!(
+            "Content-Type {shown} is not supported: use application/x-protobuf or application/json"
+        );
+        let status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        return refused(
+            intake,
+            Encoding::Json,
+            status,
+            RejectReason::UnsupportedMedia,
+            msg,
+            0,
+        )
+        .await;
+    };
+    let fail = |status, msg: String| error(status, encoding, msg);
     let gzip = match headers
         .get(CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
@@ -286,6 +289,21 @@ fn gunzip(raw: &[u8], limit: usize) -> Result<Bytes, Gunzip> {
         return Err(Gunzip::TooLarge);
     }
     Ok(Bytes::from(out))
+}
+
+/// A header value as it may be shown in an answer (which a client may print to a terminal):
+/// at most 64 bytes, every byte outside printable ASCII escaped.
+fn shown_header(v: &[u8]) -> String {
+    let mut out: String = v
+        .iter()
+        .take(64)
+        .flat_map(|b| b.escape_ascii())
+        .map(char::from)
+        .collect();
+    if v.len() > 64 {
+        out.push_str("...");
+    }
+    out
 }
 
 /// 200 with the signal's `Export*ServiceResponse`; `partial_success` only when items were

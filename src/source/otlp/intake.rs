@@ -106,7 +106,13 @@ impl Intake {
         let Some(token) = &self.opts.token else {
             return true;
         };
-        let Some(given) = authorization.and_then(|h| h.strip_prefix(b"Bearer ")) else {
+        // The scheme is case-insensitive (RFC 7235); the token is not.
+        let Some(given) = authorization.and_then(|h| {
+            let (scheme, rest) = h.split_at_checked(7)?;
+            scheme
+                .eq_ignore_ascii_case(b"bearer ")
+                .then(|| rest.trim_ascii_start())
+        }) else {
             return false;
         };
         let want = token.as_bytes();
@@ -240,6 +246,10 @@ mod tests {
         assert!(i.authorized(Some(b"Bearer s3cret")));
         assert!(!i.authorized(Some(b"Bearer s3cres")));
         assert!(!i.authorized(Some(b"Bearer s3cret2")));
+        assert!(i.authorized(Some(b"bearer s3cret")));
+        assert!(i.authorized(Some(b"BEARER  s3cret")));
+        assert!(!i.authorized(Some(b"Basic s3cret")));
+        assert!(!i.authorized(Some(b"bearer S3CRET")));
         assert!(!i.authorized(Some(b"s3cret")));
         assert!(!i.authorized(None));
         assert!(intake(None, tx).authorized(None));

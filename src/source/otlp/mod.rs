@@ -69,36 +69,24 @@ impl fmt::Debug for OtlpOptions {
     }
 }
 
-/// Listens for OTLP/HTTP on `http` and, when given, OTLP/gRPC on `grpc`. The source is
-/// `Connected` once both listen, and fails for good (with the address and the OS error)
-/// when either cannot be bound.
+/// Listens for OTLP/HTTP on `http` and, when given, OTLP/gRPC on `grpc`. Both addresses
+/// are bound before this returns (call it inside the runtime), so a port in use is an
+/// `Err` naming the address and the OS error, and nothing is announced as listening that
+/// is not. The source is `Connected` once its servers run.
 pub fn spawn_otlp(
     source: SourceId,
     http: String,
     grpc: Option<String>,
     opts: OtlpOptions,
     tx: mpsc::Sender<SourceEvent>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
+) -> Result<JoinHandle<()>, String> {
+    let http_listener = bind(&http, "OTLP/HTTP")?;
+    let grpc_listener = grpc
+        .as_deref()
+        .map(|addr| bind(addr, "OTLP/gRPC"))
+        .transpose()?;
+    Ok(tokio::spawn(async move {
         let state = |state| SourceEvent::State { source, state };
-        let _ = tx.send(state(SourceState::Connecting)).await;
-        let http_listener = match bind(&http, "OTLP/HTTP").await {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = tx.send(state(SourceState::Error(e))).await;
-                return;
-            }
-        };
-        let grpc_listener = match &grpc {
-            Some(addr) => match bind(addr, "OTLP/gRPC").await {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    let _ = tx.send(state(SourceState::Error(e))).await;
-                    return;
-                }
-            },
-            None => None,
-        };
         let _ = tx.send(state(SourceState::Connected)).await;
         let intake = Arc::new(Intake::new(source, tx.clone(), opts));
         if let Some(listener) = grpc_listener {
@@ -117,11 +105,33 @@ pub fn spawn_otlp(
             });
         }
         http::serve(http_listener, intake).await;
-    })
+    }))
 }
 
-async fn bind(addr: &str, what: &str) -> Result<TcpListener, String> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen for {what} on {addr}: {e}"))
+/// Binds a listening socket now (as `tokio::net::TcpListener::bind` does, with address
+/// reuse and a backlog of 1024, but without awaiting). Needs a runtime context.
+fn bind(addr: &str, what: &str) -> Result<TcpListener, String> {
+    use std::net::ToSocketAddrs;
+    let fail = |e: std::io::Error| format!("cannot listen for {what} on {addr}: {e}");
+    let mut last = None;
+    for a in addr.to_socket_addrs().map_err(fail)? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        };
+        let listening = socket.and_then(|s| {
+            #[cfg(unix)]
+            s.set_reuseaddr(true)?;
+            s.bind(a)?;
+            s.listen(1024)
+        });
+        match listening {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(fail(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address")
+    })))
 }
