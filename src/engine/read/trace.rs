@@ -191,13 +191,10 @@ fn tree_order(roots: &[usize], children: &[Vec<usize>], n: usize) -> Vec<(usize,
     // Spans caught in a parent loop are reached from no root: they are shown as roots.
     let mut stack: Vec<(usize, u16)> = roots.iter().rev().map(|&r| (r, 0)).collect();
     let mut next_unreached = 0..n;
-    loop {
-        let Some((i, depth)) = stack
-            .pop()
-            .or_else(|| next_unreached.by_ref().find(|&i| !seen[i]).map(|i| (i, 0)))
-        else {
-            break;
-        };
+    while let Some((i, depth)) = stack
+        .pop()
+        .or_else(|| next_unreached.by_ref().find(|&i| !seen[i]).map(|i| (i, 0)))
+    {
         if std::mem::replace(&mut seen[i], true) {
             continue;
         }

@@ -50,7 +50,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
             (Level::Warn, t.warn)
         };
         spans.push(Span::styled(
-            format!("{} {} ", lvl.symbol(), sanitize::line(&banner)),
+            format!("{} {} ", lvl.symbol(), sanitize::line(banner)),
             style.add_modifier(Modifier::BOLD),
         ));
         spans.push(Span::raw(" "));
