@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use llmmon::enrich::safety::{Detectors, SafetyConfig};
-use llmmon::record::TextField;
+use llmmon::model::record::TextField;
 use std::hint::black_box;
 
 const BENIGN: &[&str] = &[

@@ -9,7 +9,7 @@ use llmmon::engine::drift::features::extract;
 use llmmon::engine::drift::profile::{Builder, BuilderLimits};
 use llmmon::engine::drift::text::{TermCounts, TextReference, Tokenizer};
 use llmmon::engine::drift::BaselineBuilder;
-use llmmon::record::{Call, Record};
+use llmmon::model::record::{Call, Record};
 use std::hint::black_box;
 
 fn calls(seed: u64, n: usize) -> Vec<Call> {

@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use llmmon::engine::store::StoreConfig;
 use llmmon::engine::{Engine, EngineConfig, SECOND};
-use llmmon::record::{Call, Flag, Operation, Record, Severity, TextField};
+use llmmon::model::record::{Call, Flag, Operation, Record, Severity, TextField};
 use llmmon::source::SourceKind;
 use llmmon::tui::app::{App, Pane};
 use llmmon::tui::keymap::Keymap;

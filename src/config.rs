@@ -9,7 +9,7 @@ use crate::engine::alerts::{
 use crate::engine::budgets::BudgetConfig;
 use crate::engine::{parse_duration, EngineConfig};
 use crate::enrich::pricing::{Price, PriceTable, PricingError};
-use crate::query::Query;
+use crate::model::query::Query;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,8 +5,8 @@
 //! The gate also counts the bytes and records the pipeline has seen, so a progress bar can
 //! read how far the input is without touching the engine.
 
-use crate::query::Query;
-use crate::record::{Nanos, Record};
+use crate::model::query::Query;
+use crate::model::record::{Nanos, Record};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A half-open event-time range `[since, until)`; an open end is unbounded.
@@ -126,7 +126,7 @@ impl RecordGate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Call;
+    use crate::model::record::Call;
 
     fn call(t: Option<Nanos>, model: &str) -> Record {
         Record::Call(Box::new(Call {

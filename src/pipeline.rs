@@ -9,7 +9,7 @@ use crate::decode::{Decoded, Decoder, Reject, RejectReason};
 use crate::engine::Engine;
 use crate::enrich::Enricher;
 use crate::gate::RecordGate;
-use crate::record::Record;
+use crate::model::record::Record;
 use crate::source::{
     spawn_file, spawn_otlp, spawn_stdin, spawn_websocket, Line, Received, SourceDrop, SourceEvent,
     SourceId, SourceOptions, SourceSpec, SourceState,
@@ -87,7 +87,7 @@ pub enum Mode {
     /// owner (the TUI, `check`, `scan`) stays free: what views that keep content need.
     Owned,
     /// Lines are decoded on the caller's thread straight into the engine, and a native
-    /// call that needs no detectors is folded from [`crate::engine::facts::CallFacts`]
+    /// call that needs no detectors is folded from [`crate::model::facts::CallFacts`]
     /// borrowed from its line, never turned into an owned record (`report`). Falls back to
     /// owned records wherever the engine keeps content or enrichment does more than price.
     Facts,

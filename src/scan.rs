@@ -3,7 +3,7 @@
 //! gate CI and pre-commit hooks with `--fail-on`.
 
 use crate::enrich::safety::Detectors;
-use crate::record::{Flag, Record, Severity, TextField};
+use crate::model::record::{Flag, Record, Severity, TextField};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
@@ -278,7 +278,7 @@ fn field_name(f: TextField) -> String {
 mod tests {
     use super::*;
     use crate::enrich::safety::SafetyConfig;
-    use crate::record::{Call, Message};
+    use crate::model::record::{Call, Message};
 
     #[test]
     fn text_lines_give_json_per_line_and_exit_codes() {

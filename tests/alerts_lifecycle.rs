@@ -5,7 +5,7 @@
 use llmmon::config::Config;
 use llmmon::engine::alerts::{AlertStatus, Level};
 use llmmon::engine::{Engine, SECOND};
-use llmmon::record::{Nanos, Record};
+use llmmon::model::record::{Nanos, Record};
 use llmmon::source::SourceKind;
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! bytes or any JSON.
 
 use llmmon::decode::{Decoder, Reject, RejectReason};
-use llmmon::record::Record;
+use llmmon::model::record::Record;
 use proptest::prelude::*;
 
 fn decode(line: &[u8]) -> Result<Vec<Record>, Reject> {

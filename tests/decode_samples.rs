@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use llmmon::decode::Decoder;
-use llmmon::record::{Operation, Record, Status};
+use llmmon::model::record::{Operation, Record, Status};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -43,7 +43,7 @@ fn decode_file(name: &str) -> Decoded {
     }
 }
 
-fn calls(records: &[Record]) -> impl Iterator<Item = &llmmon::record::Call> {
+fn calls(records: &[Record]) -> impl Iterator<Item = &llmmon::model::record::Call> {
     records.iter().filter_map(|r| match r {
         Record::Call(c) => Some(&**c),
         _ => None,
@@ -245,10 +245,8 @@ fn litellm_facts() {
         2
     );
     assert_eq!(cs.iter().filter(|c| c.stream == Some(true)).count(), 6);
-    assert!(cs
-        .iter()
-        .all(|c| c.cost_usd.is_some()
-            && c.cost_source == Some(llmmon::record::CostProvenance::Reported)));
+    assert!(cs.iter().all(|c| c.cost_usd.is_some()
+        && c.cost_source == Some(llmmon::model::record::CostProvenance::Reported)));
     // TTFT only on streams, and shorter than the whole call.
     for c in &cs {
         assert_eq!(c.ttft_ms.is_some(), c.stream == Some(true), "{}", c.id);
@@ -472,7 +470,7 @@ fn log_events_become_linked_attachments() {
             .all(|a| a.span_id.is_some() && a.trace_id.is_some() && a.time.is_some()));
     }
     let legacy = decode_file("otel_genai_legacy_logs.jsonl");
-    let count = |f: &dyn Fn(&llmmon::record::Attachment) -> bool| {
+    let count = |f: &dyn Fn(&llmmon::model::record::Attachment) -> bool| {
         legacy
             .records
             .iter()

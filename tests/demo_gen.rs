@@ -3,7 +3,7 @@
 //! scripted moment of the incident scenario at its time (and none of them in steady).
 
 use llmmon::demo::{self, GenConfig, Generator, Scenario};
-use llmmon::record::{Call, FeedbackKind, Nanos, Operation, Record, Status};
+use llmmon::model::record::{Call, FeedbackKind, Nanos, Operation, Record, Status};
 use regex::Regex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;

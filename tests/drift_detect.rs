@@ -7,7 +7,7 @@ use llmmon::demo::{GenConfig, Generator, Scenario, DEFAULT_START};
 use llmmon::engine::drift::profile::Profile;
 use llmmon::engine::drift::{BaselineBuilder, DriftConfig, DriftState, WindowResult};
 use llmmon::engine::{Engine, EngineConfig, SECOND};
-use llmmon::record::Record;
+use llmmon::model::record::Record;
 use llmmon::source::SourceKind;
 use std::sync::OnceLock;
 

@@ -4,7 +4,7 @@
 
 use llmmon::engine::quality::is_rephrase;
 use llmmon::engine::{Engine, EngineConfig, SECOND};
-use llmmon::record::{Call, Feedback, FeedbackKind, Message, Record};
+use llmmon::model::record::{Call, Feedback, FeedbackKind, Message, Record};
 use llmmon::source::SourceKind;
 
 fn call(id: &str, conv: &str, turn: u32, t: i64, prompt: &str) -> Record {

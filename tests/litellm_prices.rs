@@ -7,7 +7,7 @@
 use assert_cmd::Command;
 use llmmon::decode::Decoder;
 use llmmon::enrich::pricing::{PriceTable, TableFormat};
-use llmmon::record::Record;
+use llmmon::model::record::Record;
 use serde_json::Value;
 use std::io::Read;
 

@@ -4,7 +4,7 @@
 //! `--nocapture`), and fails when a detector falls below its recorded floor.
 
 use llmmon::enrich::safety::{Detectors, SafetyConfig};
-use llmmon::record::{Call, Flag, TextField};
+use llmmon::model::record::{Call, Flag, TextField};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 mod tui_support;
 
 use llmmon::engine::SECOND;
-use llmmon::record::{Record, Status};
+use llmmon::model::record::{Record, Status};
 use llmmon::tui::app::Pane;
 use ratatui::style::Color;
 use tui_support::{call, fixture, later, Harness, C};
@@ -183,7 +183,7 @@ fn paused_detail_stops_at_the_pause() {
         cost: Some(0.1),
     });
     late.output = Some("LATE TURN".into());
-    t.ingest(vec![llmmon::record::Record::Call(Box::new(late))]);
+    t.ingest(vec![llmmon::model::record::Record::Call(Box::new(late))]);
     assert!(!t.frame().contains("LATE TURN"));
     t.keys("space");
     assert!(t.frame().contains("LATE TURN"));
@@ -372,7 +372,7 @@ fn error_rule_config() -> llmmon::engine::EngineConfig {
     rule.warn = Some(0.1);
     rule.crit = Some(0.2);
     rule.filter_text = "model:gpt-4o".into();
-    rule.filter = llmmon::query::Query::parse("model:gpt-4o").unwrap();
+    rule.filter = llmmon::model::query::Query::parse("model:gpt-4o").unwrap();
     let mut cfg = llmmon::engine::EngineConfig::default();
     cfg.alerts.rules = vec![rule];
     cfg

@@ -238,7 +238,7 @@ fn to_text(r: &CheckReport, top: usize) -> String {
     for t in r.fired.iter().take(top) {
         s.push_str(&format!(
             "{}  {}\n",
-            crate::record::format_time(t.at),
+            crate::model::record::format_time(t.at),
             t.describe()
         ));
     }

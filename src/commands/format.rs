@@ -281,7 +281,7 @@ pub fn check_markdown(r: &CheckReport, top: usize, range: Option<(&str, u64)>) -
             let _ = writeln!(
                 out,
                 "| {} | {} |",
-                crate::record::format_time(t.at),
+                crate::model::record::format_time(t.at),
                 md_cell(&t.describe())
             );
         }

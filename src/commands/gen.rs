@@ -3,7 +3,7 @@
 
 use crate::cli::GenArgs;
 use crate::demo::{write_jsonl, GenConfig};
-use crate::record::parse_time_str;
+use crate::model::record::parse_time_str;
 use anyhow::{anyhow, Result};
 
 /// Writes the records; a closed pipe (`| head`) ends quietly.

@@ -5,7 +5,7 @@
 
 use super::{litellm, native, object_text, sniff, Decoder, Format, Reject};
 
-use crate::record::Nanos;
+use crate::model::record::Nanos;
 use serde_json::Value;
 
 /// What decoding made of one line.

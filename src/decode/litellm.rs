@@ -7,7 +7,7 @@ use super::fields::{
     content_text, f64_at, get, json_text, push_system, str_at, string_at, u64_at, valid_ms,
 };
 use super::{Reject, RejectReason};
-use crate::record::{
+use crate::model::record::{
     epoch_to_nanos, Call, CostProvenance, Message, Nanos, Operation, Record, Status, Tokens,
     ToolCall,
 };

@@ -8,7 +8,7 @@
 use super::fields::{as_f64, as_u64, content_text, json_text, line_id};
 use super::native::operation;
 use super::{Reject, RejectReason};
-use crate::record::{parse_time_str, Call, Message, Nanos, Record, Status, ToolCall};
+use crate::model::record::{parse_time_str, Call, Message, Nanos, Record, Status, ToolCall};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -620,7 +620,7 @@ fn apply(c: &mut Call, m: &Mapped, v: &Value) -> Option<()> {
         Value::String(s) => parse_time_str(s),
         Value::Number(n) => match n.as_u64() {
             Some(i) => epoch_int_to_nanos(i),
-            None => n.as_f64().and_then(crate::record::epoch_to_nanos),
+            None => n.as_f64().and_then(crate::model::record::epoch_to_nanos),
         },
         _ => None,
     };
@@ -657,7 +657,7 @@ fn apply(c: &mut Call, m: &Mapped, v: &Value) -> Option<()> {
         "reasoning_tokens" => c.tokens.reasoning = Some(count()?),
         "cost_usd" => {
             c.cost_usd = Some(number()?);
-            c.cost_source = Some(crate::record::CostProvenance::Reported);
+            c.cost_source = Some(crate::model::record::CostProvenance::Reported);
         }
         "system_prompt" => c.system_prompt = Some(v.as_str()?.to_owned()),
         "messages" => c.messages = messages_of(v)?,

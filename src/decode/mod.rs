@@ -2,80 +2,9 @@
 //! source may mix formats. Every format quirk lives in this module and nowhere else. A bad
 //! line is a counted, reasoned [`Reject`], never a panic and never silent.
 
-use crate::engine::facts::CallFacts;
-use crate::record::{Nanos, Record};
-use std::fmt;
-
-/// Why a line was rejected. Counted per source and shown by `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RejectReason {
-    NotJson,
-    UnknownShape,
-    MissingField,
-    Oversize,
-    InvalidUtf8,
-    Late,
-    /// An OTLP request body that is not a protobuf message of its signal.
-    Undecodable,
-    /// An OTLP request without the configured bearer token.
-    Unauthorized,
-    /// An OTLP request whose `Content-Type` or `Content-Encoding` is not supported.
-    UnsupportedMedia,
-    /// An OTLP request whose body did not arrive within the read timeout.
-    SlowClient,
-    /// A `[[formats]]` field whose value has the wrong type (the detail names the field).
-    WrongType,
-    /// A record dated more than `max_future` ahead of the stream (the engine's guard).
-    Future,
-    /// A number no real call has: negative cost or latency, TTFT over latency, end before
-    /// start, a token count or cost past the bounds in [`validate`].
-    OutOfRange,
-}
-
-impl RejectReason {
-    /// Stable snake_case name used as the key in `report --json` (`rejected: {reason: n}`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectReason::NotJson => "not_json",
-            RejectReason::UnknownShape => "unknown_shape",
-            RejectReason::MissingField => "missing_field",
-            RejectReason::Oversize => "oversize",
-            RejectReason::InvalidUtf8 => "invalid_utf8",
-            RejectReason::Late => "late",
-            RejectReason::Undecodable => "undecodable",
-            RejectReason::Unauthorized => "unauthorized",
-            RejectReason::UnsupportedMedia => "unsupported_media",
-            RejectReason::SlowClient => "slow_client",
-            RejectReason::WrongType => "wrong_type",
-            RejectReason::Future => "future",
-            RejectReason::OutOfRange => "out_of_range",
-        }
-    }
-}
-
-impl fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A rejected line: the reason and a human explanation (which field, what was found).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}: {detail}")]
-pub struct Reject {
-    pub reason: RejectReason,
-    pub detail: String,
-}
-
-impl Reject {
-    /// Builds a rejection with its explanation.
-    pub fn new(reason: RejectReason, detail: impl Into<String>) -> Self {
-        Reject {
-            reason,
-            detail: detail.into(),
-        }
-    }
-}
+use crate::model::facts::CallFacts;
+use crate::model::record::{Nanos, Record};
+pub use crate::model::reject::{Reject, RejectReason};
 
 /// One record from [`Decoder::decode_facts`]: a native call borrowed from its line, or any
 /// other record owned. Lives only for one call of the sink, so its size does not matter.
@@ -373,7 +302,7 @@ fn json_error(e: serde_json::Error) -> Reject {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{CostProvenance, FeedbackKind, Operation, Status};
+    use crate::model::record::{CostProvenance, FeedbackKind, Operation, Status};
 
     fn one(line: &str) -> Record {
         let mut out = Vec::new();
@@ -384,7 +313,7 @@ mod tests {
         out.remove(0)
     }
 
-    fn call(line: &str) -> crate::record::Call {
+    fn call(line: &str) -> crate::model::record::Call {
         match one(line) {
             Record::Call(c) => *c,
             other => panic!("not a call: {other:?}"),
@@ -410,7 +339,10 @@ mod tests {
         assert_eq!(c.model.as_deref(), Some("gpt-4o"));
         assert_eq!(c.cost_source, Some(CostProvenance::Reported));
         assert_eq!(c.status, Status::Error);
-        assert_eq!(c.ts, crate::record::parse_time_str("2026-11-26T10:00:00Z"));
+        assert_eq!(
+            c.ts,
+            crate::model::record::parse_time_str("2026-11-26T10:00:00Z")
+        );
         assert_eq!(c.messages[0].content, "hi \"there\"");
         assert_eq!(c.tool_calls[0].arguments, r#"{"a":1}"#);
     }
@@ -514,7 +446,7 @@ mod tests {
                     let Decoded::Facts(f) = d else {
                         panic!("not facts: {d:?}")
                     };
-                    assert_eq!(f, crate::engine::facts::CallFacts::of(&owned), "{line}");
+                    assert_eq!(f, crate::model::facts::CallFacts::of(&owned), "{line}");
                     seen += 1;
                 })
                 .unwrap();

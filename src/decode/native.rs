@@ -6,8 +6,8 @@
 
 use super::fields::line_id;
 use super::{Decoded, Reject, RejectReason};
-use crate::engine::facts::CallFacts;
-use crate::record::{
+use crate::model::facts::CallFacts;
+use crate::model::record::{
     Attachment, Call, CostProvenance, Feedback, FeedbackKind, Message, Nanos, Operation, Record,
     Status, Tokens, ToolCall,
 };
@@ -648,5 +648,5 @@ fn raw_text(raw: &RawValue) -> Option<String> {
 /// Reads a time as RFC 3339 text or epoch seconds/milliseconds/micro/nanoseconds, exactly
 /// as the record model's own serde does.
 fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Nanos>, D::Error> {
-    crate::record::time_opt::deserialize(d)
+    crate::model::record::time_opt::deserialize(d)
 }

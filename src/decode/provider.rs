@@ -5,7 +5,9 @@
 use super::fields::{content_text, f64_at, get, json_text, str_at, string_at, u64_at};
 use super::litellm::openai_tool_calls;
 use super::{Reject, RejectReason};
-use crate::record::{epoch_to_nanos, Call, Nanos, Operation, Record, Status, Tokens, ToolCall};
+use crate::model::record::{
+    epoch_to_nanos, Call, Nanos, Operation, Record, Status, Tokens, ToolCall,
+};
 use serde_json::Value;
 
 fn missing(what: &str) -> Reject {

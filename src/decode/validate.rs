@@ -5,8 +5,8 @@
 //! percentile and total after it.
 
 use super::{Reject, RejectReason};
-use crate::engine::facts::CallFacts;
-use crate::record::Record;
+use crate::model::facts::CallFacts;
+use crate::model::record::Record;
 
 /// The largest token count one call may report (a trillion; real calls are below 10^7).
 /// Far below `u64::MAX`, so no sum of counts can wrap.
@@ -95,7 +95,7 @@ fn shown(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Call;
+    use crate::model::record::Call;
 
     fn check(c: Call) -> Option<RejectReason> {
         facts(&CallFacts::of(&c)).err().map(|r| r.reason)

@@ -7,7 +7,7 @@ use super::corpus::{self, Intent};
 use super::scenario::{self as sc, Scenario};
 use super::slots::Slots;
 use super::GenConfig;
-use crate::record::{
+use crate::model::record::{
     Call, Feedback, FeedbackKind, Message, Nanos, Operation, Record, Status, Tokens, ToolCall,
 };
 use rand::{Rng, SeedableRng};

@@ -3,7 +3,7 @@
 //! channel as any file or WebSocket source.
 
 use super::{GenConfig, Generator, Scenario, DEFAULT_RATE_PER_SEC};
-use crate::record::{Nanos, Record};
+use crate::model::record::{Nanos, Record};
 use crate::source::{Line, SourceEvent, SourceId, SourceState};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc::Sender;
@@ -152,7 +152,7 @@ fn now_nanos() -> Nanos {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Record;
+    use crate::model::record::Record;
     use tokio::sync::mpsc;
 
     #[tokio::test]

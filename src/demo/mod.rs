@@ -35,7 +35,7 @@ pub use scenario::{
     RUNAWAY_USER, SPIKE_MODEL, TOPIC_SHIFT_AT, TOPIC_WORD,
 };
 
-use crate::record::Nanos;
+use crate::model::record::Nanos;
 use std::io::{self, Write};
 
 /// Mean LLM calls per second of event time when nothing else is asked for.
@@ -69,7 +69,7 @@ impl Default for GenConfig {
 }
 
 /// Writes the first `n_records` generated records as native JSONL: exactly `n_records`
-/// lines, each `serde_json` of a [`crate::record::Record`] and a newline. This is what
+/// lines, each `serde_json` of a [`crate::model::record::Record`] and a newline. This is what
 /// `llmmon gen` prints.
 pub fn write_jsonl<W: Write>(w: W, n_records: u64, cfg: &GenConfig) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, w);

@@ -2,7 +2,7 @@
 //! be tested against known shifts: longer prompts, a new topic word, a model switch, more
 //! refusals, slower answers. Wraps any record iterator (usually a [`super::Generator`]).
 
-use crate::record::{Nanos, Record};
+use crate::model::record::{Nanos, Record};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 

@@ -13,8 +13,8 @@
 use super::budgets::{BudgetConfig, Budgets};
 use super::hist::{Hist, Metric as HistMetric};
 use super::{format_duration, SECOND};
-use crate::query::Query;
-use crate::record::{Call, Feedback, FeedbackKind, Nanos, Status};
+use crate::model::query::Query;
+use crate::model::record::{Call, Feedback, FeedbackKind, Nanos, Status};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::fmt;
@@ -427,7 +427,7 @@ pub struct Transition {
 }
 
 fn ser_time<S: serde::Serializer>(t: &Nanos, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::record::format_time(*t))
+    s.serialize_str(&crate::model::record::format_time(*t))
 }
 
 impl Transition {

@@ -5,7 +5,7 @@
 
 use super::alerts::{AlertStatus, Level, Sink, Transition};
 use super::SECOND;
-use crate::record::{Call, Nanos};
+use crate::model::record::{Call, Nanos};
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use std::collections::VecDeque;

@@ -6,7 +6,7 @@
 //! next record is back on the old timeline or the stream ends. With a wall clock (the live
 //! TUI), anything up to `max_future` past the wall clock is admitted at once.
 
-use crate::record::Nanos;
+use crate::model::record::Nanos;
 use std::collections::VecDeque;
 
 /// How many recent admitted times the median is taken over.

@@ -6,7 +6,6 @@
 pub mod alerts;
 pub mod budgets;
 pub mod drift;
-pub mod facts;
 pub mod future;
 pub mod hist;
 pub mod quality;
@@ -17,10 +16,10 @@ pub mod stats;
 pub mod store;
 pub mod window;
 
-use crate::decode::{Reject, RejectReason};
-use crate::record::{Call, Flag, Nanos, Record, Severity};
-use crate::source::{SourceId, SourceKind, SourceState};
-use facts::CallFacts;
+use crate::model::facts::CallFacts;
+use crate::model::record::{Call, Flag, Nanos, Record, Severity};
+use crate::model::reject::{Reject, RejectReason};
+use crate::model::source::{SourceId, SourceKind, SourceState};
 use serde::Serialize;
 use series::{Point, Series};
 use sources::SourceStats;
@@ -390,7 +389,7 @@ impl Engine {
                 t,
                 Point {
                     calls: 1,
-                    errors: u64::from(c.status == crate::record::Status::Error),
+                    errors: u64::from(c.status == crate::model::record::Status::Error),
                     tokens: c
                         .tokens
                         .input
@@ -452,8 +451,8 @@ impl Engine {
                 Scope::Window(len) => format_duration(len),
             },
             from: (view.is_some() && g.all.first.is_some())
-                .then(|| crate::record::format_time(from.max(g.all.first.unwrap_or(from)))),
-            to: view.map(|_| crate::record::format_time(to)),
+                .then(|| crate::model::record::format_time(from.max(g.all.first.unwrap_or(from)))),
+            to: view.map(|_| crate::model::record::format_time(to)),
             records: self.records,
             calls,
             spans: self.spans,
@@ -715,7 +714,7 @@ pub struct Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Operation, Status};
+    use crate::model::record::{Operation, Status};
 
     fn call(t_s: i64, model: &str, lat: f64, op: Operation) -> (u64, Record) {
         (

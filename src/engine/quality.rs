@@ -5,7 +5,7 @@
 
 use super::drift::features::Features;
 use super::drift::profile::feedback_negative;
-use crate::record::{Call, Feedback, FeedbackKind, Nanos, Status};
+use crate::model::record::{Call, Feedback, FeedbackKind, Nanos, Status};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};

@@ -1,7 +1,7 @@
 //! Per-second counters over the last hour, for sparklines of calls/s, error rate, tokens/s
 //! and cost/min. A fixed ring: memory does not grow with the stream.
 
-use crate::record::Nanos;
+use crate::model::record::Nanos;
 
 const SECOND: i64 = 1_000_000_000;
 

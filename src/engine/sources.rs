@@ -1,8 +1,8 @@
 //! Per-source counters and state as the engine sees them: what `report` prints under
 //! `sources` and the TUI header shows.
 
-use crate::decode::{Reject, RejectReason};
-use crate::source::{SourceKind, SourceState};
+use crate::model::reject::{Reject, RejectReason};
+use crate::model::source::{SourceKind, SourceState};
 use std::collections::BTreeMap;
 
 /// Rejections kept verbatim per source, to show "the first few" with line numbers.

@@ -1,9 +1,9 @@
 //! Counters and distributions of a set of LLM calls (one window slot, one group, or
 //! everything since start), and the summary views print from them.
 
-use super::facts::CallFacts;
 use super::hist::{HistSet, Metric, Percentiles};
-use crate::record::{Nanos, Status};
+use crate::model::facts::CallFacts;
+use crate::model::record::{Nanos, Status};
 use hdrhistogram::Counter;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -242,7 +242,7 @@ pub struct StatsSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Call, CostProvenance, Tokens};
+    use crate::model::record::{Call, CostProvenance, Tokens};
 
     fn call(lat: f64, cost: Option<f64>, err: bool) -> Call {
         Call {

@@ -3,8 +3,8 @@
 //! Content that arrives apart from its call (GenAI log events, feedback) is joined here in
 //! whichever order it comes.
 
-use super::facts::CallFacts;
-use crate::record::{Attachment, Call, Feedback, FeedbackKind, Flag, Nanos, Status};
+use crate::model::facts::CallFacts;
+use crate::model::record::{Attachment, Call, Feedback, FeedbackKind, Flag, Nanos, Status};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -610,7 +610,7 @@ fn merge_attachment(call: &mut Call, a: Attachment) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Message, Operation};
+    use crate::model::record::{Message, Operation};
 
     fn call(id: &str, user: &str, t: Nanos) -> Call {
         Call {

@@ -2,9 +2,9 @@
 //! stats are the merge of the slots that fall inside it, so memory is fixed and a late record
 //! that still falls inside the ring lands in the right slot.
 
-use super::facts::CallFacts;
 use super::stats::{HistMask, Stats, StatsSummary};
-use crate::record::Nanos;
+use crate::model::facts::CallFacts;
+use crate::model::record::Nanos;
 use rustc_hash::FxHashMap as HashMap;
 
 /// Slots per window: a window of length W rolls in steps of W / SLOTS.
@@ -239,7 +239,7 @@ pub fn summarize<C: hdrhistogram::Counter>(s: &Stats<C>, from: Nanos, to: Nanos)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Call;
+    use crate::model::record::Call;
 
     const SEC: i64 = 1_000_000_000;
 

@@ -4,8 +4,8 @@
 pub mod pricing;
 pub mod safety;
 
-use crate::engine::facts::CallFacts;
-use crate::record::Record;
+use crate::model::facts::CallFacts;
+use crate::model::record::Record;
 use pricing::{Pricer, Quote};
 use safety::Detectors;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! and the cost of a call computed from it. A reported cost always wins; an unknown model is
 //! **unpriced**, never $0.
 
-use crate::record::{Call, CostProvenance, Operation, Tokens};
+use crate::model::record::{Call, CostProvenance, Operation, Tokens};
 use serde::Deserialize;
 use std::collections::HashMap;
 

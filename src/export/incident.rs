@@ -8,7 +8,7 @@ use super::Range;
 use crate::annotations::Annotations;
 use crate::engine::store::StoredCall;
 use crate::engine::{Engine, Scope};
-use crate::record::format_time;
+use crate::model::record::format_time;
 use std::fmt::Write;
 
 /// Rows per "top offenders" table.
@@ -61,7 +61,7 @@ pub fn render(
     let n = calls.len();
     let errors = calls
         .iter()
-        .filter(|c| c.call.status == crate::record::Status::Error)
+        .filter(|c| c.call.status == crate::model::record::Status::Error)
         .count();
     let cost: f64 = calls.iter().filter_map(|c| c.call.cost_usd).sum();
     let flagged = calls.iter().filter(|c| !c.call.flags.is_empty()).count();

@@ -4,7 +4,7 @@
 //! private keys) even when a detector is turned off.
 
 use crate::enrich::safety::redact::{flag_masks, mask, Mask};
-use crate::record::{Call, TextField};
+use crate::model::record::{Call, TextField};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -162,7 +162,7 @@ pub fn redact_call(c: &Call, r: &dyn Redactor) -> Call {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Flag;
+    use crate::model::record::Flag;
 
     #[test]
     fn patterns_catch_pii_and_secrets_but_keep_plain_numbers() {
@@ -197,7 +197,7 @@ mod tests {
                 detector: "secret".into(),
                 rule: "secret.openai".into(),
                 field: TextField::Output,
-                severity: crate::record::Severity::High,
+                severity: crate::model::record::Severity::High,
                 score: 1.0,
                 start,
                 end,

@@ -176,7 +176,7 @@ impl<'a> Payload<'a> {
             threshold: t.threshold,
             window: crate::engine::format_duration(t.window_ns),
             window_seconds: t.window_ns as f64 / 1e9,
-            time: crate::record::format_time(t.at),
+            time: crate::model::record::format_time(t.at),
             filter: &t.filter,
             open,
         }

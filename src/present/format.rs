@@ -101,7 +101,7 @@ pub fn right(s: &str, w: usize) -> String {
 
 /// `HH:MM:SS` of an event time (UTC), for table cells.
 pub fn clock(ns: i64) -> String {
-    let t = crate::record::format_time(ns);
+    let t = crate::model::record::format_time(ns);
     t.get(11..19).map_or(t.clone(), str::to_string)
 }
 

@@ -4,7 +4,7 @@
 
 use super::lines::LineSink;
 use super::{now_nanos, Line, SourceDrop, SourceEvent, SourceId, SourceState};
-use crate::record::Nanos;
+use crate::model::record::Nanos;
 use tokio::sync::mpsc::Sender;
 
 /// The receiver is gone: the source has nobody to talk to and stops.

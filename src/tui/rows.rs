@@ -4,8 +4,8 @@
 //! costs O(visible rows) even with 100,000 conversations; a paused view keeps its snapshot.
 
 use crate::engine::store::{Conversation, Seq, Store, Trace};
-use crate::query::{contains_ignore_case, severity_rank, Field, Filterable, Query};
-use crate::record::{FeedbackKind, Nanos, Status};
+use crate::model::query::{contains_ignore_case, severity_rank, Field, Filterable, Query};
+use crate::model::record::{FeedbackKind, Nanos, Status};
 use std::cmp::Ordering;
 
 /// Columns of the conversations table, in display order.
@@ -403,7 +403,7 @@ pub struct TraceItem<'a> {
 }
 
 impl TraceItem<'_> {
-    fn any_span(&self, mut f: impl FnMut(&crate::record::Call) -> bool) -> bool {
+    fn any_span(&self, mut f: impl FnMut(&crate::model::record::Call) -> bool) -> bool {
         self.trace
             .spans
             .iter()
@@ -454,7 +454,7 @@ impl Filterable for TraceItem<'_> {
 mod tests {
     use super::*;
     use crate::engine::store::StoreConfig;
-    use crate::record::Call;
+    use crate::model::record::Call;
 
     fn store() -> Store {
         let mut s = Store::new(StoreConfig::default());

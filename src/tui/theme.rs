@@ -6,7 +6,7 @@
 //! ([`Heat::glyph`]), so the mono theme, colour-blind users and a text capture all read the
 //! same. The mono theme uses only bold, dim, underline and reverse.
 
-use crate::record::{CostProvenance, Severity};
+use crate::model::record::{CostProvenance, Severity};
 use ratatui::style::{Color, Modifier, Style};
 use std::str::FromStr;
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use llmmon::engine::{Engine, EngineConfig, SECOND};
-use llmmon::record::{
+use llmmon::model::record::{
     parse_time_str, Call, CostProvenance, Feedback, FeedbackKind, Flag, Message, Operation, Record,
     Severity, Status, TextField, ToolCall,
 };

@@ -3,7 +3,7 @@
 //! whichever form (JSON string on spans, structured value on log events) they arrived in.
 
 use super::super::fields::{json_text, push_system, str_at, string_at};
-use crate::record::{Message, ToolCall};
+use crate::model::record::{Message, ToolCall};
 use serde_json::Value;
 
 /// Content read from GenAI message attributes.

@@ -11,7 +11,7 @@ use super::super::{Reject, RejectReason};
 use super::attrs::{any_to_json, Attrs};
 use super::genai::Content;
 use super::{str_field, unix_nano};
-use crate::record::{Attachment, Message, Nanos, Record};
+use crate::model::record::{Attachment, Message, Nanos, Record};
 use serde_json::Value;
 
 /// Decodes one log record; `None` for log records that are not GenAI events.

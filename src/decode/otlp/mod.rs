@@ -13,7 +13,7 @@ pub mod wire;
 
 use super::fields::{as_u64, get};
 use super::Reject;
-use crate::record::{Nanos, Record};
+use crate::model::record::{Nanos, Record};
 use attrs::Attrs;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;

@@ -5,7 +5,7 @@
 //! `attr.service_tier:flex`) reads them the same whichever instrumentation sent the span.
 
 use super::attrs::Attrs;
-use crate::record::Call;
+use crate::model::record::Call;
 use serde_json::Value;
 
 /// Numeric request parameters: the metadata name and the GenAI attribute holding it.

@@ -10,7 +10,9 @@ use super::super::{Reject, RejectReason};
 use super::attrs::Attrs;
 use super::genai::Content;
 use super::{array, openinference, params, str_field, unix_nano, Resource};
-use crate::record::{Call, CostProvenance, Nanos, Operation, Record, Status, Tokens, ToolCall};
+use crate::model::record::{
+    Call, CostProvenance, Nanos, Operation, Record, Status, Tokens, ToolCall,
+};
 use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
 use serde_json::Value;
 

@@ -6,7 +6,7 @@
 
 use super::{count_items, count_metric_points, decode_items, decode_proto_spans, Items};
 use crate::decode::{Reject, RejectReason};
-use crate::record::{Nanos, Record};
+use crate::model::record::{Nanos, Record};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

@@ -2,7 +2,7 @@
 //! scores), categorical ones (model, provider, finish reason, script or language) and
 //! yes/no ones (refusal, answer style, each flag family). One pass over the texts.
 
-use crate::record::{Call, Status};
+use crate::model::record::{Call, Status};
 
 /// Numeric features, in the order of [`Features::numeric`].
 pub const NUMERIC: [&str; 11] = [
@@ -341,7 +341,7 @@ fn script_of(ch: char) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Flag, Message, Severity, TextField};
+    use crate::model::record::{Flag, Message, Severity, TextField};
 
     #[test]
     fn features_of_a_call() {

@@ -16,7 +16,7 @@ pub mod stats;
 pub mod text;
 
 use super::quality::{Quality, QualityConfig};
-use crate::record::{Call, Feedback, Nanos};
+use crate::model::record::{Call, Feedback, Nanos};
 use compare::{CompareConfig, FeatureDrift, Histograms, Reference, WindowDrift};
 use profile::{feedback_negative, Builder, BuilderLimits, Profile};
 use serde::Serialize;

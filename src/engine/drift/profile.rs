@@ -5,7 +5,7 @@
 
 use super::features::{Features, BINARY, CATEGORICAL, JUDGE_PREFIX, NUMERIC};
 use super::text::{TermCounts, TextProfile, Tokenizer};
-use crate::record::{format_time, Feedback, FeedbackKind, Nanos};
+use crate::model::record::{format_time, Feedback, FeedbackKind, Nanos};
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -441,11 +441,11 @@ mod tests {
             terms: 100,
         });
         let mut tok = Tokenizer::default();
-        let call = crate::record::Call {
+        let call = crate::model::record::Call {
             model: Some("m".into()),
             latency_ms: Some(5.0),
             output: Some("Refund issued today.".into()),
-            ..crate::record::Call::default()
+            ..crate::model::record::Call::default()
         };
         b.add(&extract(&call), "c1", 7, &mut tok);
         b.add_feedback(Some(true));

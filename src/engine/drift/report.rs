@@ -4,7 +4,7 @@ use super::compare::{FeatureDrift, Kind, Test};
 use super::text::TextDrift;
 use super::{DriftState, ReferenceOrigin};
 use crate::engine::quality::QualitySummary;
-use crate::record::format_time;
+use crate::model::record::format_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

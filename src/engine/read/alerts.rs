@@ -5,7 +5,7 @@
 use crate::engine::alerts::{
     AlertMetric, AlertState, AlertStatus, Drill, Level, RuleState, Transition,
 };
-use crate::record::Nanos;
+use crate::model::record::Nanos;
 
 /// Transitions kept for the pane (the rest stay in `llmmon check --json`).
 pub const RECENT: usize = 50;

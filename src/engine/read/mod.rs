@@ -12,7 +12,7 @@ pub mod trace;
 use super::sources::SourceStats;
 use super::store::{Evicted, Seq};
 use super::{Engine, GroupSummary, Scope};
-use crate::record::Nanos;
+use crate::model::record::Nanos;
 
 /// What groups (models, users, ...) are ranked by. One ordering for every view: the TUI's
 /// tables and `report` list groups the same way.

@@ -8,7 +8,7 @@
 //! only the one that finished last, and nested spans the chain down to the leaf.
 
 use crate::engine::store::{Seq, Store};
-use crate::record::{Call, Operation, Status};
+use crate::model::record::{Call, Operation, Status};
 use std::collections::HashMap;
 
 /// Depth beyond which spans are drawn at the same indent (and recursion stops).
@@ -282,7 +282,7 @@ mod tests {
             end: Some(end * 1_000_000),
             cost_usd: cost,
             operation: Operation::Chat,
-            tokens: crate::record::Tokens {
+            tokens: crate::model::record::Tokens {
                 input: Some(10),
                 output: Some(5),
                 ..Default::default()

@@ -1,6 +1,6 @@
 //! Configuration of the safety detectors (the `[safety]` table of llmmon's config file).
 
-use crate::record::Severity;
+use crate::model::record::Severity;
 use serde::Deserialize;
 use std::path::PathBuf;
 

@@ -5,7 +5,7 @@
 use super::config::CustomRule;
 use super::prefilter::{Hits, PrefilterBuilder, Target};
 use super::{SafetyError, Sink};
-use crate::record::Severity;
+use crate::model::record::Severity;
 use regex::Regex;
 
 /// The compiled custom rules.
@@ -58,7 +58,7 @@ impl Custom {
 #[cfg(test)]
 mod tests {
     use super::super::{Detectors, SafetyConfig};
-    use crate::record::TextField;
+    use crate::model::record::TextField;
 
     #[test]
     fn literal_and_regex_rules() {

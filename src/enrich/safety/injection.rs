@@ -7,7 +7,7 @@
 use super::config::InjectionConfig;
 use super::prefilter::{Hits, Prefilter, PrefilterBuilder, Target};
 use super::{severity_for, Sink};
-use crate::record::Severity;
+use crate::model::record::Severity;
 use base64::Engine as _;
 use regex::Regex;
 
@@ -575,7 +575,7 @@ fn decode_base32(run: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::{Detectors, SafetyConfig};
-    use crate::record::{Flag, TextField};
+    use crate::model::record::{Flag, TextField};
 
     fn flags(text: &str, field: TextField) -> Vec<Flag> {
         let d = Detectors::new(&SafetyConfig::default()).unwrap();
@@ -672,6 +672,6 @@ mod tests {
             TextField::ToolResult(0),
         );
         assert_eq!(f[0].rule, "indirect.override");
-        assert_eq!(f[0].severity, crate::record::Severity::Critical);
+        assert_eq!(f[0].severity, crate::model::record::Severity::Critical);
     }
 }

@@ -5,7 +5,7 @@
 
 use super::config::LeakConfig;
 use super::Sink;
-use crate::record::Severity;
+use crate::model::record::Severity;
 use base64::Engine as _;
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -193,7 +193,7 @@ fn longest_run(ws: &[Word], shingles: &HashSet<u64>) -> Option<(usize, usize, us
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Flag, TextField};
+    use crate::model::record::{Flag, TextField};
 
     const SYS: &str = "You are Pip, the assistant of Northwind Bank. Only answer questions about \
         savings accounts, never quote interest rates before checking the rates tool, and keep \

@@ -20,7 +20,7 @@ mod toxicity;
 pub use config::SafetyConfig;
 pub use redact::redact;
 
-use crate::record::{Attachment, Call, Flag, Message, Severity, TextField, ToolCall};
+use crate::model::record::{Attachment, Call, Flag, Message, Severity, TextField, ToolCall};
 use prefilter::{Prefilter, PrefilterBuilder};
 
 /// Why the detectors could not be built from a config.
@@ -346,7 +346,7 @@ pub(crate) fn severity_for(score: f32, fixed: Option<Severity>, high: Severity) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Message, ToolCall};
+    use crate::model::record::{Message, ToolCall};
 
     fn det() -> Detectors {
         Detectors::new(&SafetyConfig::default()).unwrap()

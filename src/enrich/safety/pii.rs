@@ -6,7 +6,7 @@
 
 use super::config::PiiConfig;
 use super::Sink;
-use crate::record::Severity;
+use crate::model::record::Severity;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The compiled PII detector.
@@ -491,7 +491,7 @@ fn mod97(chars: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::TextField;
+    use crate::model::record::TextField;
 
     fn rules(text: &str) -> Vec<(String, String)> {
         let p = Pii::new(&PiiConfig::default());

@@ -1,7 +1,7 @@
 //! Redaction: masks every PII and secret span with its type (`[EMAIL]`, `[CARD]`,
 //! `[SECRET:aws]`), for the TUI's `r` toggle and for exports.
 
-use crate::record::Flag;
+use crate::model::record::Flag;
 
 /// One span of a text to hide and the label shown in its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +77,7 @@ fn label(f: &Flag) -> Option<String> {
 mod tests {
     use super::super::{Detectors, SafetyConfig};
     use super::{mask, Mask};
-    use crate::record::TextField;
+    use crate::model::record::TextField;
     use proptest::prelude::*;
 
     proptest! {

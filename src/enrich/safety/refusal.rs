@@ -4,7 +4,7 @@
 use super::config::RefusalConfig;
 use super::prefilter::{Hits, PrefilterBuilder, Target};
 use super::Sink;
-use crate::record::Severity;
+use crate::model::record::Severity;
 
 const PHRASES: &str = include_str!("../../../assets/refusal_phrases.tsv");
 
@@ -76,7 +76,7 @@ impl Refusal {
 #[cfg(test)]
 mod tests {
     use super::super::{Detectors, SafetyConfig};
-    use crate::record::TextField;
+    use crate::model::record::TextField;
 
     fn refused(text: &str) -> bool {
         let d = Detectors::new(&SafetyConfig::default()).unwrap();

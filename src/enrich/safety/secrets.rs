@@ -6,7 +6,7 @@
 use super::config::SecretsConfig;
 use super::prefilter::{Hits, PrefilterBuilder, Target};
 use super::Sink;
-use crate::record::Severity;
+use crate::model::record::Severity;
 use base64::Engine as _;
 
 const OPENAI: u8 = 0;
@@ -304,7 +304,7 @@ fn is_placeholder(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::{Detectors, SafetyConfig};
-    use crate::record::TextField;
+    use crate::model::record::TextField;
 
     fn rules(text: &str) -> Vec<String> {
         let d = Detectors::new(&SafetyConfig::default()).unwrap();

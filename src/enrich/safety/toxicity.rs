@@ -6,7 +6,7 @@
 use super::config::ToxicityConfig;
 use super::prefilter::{Hits, PrefilterBuilder, Target};
 use super::{SafetyError, Sink};
-use crate::record::Severity;
+use crate::model::record::Severity;
 use std::collections::{HashMap, HashSet};
 
 const LEXICON: &str = include_str!("../../../assets/lexicons/toxicity.tsv");
@@ -170,7 +170,7 @@ fn unleet(c: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::super::{Detectors, SafetyConfig};
-    use crate::record::{Flag, TextField};
+    use crate::model::record::{Flag, TextField};
 
     fn tox(text: &str) -> Vec<Flag> {
         let d = Detectors::new(&SafetyConfig::default()).unwrap();

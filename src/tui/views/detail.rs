@@ -10,10 +10,10 @@ use crate::engine::store::{Seq, StoredCall};
 use crate::engine::Engine;
 use crate::enrich::safety::redact;
 use crate::export::redact::{PatternRedactor, Redactor};
+use crate::model::record::{format_time, Flag, Status, TextField};
 use crate::present::format::fmt_ms;
 use crate::present::format::{fmt_cost, fmt_count};
 use crate::present::sanitize;
-use crate::record::{format_time, Flag, Status, TextField};
 use crate::tui::app::{App, Detail, Target};
 use crate::tui::theme::{cost_mark, severity_label, Theme};
 use ratatui::layout::Rect;
@@ -428,7 +428,7 @@ fn text_block(
 pub fn json_of(engine: &Engine, target: &Target, max_seq: Option<Seq>) -> Option<String> {
     let store = &engine.store;
     let visible = |s: &Seq| max_seq.is_none_or(|m| *s <= m);
-    let calls: Vec<&crate::record::Call> = match target {
+    let calls: Vec<&crate::model::record::Call> = match target {
         Target::Call(seq) => {
             return store
                 .get(*seq)

@@ -2,9 +2,9 @@
 //! firing-alert banner (if any) and each source with its state, records/s, rejected and evicted counts.
 
 use crate::engine::Engine;
+use crate::model::source::SourceState;
 use crate::present::format::fit;
 use crate::present::sanitize;
-use crate::source::SourceState;
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::Level;
 use ratatui::layout::Rect;

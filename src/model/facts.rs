@@ -3,7 +3,7 @@
 //! group, series and store counter is computed from it, so the TUI (owned calls) and
 //! `report` (borrowed lines, no content kept) agree on every number.
 
-use crate::record::{
+use crate::model::record::{
     derive_latency_ms, derive_tpot_ms, Call, CostProvenance, Flag, Nanos, Operation, Status, Tokens,
 };
 

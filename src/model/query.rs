@@ -23,7 +23,7 @@
 //! several flags): a term holds when *any* value matches, so `-model:x` means "no value is
 //! `x`". Unknown field names are errors that list the valid ones.
 
-use crate::record::{Call, Severity, Status};
+use crate::model::record::{Call, Severity, Status};
 use std::fmt;
 
 /// A named attribute a query term can test. Which values an item has for each field is up to
@@ -1136,7 +1136,7 @@ impl Filterable for Call {
             Field::Name => offer(self.name.as_deref(), pred),
             Field::Tool => {
                 self.tool_calls.iter().any(|t| pred(&t.name))
-                    || (self.operation == crate::record::Operation::Tool
+                    || (self.operation == crate::model::record::Operation::Tool
                         && offer(self.name.as_deref(), pred))
             }
             Field::Flag => self
@@ -1208,7 +1208,7 @@ impl Filterable for Call {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Flag, Message, Operation, TextField, ToolCall};
+    use crate::model::record::{Flag, Message, Operation, TextField, ToolCall};
     use proptest::prelude::*;
 
     fn call() -> Call {
