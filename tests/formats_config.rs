@@ -27,7 +27,7 @@ cost_usd = "usd"
 const LOG: &str = r#"{"when":"2026-11-26T10:00:00Z","req":{"llm":"acme-1","who":"ann","msgs":[{"role":"user","content":"hi"}]},"resp":{"choices":[{"text":"a"},{"text":"hello"}]},"usage":{"in":100,"out":20},"took_s":0.5,"usd":0.01,"extra":true}
 {"when":1795687201000,"req":{"llm":"acme-1","who":"bob","msgs":"plain question"},"usage":{"in":50,"out":5},"took_s":1.5,"usd":0.02}
 {"when":1795687202,"req":{"llm":"acme-2","who":"ann"},"usage":{"in":"lots","out":5},"took_s":1}
-{"model":"gpt-4o","prompt":"native line, no mapping","response":"ok","input_tokens":10,"output_tokens":2,"latency_ms":100}
+{"ts":"2026-11-26T10:00:03Z","model":"gpt-4o","prompt":"native line, no mapping","response":"ok","input_tokens":10,"output_tokens":2,"latency_ms":100}
 "#;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
