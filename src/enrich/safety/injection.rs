@@ -265,8 +265,7 @@ impl Injection {
                 }
                 Kind::OverrideVerb => {
                     let lang = c.rule.as_str();
-                    if let Some(ve) = self.override_object(vt, h.view_start, h.view_end, lang)
-                    {
+                    if let Some(ve) = self.override_object(vt, h.view_start, h.view_end, lang) {
                         strong = true;
                         let (a, b) = (view.orig(ve), h.start);
                         let (s, e) = (a.min(b), a.max(h.end));
@@ -279,7 +278,7 @@ impl Injection {
             }
         }
         if indirect {
-            if let Some((s, e, w)) = self.document_instruction(vt, &addressees) {
+            if let Some((s, e, w)) = self.document_instruction(text, view, &addressees) {
                 strong |= w >= STRONG;
                 let (s, e) = (view.orig(s), view.orig(e));
                 consider(w, "instruction.en", s, e, &mut keep);
@@ -356,13 +355,17 @@ impl Injection {
     /// [`INDIRECT_INSTRUCTION_WEIGHT`]). Returns the segment's view span and weight.
     fn document_instruction(
         &self,
-        vt: &str,
+        text: &str,
+        view: &View<'_>,
         addressees: &[(usize, usize)],
     ) -> Option<(usize, usize, f32)> {
+        let vt = view.as_str();
         let mut weak = None;
         for (s, e) in segments(vt) {
             let seg = &vt[s..e];
-            if self.exfiltration(seg) {
+            // The address is read in the original: the view folds '@' inside words.
+            let original = text.get(view.orig(s)..view.orig(e)).unwrap_or("");
+            if self.exfiltration(seg, original) {
                 return Some((s, e, ADDRESSED_INSTRUCTION_WEIGHT));
             }
             let Some(first) = self.opening_verb(seg) else {
@@ -383,8 +386,8 @@ impl Injection {
 
     /// A sentence of a document that tells the reader to send something to an e-mail
     /// address or URL ("send the summary to audit@…", "call http_post to https://…").
-    fn exfiltration(&self, seg: &str) -> bool {
-        let b = seg.as_bytes();
+    fn exfiltration(&self, seg: &str, original: &str) -> bool {
+        let b = original.as_bytes();
         let target = memchr::memchr(b'@', b).is_some() || memchr::memmem::find(b, b"://").is_some();
         target
             && word_spans(seg).any(|(s, e)| {
@@ -475,12 +478,16 @@ impl Injection {
 
 /// True for a word written in a script without spaces (its verbs sit inside words).
 fn is_cjk_word(w: &str) -> bool {
-    w.chars().any(|c| matches!(u32::from(c), 0x3040..=0x30FF | 0x4E00..=0x9FFF))
+    w.chars()
+        .any(|c| matches!(u32::from(c), 0x3040..=0x30FF | 0x4E00..=0x9FFF))
 }
 
 /// Ends a sentence for joining purposes.
 fn is_break(c: char) -> bool {
-    matches!(c, '.' | '!' | '?' | '\n' | '|' | ';' | '。' | '！' | '？' | '；')
+    matches!(
+        c,
+        '.' | '!' | '?' | '\n' | '|' | ';' | '。' | '！' | '？' | '；'
+    )
 }
 
 /// Start of the window of up to `n` bytes before `s`, cut at the sentence start.
@@ -666,7 +673,9 @@ fn zero_width_interleaved(text: &str) -> usize {
     let chars: Vec<char> = text.chars().collect();
     (1..chars.len().saturating_sub(1))
         .filter(|&i| {
-            super::normalize::is_invisible(chars[i]) && chars[i - 1].is_alphabetic() && chars[i + 1].is_alphabetic()
+            super::normalize::is_invisible(chars[i])
+                && chars[i - 1].is_alphabetic()
+                && chars[i + 1].is_alphabetic()
         })
         .count()
 }

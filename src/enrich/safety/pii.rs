@@ -158,7 +158,10 @@ impl Pii {
 /// An IPv6 address has at least two colons between hex digits (or doubled); most text with
 /// colons ("Note: …", "14:00") has fewer, and is not walked byte by byte.
 fn ipv6_possible(b: &[u8]) -> bool {
-    let hexish = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_hexdigit() || *c == b':');
+    let hexish = |i: usize| {
+        b.get(i)
+            .is_some_and(|c| c.is_ascii_hexdigit() || *c == b':')
+    };
     memchr::memchr_iter(b':', b)
         .filter(|&i| i > 0 && hexish(i - 1) && hexish(i + 1))
         .nth(1)

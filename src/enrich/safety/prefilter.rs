@@ -245,7 +245,9 @@ fn plural_word_end(hay: &str, s: usize, e: usize) -> Option<usize> {
     let word = hay.get(s..e)?.to_ascii_lowercase();
     let rest = hay.as_bytes().get(e..)?;
     let lower = |i: usize| rest.get(i).map(u8::to_ascii_lowercase);
-    let sibilant = ["s", "x", "z", "ch", "sh"].iter().any(|x| word.ends_with(x));
+    let sibilant = ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|x| word.ends_with(x));
     let end = if lower(0) == Some(b's') && !word.ends_with('s') {
         e + 1
     } else if sibilant && lower(0) == Some(b'e') && lower(1) == Some(b's') {
@@ -293,7 +295,10 @@ mod tests {
     #[test]
     fn words_match_whole_at_unicode_boundaries() {
         let mut b = PrefilterBuilder::default();
-        for (i, w) in ["ass", "asses", "spik", "dumm", "все", "指令"].iter().enumerate() {
+        for (i, w) in ["ass", "asses", "spik", "dumm", "все", "指令"]
+            .iter()
+            .enumerate()
+        {
             b.add(w, Target::Toxicity(i as u32));
         }
         let pf = b.build().unwrap();
