@@ -1,10 +1,19 @@
-//! Throughput of all safety detectors together over ~1 KB texts: mostly ordinary chat,
-//! code and documents, with some attacks, PII and secrets mixed in (about 1 in 8).
+//! Throughput of all safety detectors together.
+//!
+//! First, the figure the issue sets a target for (≥ 200,000 texts per CPU-second): every
+//! detector over the real chat prompts of `../shared/safety-dev/` (the `benign_chat` rows of
+//! `pi_eval.jsonl`), as user input, timed by the thread's CPU time from
+//! `/proc/thread-self/schedstat` (wall time where that is missing); printed as
+//! `real chat prompts: N texts, … texts/CPU-s`. Skipped when the dev set is absent.
+//!
+//! Then criterion over ~1 KB synthetic texts: mostly ordinary chat, code and documents,
+//! with some attacks, PII and secrets mixed in (about 1 in 8).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use llmmon::enrich::safety::{Detectors, SafetyConfig};
 use llmmon::model::record::TextField;
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 const BENIGN: &[&str] = &[
     "Can you help me plan a three day trip to Lisbon in October? I like museums, long walks by the river and seafood, and I would rather avoid crowded tourist traps. ",
@@ -68,5 +77,71 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// CPU time of this thread so far (scheduler statistics, nanoseconds).
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// The benign chat prompts of the dev set, or nothing when it is not beside the repo.
+fn real_chat() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/safety-dev/prompt_injection/pi_eval.jsonl"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["category"] == "benign_chat")
+        .filter_map(|v| v["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn real_chat_throughput() {
+    let texts = real_chat();
+    if texts.is_empty() {
+        println!("real chat prompts: dev set not found, skipped");
+        return;
+    }
+    let det = Detectors::new(&SafetyConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let mut flags = Vec::new();
+    // Warm up, then run for at least two seconds of CPU.
+    for t in &texts {
+        det.scan_text(t, TextField::Input(0), &mut flags);
+    }
+    let (cpu0, wall0) = (thread_cpu(), Instant::now());
+    let mut n = 0u64;
+    loop {
+        for t in &texts {
+            flags.clear();
+            det.scan_text(black_box(t), TextField::Input(0), &mut flags);
+        }
+        n += texts.len() as u64;
+        if wall0.elapsed() >= Duration::from_secs(2) {
+            break;
+        }
+    }
+    let (clock, spent) = match (cpu0, thread_cpu()) {
+        (Some(a), Some(b)) => ("CPU", b - a),
+        _ => ("wall", wall0.elapsed()),
+    };
+    let secs = spent.as_secs_f64();
+    println!(
+        "real chat prompts: {} texts of {} bytes on average, {n} scanned in {secs:.3} {clock}-s: {:.0} texts/{clock}-s",
+        texts.len(),
+        bytes / texts.len(),
+        n as f64 / secs
+    );
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    real_chat_throughput();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

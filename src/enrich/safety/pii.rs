@@ -46,7 +46,7 @@ impl Pii {
                 }
             }
         }
-        if self.ip && memchr::memchr(b':', b).is_some() {
+        if self.ip && ipv6_possible(b) {
             ipv6_spans(text, &mut found);
         }
         if self.iban {
@@ -76,10 +76,19 @@ impl Pii {
             let c = b[i];
             let opens = c.is_ascii_digit()
                 || ((c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit));
-            if !opens
-                || (i > 0
-                    && (b[i - 1].is_ascii_alphanumeric()
-                        || matches!(b[i - 1], b'.' | b'-' | b'_' | b'/' | b'+')))
+            if !opens {
+                // Every number starts at a digit or one byte before it ('+', '(').
+                let d = super::next_digit(b, i + 1);
+                i = if d > i + 1 && matches!(b[d - 1], b'+' | b'(') {
+                    d - 1
+                } else {
+                    d
+                };
+                continue;
+            }
+            if i > 0
+                && (b[i - 1].is_ascii_alphanumeric()
+                    || matches!(b[i - 1], b'.' | b'-' | b'_' | b'/' | b'+'))
             {
                 i += 1;
                 continue;
@@ -121,6 +130,10 @@ impl Pii {
     }
 
     fn classify(&self, cand: &str) -> Option<&'static str> {
+        // Every entity has at least four digits (an IPv4 address); most numbers have fewer.
+        if cand.bytes().filter(u8::is_ascii_digit).count() < 4 {
+            return None;
+        }
         let digits: Vec<u8> = cand
             .bytes()
             .filter(u8::is_ascii_digit)
@@ -140,6 +153,19 @@ impl Pii {
         }
         None
     }
+}
+
+/// An IPv6 address has at least two colons between hex digits (or doubled); most text with
+/// colons ("Note: …", "14:00") has fewer, and is not walked byte by byte.
+fn ipv6_possible(b: &[u8]) -> bool {
+    let hexish = |i: usize| {
+        b.get(i)
+            .is_some_and(|c| c.is_ascii_hexdigit() || *c == b':')
+    };
+    memchr::memchr_iter(b':', b)
+        .filter(|&i| i > 0 && hexish(i - 1) && hexish(i + 1))
+        .nth(1)
+        .is_some()
 }
 
 fn email_at(b: &[u8], at: usize) -> Option<(usize, usize)> {
@@ -435,7 +461,11 @@ fn iban_spans(b: &[u8], found: &mut Vec<(&'static str, usize, usize)>) {
     if b.len() < 15 {
         return;
     }
-    for s in 0..b.len() - 3 {
+    // An IBAN is two capitals and two check digits: look only where digits are.
+    let mut d = super::next_digit(b, 2);
+    while d + 1 < b.len() {
+        let s = d - 2;
+        d = super::next_digit(b, d + 1);
         if !(b[s].is_ascii_uppercase()
             && b[s + 1].is_ascii_uppercase()
             && b[s + 2].is_ascii_digit()

@@ -7,7 +7,7 @@ use super::config::ToxicityConfig;
 use super::prefilter::{Hits, PrefilterBuilder, Target};
 use super::{SafetyError, Sink};
 use crate::model::record::Severity;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 const LEXICON: &str = include_str!("../../../assets/lexicons/toxicity.tsv");
 const ALLOWLIST: &str = include_str!("../../../assets/lexicons/allowlist.txt");
@@ -20,7 +20,6 @@ struct Entry {
 /// The compiled toxicity detector.
 pub(crate) struct Toxicity {
     entries: Vec<Entry>,
-    by_word: HashMap<String, u32>,
 }
 
 impl Toxicity {
@@ -57,26 +56,25 @@ impl Toxicity {
                     .iter()
                     .map(|w| (w.to_ascii_lowercase(), "custom".to_string(), 2)),
             );
-        let mut by_word = HashMap::new();
+        let mut seen = HashSet::new();
         for (word, category, level) in rows {
             if word.is_empty()
                 || allow.contains(&word)
                 || level < cfg.min_level
-                || by_word.contains_key(&word)
+                || seen.contains(&word)
             {
                 continue;
             }
             let id = u32::try_from(entries.len()).unwrap_or(u32::MAX);
             pb.add(&word, Target::Toxicity(id));
-            by_word.insert(word, id);
+            seen.insert(word);
             entries.push(Entry { category, level });
         }
-        Ok(Self { entries, by_word })
+        Ok(Self { entries })
     }
 
-    pub(crate) fn detect(&self, text: &str, hits: &Hits, sink: &mut Sink<'_>) {
+    pub(crate) fn detect(&self, hits: &Hits, sink: &mut Sink<'_>) {
         let mut found: Vec<(u32, usize, usize)> = hits.toxicity.clone();
-        self.leet_hits(text, &mut found);
         // Longest match per position wins ("jim crow" over "crow").
         found.sort_by_key(|&(_, s, e)| (s, std::cmp::Reverse(e)));
         let mut last_end = 0;
@@ -88,82 +86,24 @@ impl Toxicity {
             let Some(en) = self.entries.get(id as usize) else {
                 continue;
             };
-            let (sev, score) = match en.level {
-                0 | 1 => (Severity::Low, 0.6),
-                2 => (Severity::Medium, 0.8),
-                _ => (Severity::High, 0.95),
-            };
+            let (sev, score) = severity(&en.category, en.level);
             sink.push("toxicity", &en.category, sev, score, s, e);
         }
     }
-
-    /// Words written with digits or symbols for letters ("sh1t", "@ss").
-    fn leet_hits(&self, text: &str, found: &mut Vec<(u32, usize, usize)>) {
-        let b = text.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            // Only words where a leet character touches a letter can be leetspeak.
-            let c = b[i];
-            let leet = matches!(
-                c,
-                b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'@' | b'$' | b'!'
-            );
-            let touches = b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
-                || (i > 0 && b[i - 1].is_ascii_alphabetic());
-            if !leet || !touches {
-                i += 1;
-                continue;
-            }
-            let mut s = i;
-            while s > 0 && is_leet_word_byte(b[s - 1]) {
-                s -= 1;
-            }
-            while i < b.len() && is_leet_word_byte(b[i]) {
-                i += 1;
-            }
-            let w = &b[s..i];
-            let (mut ws, mut we) = (0, w.len());
-            while ws < we
-                && matches!(w[ws], b'!' | b'$' | b'@')
-                && !w[ws + 1..we].iter().any(u8::is_ascii_alphabetic)
-            {
-                ws += 1;
-            }
-            while we > ws && w[we - 1] == b'!' {
-                we -= 1;
-            }
-            let core = &w[ws..we];
-            if core.len() < 3
-                || !core.iter().any(u8::is_ascii_alphabetic)
-                || !core.iter().any(|c| b"013457@$!".contains(c))
-            {
-                continue;
-            }
-            let norm: String = core
-                .iter()
-                .map(|&c| unleet(c.to_ascii_lowercase()) as char)
-                .collect();
-            let stem = norm.strip_suffix('s').unwrap_or(&norm);
-            if let Some(&id) = self.by_word.get(&norm).or_else(|| self.by_word.get(stem)) {
-                found.push((id, s + ws, s + we));
-            }
-        }
-    }
 }
 
-fn is_leet_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'@' | b'$' | b'!')
-}
-
-fn unleet(c: u8) -> u8 {
-    match c {
-        b'0' => b'o',
-        b'1' | b'!' => b'i',
-        b'3' => b'e',
-        b'4' | b'@' => b'a',
-        b'5' | b'$' => b's',
-        b'7' => b't',
-        other => other,
+/// Severity by category and level: slurs and attacks on identity are high whatever the
+/// source's level; profanity and anatomy stay at most medium (rude, not hateful).
+fn severity(category: &str, level: u8) -> (Severity, f32) {
+    let hateful = category.starts_with("racial")
+        || category.starts_with("sexual_orientation")
+        || category.starts_with("religious")
+        || category.contains("disability");
+    match (hateful, level) {
+        (true, 2..) => (Severity::High, 0.95),
+        (true, _) => (Severity::Medium, 0.8),
+        (false, 0 | 1) => (Severity::Low, 0.6),
+        (false, _) => (Severity::Medium, 0.8),
     }
 }
 
