@@ -199,13 +199,8 @@ impl Pipeline {
                 pending.pop_front()?
             }
         };
-        self.mark(&update);
+        mark(&mut self.finished, &update);
         Some(update)
-    }
-
-    /// An update if one is ready now.
-    pub fn try_next(&mut self) -> Option<Update> {
-        self.next(Duration::ZERO)
     }
 
     /// Applies at most one unit of work to `engine`, waiting up to `wait` for it: the one
@@ -293,10 +288,6 @@ impl Pipeline {
             Inbox::Inline { rx, .. } => rx.close(),
         }
         while self.step(engine, CLOSE_WAIT) == Step::Applied {}
-    }
-
-    fn mark(&mut self, u: &Update) {
-        mark(&mut self.finished, u);
     }
 
     /// Stops the sources without waiting for them.

@@ -88,11 +88,6 @@ impl<W: Write> Write for Text<W> {
     }
 }
 
-/// Standard output for text, sanitised.
-pub fn stdout() -> Text<io::StdoutLock<'static>> {
-    Text::new(io::stdout().lock())
-}
-
 /// Writes one message line to standard error, sanitised (`llmmon: …` lines name files,
 /// sources and rejection details that came from outside).
 pub fn eprintln(msg: impl std::fmt::Display) {
