@@ -8,6 +8,7 @@ mod genai;
 mod logs;
 mod openinference;
 mod params;
+mod span_in;
 mod spans;
 pub mod wire;
 
@@ -80,7 +81,8 @@ pub(super) fn decode_items(
             for (si, ss) in array(rs, "scopeSpans").iter().enumerate() {
                 for (i, span) in array(ss, "spans").iter().enumerate() {
                     let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{i}]");
-                    match spans::decode(spans::SpanIn::from_json(span), &resource, arrival, path) {
+                    match spans::decode(span_in::SpanIn::from_json(span), &resource, arrival, path)
+                    {
                         Ok(r) => out.push(r),
                         Err(e) => rejects.push(e),
                     }
@@ -119,7 +121,7 @@ pub(super) fn decode_proto_spans(
             for (i, span) in ss.spans.iter().enumerate() {
                 n += 1;
                 let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{i}]");
-                match spans::decode(spans::SpanIn::from_proto(span), &resource, arrival, path) {
+                match spans::decode(span_in::SpanIn::from_proto(span), &resource, arrival, path) {
                     Ok(r) => out.push(r),
                     Err(e) => rejects.push(e),
                 }

@@ -5,7 +5,7 @@
 use super::super::fields::{push_system, string_at, valid_ms};
 use super::attrs::Attrs;
 use super::params;
-use super::spans::SpanIn;
+use super::span_in::SpanIn;
 use crate::model::record::{Call, Message, Operation, Tokens, ToolCall};
 use serde_json::Value;
 use std::collections::BTreeMap;
