@@ -337,6 +337,25 @@ fn a_relative_time_on_stdin_needs_now() {
     );
 }
 
+/// One duration grammar: `1min`, `1 minute`, `60s` and `60` mean the same in `--since`,
+/// `--window` and inside a query, and a filter in minutes selects what one in seconds does.
+#[test]
+fn one_duration_grammar_in_flags_windows_and_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = generated(&dir, 400, None);
+    let base = report_json(&log, &["--since", "60s", "--window", "60s"]);
+    for d in ["1min", "1 minute", "1m", "60"] {
+        let v = report_json(&log, &["--since", d, "--window", d]);
+        assert_eq!(of_summary(&v), of_summary(&base), "{d}");
+    }
+    let in_s = report_json(&log, &["--filter", "latency>1.5s"]);
+    for q in ["latency>1500ms", "latency>0.025min", "latency>1500000us"] {
+        let v = report_json(&log, &["--filter", q]);
+        assert_eq!(of_summary(&v), of_summary(&in_s), "{q}");
+    }
+    assert!(of_summary(&in_s).calls > 0, "the filter selects something");
+}
+
 #[test]
 fn bad_ranges_and_filters_are_one_line_and_exit_3() {
     let dir = tempfile::tempdir().unwrap();

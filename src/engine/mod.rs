@@ -552,24 +552,9 @@ pub fn format_duration(ns: i64) -> String {
     }
 }
 
-/// Parses `30s`, `5m`, `1h`, `2d` or bare seconds into nanoseconds.
-pub fn parse_duration(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map_or((s, "s"), |i| s.split_at(i));
-    let v: f64 = num.trim().parse().ok()?;
-    let mult = match unit {
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" => 60e9,
-        "h" => 3600e9,
-        "d" => 86400e9,
-        _ => return None,
-    };
-    let ns = v * mult;
-    (ns.is_finite() && ns > 0.0 && ns < i64::MAX as f64).then_some(ns as i64)
-}
+/// Parses a positive duration (`30s`, `5m`, `1min`, `1h`, `2d`, bare seconds) in the one grammar
+/// config, flags, rules and queries share.
+pub use crate::model::duration::parse_positive_ns as parse_duration;
 
 /// Per-group numbers in `by_model`, `by_user`, ...
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -956,6 +956,9 @@ fn parse_number(value: &str, kind: FieldKind, name: &str) -> Result<f64, String>
             )
         });
     }
+    if kind == FieldKind::Duration {
+        return crate::model::duration::parse_ms(value).map_err(|e| format!("{name}: {e}"));
+    }
     let body = if kind == FieldKind::Money {
         value.strip_prefix('$').unwrap_or(value)
     } else {
@@ -967,7 +970,6 @@ fn parse_number(value: &str, kind: FieldKind, name: &str) -> Result<f64, String>
         .map_or(body.len(), |(i, _)| i);
     let (num, unit) = body.split_at(num_len);
     let example = match kind {
-        FieldKind::Duration => "2s, 500ms or 1.5m",
         FieldKind::Money => "0.01 or $0.01",
         FieldKind::Count => "1500, 1k or 2.5k",
         _ => "0.5",
@@ -979,15 +981,6 @@ fn parse_number(value: &str, kind: FieldKind, name: &str) -> Result<f64, String>
         .ok_or_else(|| format!("'{value}' is not a number for {name}; e.g. {example}"))?;
     let unit = unit.to_ascii_lowercase();
     let scale = match (kind, unit.as_str()) {
-        (FieldKind::Duration, "us" | "µs") => 1e-3,
-        (FieldKind::Duration, "ms") => 1.0,
-        (FieldKind::Duration, "s" | "sec") => 1e3,
-        (FieldKind::Duration, "m" | "min") => 6e4,
-        (FieldKind::Duration, "h") => 3.6e6,
-        (FieldKind::Duration, "") if n == 0.0 => 1.0,
-        (FieldKind::Duration, "") => {
-            return Err(format!("{name} needs a unit, e.g. {example}"));
-        }
         (FieldKind::Count, "k") => 1e3,
         (FieldKind::Count, "m") => 1e6,
         (_, "") => 1.0,
