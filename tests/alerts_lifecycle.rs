@@ -110,7 +110,7 @@ fn p95_crosses_warn_then_crit_then_recovers() {
     let drill = warn.drill();
     assert_eq!(
         (drill.query.as_str(), drill.from, drill.to),
-        ("model:gpt-4*", at(50), at(110))
+        ("(model:gpt-4*) latency>1000ms", at(50), at(110))
     );
 }
 

@@ -419,7 +419,7 @@ fn alerts_pane_shows_a_firing_rule_and_enter_opens_its_records() {
     t.keys("enter");
     let s = t.frame();
     assert_eq!(t.app.pane, Pane::Conversations);
-    assert_eq!(t.app.filter.text, "model:gpt-4o");
+    assert_eq!(t.app.filter.text, "(model:gpt-4o) status:error");
     assert!(s.contains("records behind the alert"), "{s}");
     assert!(s.contains("ops-1"), "{s}");
     // Restricted to the alert's window: Alice's gpt-4o calls are outside it.

@@ -3,7 +3,7 @@
 //! the banner, copied so a paused screen keeps them.
 
 use crate::engine::alerts::{
-    AlertMetric, AlertState, AlertStatus, Drill, Level, RuleState, Transition,
+    cause_query, sort_of, AlertMetric, AlertState, AlertStatus, Drill, Level, RuleState, Transition,
 };
 use crate::model::record::Nanos;
 
@@ -30,7 +30,7 @@ pub struct RuleRow {
     pub window_ns: i64,
     /// The filter the rule applies, or "all calls".
     pub scope: String,
-    /// What Enter opens: the rule's filter over the window it was last evaluated on.
+    /// What Enter opens: the rule's bad calls over the window it was last evaluated on.
     pub drill: Drill,
 }
 
@@ -49,9 +49,10 @@ impl RuleRow {
             window_ns: r.rule.window_ns,
             scope: r.rule.scope().to_string(),
             drill: r.drill().unwrap_or_else(|| Drill {
-                query: r.rule.filter_text.clone(),
+                query: cause_query(&r.rule.metric, &r.rule.filter_text, None, r.threshold()),
                 from: i64::MIN,
                 to: i64::MAX,
+                sort: sort_of(&r.rule.metric),
             }),
         }
     }

@@ -10,6 +10,10 @@
 //! and the threshold it was compared with, kept in a bounded history and queued for
 //! notifiers.
 
+mod drill;
+
+pub use drill::{cause_query, sort_of, Drill, DrillSort};
+
 use super::budgets::{BudgetConfig, Budgets};
 use super::hist::{Hist, Metric as HistMetric};
 use super::{format_duration, SECOND};
@@ -470,24 +474,17 @@ impl Transition {
         matches!(self.to, AlertStatus::Firing | AlertStatus::Resolved)
     }
 
-    /// The Conversations drill-down for this step: the rule's filter and the window that
-    /// produced the value.
+    /// The cause of this step: the calls of the window that produced the value which match
+    /// the rule's filter, the instance's group and the metric's predicate.
     pub fn drill(&self) -> Drill {
+        let metric = AlertMetric::parse(&self.metric).unwrap_or(AlertMetric::CallsPerMin);
         Drill {
-            query: self.filter.clone(),
+            query: cause_query(&metric, &self.filter, self.group.as_deref(), self.threshold),
             from: self.at.saturating_sub(self.window_ns),
             to: self.at,
+            sort: sort_of(&metric),
         }
     }
-}
-
-/// What the Alerts pane opens on Enter: calls matching `query` with event time in
-/// `[from, to]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Drill {
-    pub query: String,
-    pub from: Nanos,
-    pub to: Nanos,
 }
 
 /// Accumulated numbers of one bucket of one rule.
@@ -599,8 +596,8 @@ impl RuleState {
             .or(self.rule.crit)
     }
 
-    /// The Conversations drill-down: the rule's filter over the window that is (or was
-    /// last) evaluated.
+    /// The cause of the alert: its bad calls (filter AND metric predicate) over the window
+    /// that is (or was last) evaluated, worst first.
     pub fn drill(&self) -> Option<Drill> {
         let to = self.last_eval?;
         let window = self.rule.window_ns;
@@ -608,9 +605,15 @@ impl RuleState {
             s.saturating_sub(window).min(to.saturating_sub(window))
         });
         Some(Drill {
-            query: self.rule.filter_text.clone(),
+            query: cause_query(
+                &self.rule.metric,
+                &self.rule.filter_text,
+                None,
+                self.threshold(),
+            ),
             from,
             to,
+            sort: sort_of(&self.rule.metric),
         })
     }
 

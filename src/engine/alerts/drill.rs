@@ -1,0 +1,132 @@
+//! The cause of an alert as a query: what Enter on an alert opens and what the "why" ranking
+//! takes as the set of bad calls. One function builds it for rules, instances and budgets, so
+//! every view agrees on which calls an alert is about.
+
+use super::AlertMetric;
+use crate::model::record::Nanos;
+use serde::Serialize;
+
+/// What the Alerts pane opens on Enter: calls matching `query` with event time in
+/// `[from, to]`, listed in `sort` order (worst first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drill {
+    /// The full cause predicate in the query language: the rule's filter AND the instance's
+    /// group AND the metric's predicate (`(app:web) model:gpt-4o latency>5000ms`).
+    pub query: String,
+    pub from: Nanos,
+    pub to: Nanos,
+    /// How the opened list is ordered so the worst call comes first.
+    pub sort: DrillSort,
+}
+
+/// Which calls of a drill come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillSort {
+    /// Slowest first (latency rules).
+    Latency,
+    /// Slowest time to first token first (TTFT rules).
+    Ttft,
+    /// Most expensive first (cost rules and budgets).
+    Cost,
+    /// Highest flag severity first (flag rules).
+    Severity,
+    /// Newest first (error rates and everything else).
+    Newest,
+}
+
+/// The cause query of `metric` over `filter` (as written), for the instance `group`
+/// (`model=gpt-4o`, as in [`super::Transition::group`]) and the threshold in effect.
+pub fn cause_query(
+    metric: &AlertMetric,
+    filter: &str,
+    group: Option<&str>,
+    threshold: Option<f64>,
+) -> String {
+    let mut terms = Vec::new();
+    let filter = filter.trim();
+    if !filter.is_empty() {
+        terms.push(format!("({filter})"));
+    }
+    if let Some((field, value)) = group.and_then(|g| g.split_once('=')) {
+        terms.push(format!("{field}:{}", quote(value)));
+    }
+    if let Some(p) = predicate(metric, threshold) {
+        terms.push(p);
+    }
+    terms.join(" ")
+}
+
+/// The order that puts a metric's worst calls first.
+pub fn sort_of(metric: &AlertMetric) -> DrillSort {
+    match metric {
+        AlertMetric::Latency(_) | AlertMetric::Tpot(_) => DrillSort::Latency,
+        AlertMetric::Ttft(_) => DrillSort::Ttft,
+        AlertMetric::Cost | AlertMetric::CostPerMin => DrillSort::Cost,
+        AlertMetric::Flags(_) | AlertMetric::FlagRate(_) => DrillSort::Severity,
+        _ => DrillSort::Newest,
+    }
+}
+
+/// The per-call condition that makes a call one of the metric's bad calls, if it has one.
+fn predicate(metric: &AlertMetric, threshold: Option<f64>) -> Option<String> {
+    let ms = |field: &str| threshold.map(|t| format!("{field}>{}ms", t.max(0.0).round()));
+    match metric {
+        AlertMetric::Latency(_) => ms("latency"),
+        AlertMetric::Ttft(_) => ms("ttft"),
+        AlertMetric::ErrorRate => Some("status:error".into()),
+        AlertMetric::Flags(f) | AlertMetric::FlagRate(f) => Some(format!("flag:{}", quote(f))),
+        AlertMetric::JudgeMean(name) => threshold.map(|t| format!("score.{name}<{t}")),
+        AlertMetric::Cost | AlertMetric::CostPerMin => Some("cost>0".into()),
+        _ => None,
+    }
+}
+
+/// A query value, quoted when it holds anything but plain name characters.
+fn quote(v: &str) -> String {
+    let plain = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@'));
+    if plain {
+        v.to_string()
+    } else {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::query::Query;
+
+    fn parses(q: &str) {
+        assert!(Query::parse(q).is_ok(), "{q} does not parse");
+    }
+
+    #[test]
+    fn latency_cause_is_filter_group_and_threshold() {
+        let q = cause_query(
+            &AlertMetric::Latency(0.95),
+            "app:web OR app:api",
+            Some("model=gpt-4o"),
+            Some(5000.0),
+        );
+        assert_eq!(q, "(app:web OR app:api) model:gpt-4o latency>5000ms");
+        parses(&q);
+    }
+
+    #[test]
+    fn each_metric_names_its_bad_calls() {
+        let flag = cause_query(&AlertMetric::FlagRate("injection".into()), "", None, None);
+        assert_eq!(flag, "flag:injection");
+        let err = cause_query(&AlertMetric::ErrorRate, "", Some("provider=openai"), None);
+        assert_eq!(err, "provider:openai status:error");
+        let cost = cause_query(&AlertMetric::Cost, "", Some("user=bob smith"), None);
+        assert_eq!(cost, "user:\"bob smith\" cost>0");
+        for q in [flag, err, cost] {
+            parses(&q);
+        }
+        assert_eq!(sort_of(&AlertMetric::Cost), DrillSort::Cost);
+        assert_eq!(sort_of(&AlertMetric::Latency(0.5)), DrillSort::Latency);
+    }
+}
