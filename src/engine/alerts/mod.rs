@@ -716,7 +716,12 @@ impl RuleState {
 
     /// Evaluates at boundary bucket `k`, pushing any transition.
     fn evaluate(&mut self, k: i64, out: &mut Sink) {
-        let at = k.saturating_mul(self.rule.step_ns);
+        self.evaluate_at(k, k.saturating_mul(self.rule.step_ns), out);
+    }
+
+    /// Evaluates the buckets before boundary bucket `k`, stamping the result (and any
+    /// transition) with event time `at`.
+    fn evaluate_at(&mut self, k: i64, at: Nanos, out: &mut Sink) {
         let value = self.value_at(k);
         self.last_value = value;
         self.last_eval = Some(at);
@@ -937,15 +942,18 @@ impl AlertState {
         }
     }
 
-    /// Closes the newest buckets: evaluates every rule once more just after `now`, so the
-    /// last stretch of a finished input counts (`check` calls this at end of input).
+    /// Closes the input: evaluates every boundary up to `now`, then the partial last bucket
+    /// once, stamped `now`, so the last stretch of a finished input counts and no alert time
+    /// falls after the newest record (`check` calls this at end of input).
     pub fn flush(&mut self, now: Nanos) {
         for r in &mut self.rules {
-            let end = r
-                .bucket_no(now)
-                .saturating_add(1)
-                .saturating_mul(r.rule.step_ns);
-            r.advance_to(end, &mut self.sink);
+            r.advance_to(now, &mut self.sink);
+            let k = r.bucket_no(now);
+            if k.saturating_mul(r.rule.step_ns) < now && r.next_eval.is_some() {
+                // The partial bucket the input ended in, stamped with the newest record's
+                // time: no alert time falls after the data.
+                r.evaluate_at(k.saturating_add(1), now, &mut self.sink);
+            }
         }
     }
 
@@ -1086,6 +1094,30 @@ mod tests {
         assert!(kinds[1].2 - kinds[0].2 >= 20);
         assert_eq!(kinds.last().unwrap().1, AlertStatus::Resolved);
         assert_eq!(st.sink.worst, Some(Level::Warn));
+    }
+
+    #[test]
+    fn flush_evaluates_the_end_of_input_at_the_newest_record() {
+        let mut r = Rule::new("e", AlertMetric::ErrorRate, 60 * SECOND);
+        r.warn = Some(0.3);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            ..AlertsConfig::default()
+        });
+        let newest = 95 * SECOND + 300_000_000;
+        for t in (0..=newest).step_by(500_000_000) {
+            st.observe_call(&call_at(1.0, t >= 50 * SECOND), t);
+        }
+        st.observe_call(&call_at(1.0, true), newest);
+        st.flush(newest);
+        let times: Vec<Nanos> = st.history().iter().map(|t| t.at).collect();
+        assert!(!times.is_empty(), "the error burst fires");
+        assert!(times.iter().all(|&t| t <= newest), "{times:?} vs {newest}");
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "in order: {times:?}"
+        );
+        assert_eq!(st.rules[0].last_eval, Some(newest));
     }
 
     #[test]
