@@ -1157,6 +1157,10 @@ impl App {
             Some(Target::Conversation(k)) => calls.retain(|s| s.conversation.as_ref() == Some(k)),
             Some(Target::Call(seq)) => calls.retain(|s| s.seq == *seq),
             Some(Target::Trace(id)) => calls.retain(|s| s.call.trace_id.as_deref() == Some(&**id)),
+            // The Flagged pane shows the flagged calls the filter matches: export those.
+            None if self.pane == Pane::Flagged => {
+                calls.retain(|s| self.filter.query.matches(&s.call))
+            }
             None => {}
         }
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");
