@@ -658,6 +658,24 @@ fn export_from_flagged_honours_the_filter() {
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.contains("alice@example.com"), "{text}");
     assert!(!text.contains("mallory"), "{text}");
+    // Paused, calls that arrive later stay out of the export, as they stay off the screen.
+    t.keys("esc esc 2 e");
+    let before = t.app.status.clone().unwrap();
+    let count = before.split(" calls").next().unwrap().to_string();
+    t.keys("space");
+    t.ingest(later("new-conv-1", 100));
+    t.keys("e");
+    let paused = t.app.status.clone().unwrap();
+    assert!(
+        paused.starts_with(&format!("{count} calls")),
+        "{before} / {paused}"
+    );
+    t.keys("space e");
+    let live = t.app.status.clone().unwrap();
+    assert!(
+        !live.starts_with(&format!("{count} calls")),
+        "{before} / {live}"
+    );
 }
 
 #[test]

@@ -1153,6 +1153,10 @@ impl App {
             to: self.filter.range.map(|r| r.1),
         };
         let mut calls = export::select(engine, &sel, &self.annotations, range);
+        // A paused screen shows the calls up to the pause: export those, not what came since.
+        if let Some(max) = self.max_seq() {
+            calls.retain(|s| s.seq <= max);
+        }
         match &target {
             Some(Target::Conversation(k)) => calls.retain(|s| s.conversation.as_ref() == Some(k)),
             Some(Target::Call(seq)) => calls.retain(|s| s.seq == *seq),
