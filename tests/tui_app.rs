@@ -639,3 +639,55 @@ fn space_freezes_every_pane() {
     assert!(live.contains("FIRING crit"), "{live}");
     assert!(live.contains("✗ CRIT gpt errors"), "{live}");
 }
+
+#[test]
+fn export_from_flagged_honours_the_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Harness::new(160, 48);
+    t.app.export_dir = dir.path().to_path_buf();
+    t.keys("4 /");
+    t.type_text("user:alice");
+    t.keys("enter");
+    let s = t.frame();
+    assert!(s.contains("Flagged 1/2 hits"), "{s}");
+    t.keys("e");
+    let s = t.frame();
+    assert!(s.contains("exported 1 calls to"), "{s}");
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("alice@example.com"), "{text}");
+    assert!(!text.contains("mallory"), "{text}");
+    // Paused, calls that arrive later stay out of the export, as they stay off the screen.
+    t.keys("esc esc 2 e");
+    let before = t.app.status.clone().unwrap();
+    let count = before.split(" calls").next().unwrap().to_string();
+    t.keys("space");
+    t.ingest(later("new-conv-1", 100));
+    t.keys("e");
+    let paused = t.app.status.clone().unwrap();
+    assert!(
+        paused.starts_with(&format!("{count} calls")),
+        "{before} / {paused}"
+    );
+    t.keys("space e");
+    let live = t.app.status.clone().unwrap();
+    assert!(
+        !live.starts_with(&format!("{count} calls")),
+        "{before} / {live}"
+    );
+}
+
+#[test]
+fn x_on_the_alerts_pane_is_not_bound_and_not_in_help() {
+    let mut t = Harness::new(160, 48);
+    t.keys("6 ?");
+    let help = t.frame();
+    t.keys("esc 6 x");
+    let s = t.frame();
+    assert!(t.app.status.is_none(), "{:?}", t.app.status);
+    assert!(!s.contains("marks"), "{s}");
+    for line in help.lines().filter(|l| l.contains("mark")) {
+        assert!(!line.contains("alerts"), "{line}\n{help}");
+    }
+}

@@ -1153,10 +1153,18 @@ impl App {
             to: self.filter.range.map(|r| r.1),
         };
         let mut calls = export::select(engine, &sel, &self.annotations, range);
+        // A paused screen shows the calls up to the pause: export those, not what came since.
+        if let Some(max) = self.max_seq() {
+            calls.retain(|s| s.seq <= max);
+        }
         match &target {
             Some(Target::Conversation(k)) => calls.retain(|s| s.conversation.as_ref() == Some(k)),
             Some(Target::Call(seq)) => calls.retain(|s| s.seq == *seq),
             Some(Target::Trace(id)) => calls.retain(|s| s.call.trace_id.as_deref() == Some(&**id)),
+            // The Flagged pane shows the flagged calls the filter matches: export those.
+            None if self.pane == Pane::Flagged => {
+                calls.retain(|s| self.filter.query.matches(&s.call))
+            }
             None => {}
         }
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");

@@ -581,7 +581,6 @@ impl Keymap {
         add(C::Traces, A::SortNext, &["s"]);
         add(C::Traces, A::SortReverse, &["S"]);
         add(C::Drift, A::Rebaseline, &["b"]);
-        add(C::Alerts, A::Mark, &["x"]);
         add(C::Detail, A::Annotate, &["a"]);
         add(C::Detail, A::Mark, &["x"]);
         Keymap { entries }
