@@ -994,26 +994,46 @@ impl AlertState {
         v
     }
 
-    /// The header banner: the worst firing alert and how many fire, if any.
-    pub fn banner(&self) -> Option<String> {
-        let firing: Vec<&RuleState> = self
+    /// Everything firing now, rules and budgets alike: (level, name, what it measures).
+    /// A budget at its warning share or over its limit fires like a rule does.
+    pub fn firing(&self) -> Vec<(Level, String, String)> {
+        let mut out: Vec<(Level, String, String)> = self
             .rules
             .iter()
             .filter(|r| r.status() == AlertStatus::Firing)
+            .map(|r| {
+                let value = r
+                    .last_value
+                    .map_or("no data".to_string(), |v| r.rule.metric.format_value(v));
+                (
+                    r.level().unwrap_or(Level::Warn),
+                    r.rule.name.clone(),
+                    format!("{} = {value}", r.rule.metric),
+                )
+            })
             .collect();
-        let worst = firing.iter().max_by_key(|r| r.level())?;
-        let level = worst.level().map_or("warn", Level::as_str).to_uppercase();
-        let value = worst
-            .last_value
-            .map_or("no data".to_string(), |v| worst.rule.metric.format_value(v));
+        out.extend(self.budgets.lines().into_iter().filter_map(|b| {
+            Some((
+                b.level?,
+                format!("budget.{}", b.name),
+                format!("spent ${:.2} of ${:.2}", b.spent_usd, b.limit_usd),
+            ))
+        }));
+        out
+    }
+
+    /// The header banner: the worst firing alert or budget and how many fire, if any.
+    pub fn banner(&self) -> Option<String> {
+        let firing = self.firing();
+        let (level, name, what) = firing.iter().max_by_key(|f| f.0)?;
         let more = if firing.len() > 1 {
             format!(" (+{} more)", firing.len() - 1)
         } else {
             String::new()
         };
         Some(format!(
-            "{level} {}: {} = {value}{more}",
-            worst.rule.name, worst.rule.metric
+            "{} {name}: {what}{more}",
+            level.as_str().to_uppercase()
         ))
     }
 }
@@ -1158,6 +1178,33 @@ mod tests {
         st.observe_call(&call_at(1.0, false), 365 * 86_400 * SECOND);
         assert_eq!(st.history().back().unwrap().to, AlertStatus::Resolved);
         assert!(st.take_notifications().len() <= 3);
+    }
+
+    #[test]
+    fn an_exceeded_budget_fires_in_the_count_and_the_banner() {
+        let mut st = AlertState::new(AlertsConfig {
+            budgets: BudgetConfig {
+                per_user: Some(1.0),
+                ..BudgetConfig::default()
+            },
+            ..AlertsConfig::default()
+        });
+        let c = Call {
+            cost_usd: Some(0.6),
+            user: Some("alice".into()),
+            ..call_at(1.0, false)
+        };
+        st.observe_call(&c, SECOND);
+        assert!(st.banner().is_none_or(|b| !b.contains("alice")));
+        st.observe_call(&c, 2 * SECOND);
+        let firing = st.firing();
+        assert_eq!(firing.len(), 1, "{firing:?}");
+        assert_eq!(firing[0].0, Level::Crit);
+        let banner = st.banner().unwrap();
+        assert!(banner.starts_with("CRIT budget.user:alice"), "{banner}");
+        let view = crate::engine::read::alerts::AlertsView::of(&st);
+        assert_eq!((view.firing, view.critical), (1, true));
+        assert_eq!(st.sink.worst, Some(Level::Crit), "check's exit code");
     }
 
     #[test]

@@ -65,9 +65,9 @@ pub struct AlertsView {
     pub rules: Vec<RuleRow>,
     /// The latest transitions, newest first.
     pub recent: Vec<Transition>,
-    /// Rules firing now.
+    /// Rules and budgets firing now.
     pub firing: usize,
-    /// Whether a critical rule is firing.
+    /// Whether a critical rule or an exceeded budget is firing.
     pub critical: bool,
     /// The header's banner: the worst firing alert and how many fire.
     pub banner: Option<String>,
@@ -76,12 +76,12 @@ pub struct AlertsView {
 impl AlertsView {
     /// Copies the rows out of the alert state.
     pub fn of(a: &AlertState) -> AlertsView {
-        let firing = a.rules.iter().filter(|r| r.status() == AlertStatus::Firing);
+        let firing = a.firing();
         AlertsView {
             rules: a.ordered().into_iter().map(RuleRow::of).collect(),
             recent: a.history().iter().rev().take(RECENT).cloned().collect(),
-            firing: firing.clone().count(),
-            critical: firing.clone().any(|r| r.level() == Some(Level::Crit)),
+            firing: firing.len(),
+            critical: firing.iter().any(|f| f.0 == Level::Crit),
             banner: a.banner(),
         }
     }
