@@ -232,3 +232,46 @@ fn export_usage_errors_are_explained() {
         .failure()
         .stderr(predicates::str::contains("--filter"));
 }
+
+/// The incident report's cost cells: an unpriced conversation is `?`, never `$0` or the
+/// `$-0.0000` an empty float sum printed; a priced one is dollars.
+#[test]
+fn incident_report_marks_unknown_cost_and_never_prints_negative_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("unpriced.jsonl");
+    let base = 1_795_687_200;
+    std::fs::write(
+        &p,
+        format!(
+            "{}\n{}\n",
+            format_args!(
+                r#"{{"type":"call","id":"u1","ts":{base},"conversation_id":"conv-u","model":"house-model-7","messages":[{{"role":"user","content":"hi"}}],"output":"hello","latency_ms":900}}"#
+            ),
+            format_args!(
+                r#"{{"type":"call","id":"p1","ts":{},"conversation_id":"conv-p","model":"gpt-4o","tokens":{{"input":1000,"output":500}},"messages":[{{"role":"user","content":"hi"}}],"output":"hello","latency_ms":1200}}"#,
+                base + 5
+            ),
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("incident.md");
+    export(
+        &dir,
+        &[
+            p.to_str().unwrap(),
+            "--incident-report",
+            report.to_str().unwrap(),
+        ],
+    )
+    .success();
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(!md.contains("$-"), "{md}");
+    let row = |conv: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| {conv} ")))
+            .unwrap_or_else(|| panic!("no row for {conv}:\n{md}"))
+            .to_string()
+    };
+    assert!(row("conv-u").contains("| ? (unpriced) |"), "{md}");
+    assert!(row("conv-p").contains("| $0.0"), "{md}");
+}

@@ -63,7 +63,8 @@ pub fn render(
         .iter()
         .filter(|c| c.call.status == crate::model::record::Status::Error)
         .count();
-    let cost: f64 = calls.iter().filter_map(|c| c.call.cost_usd).sum();
+    let costs: Vec<f64> = calls.iter().filter_map(|c| c.call.cost_usd).collect();
+    let cost = cost_cell(costs.iter().sum(), costs.is_empty());
     let flagged = calls.iter().filter(|c| !c.call.flags.is_empty()).count();
     let mut lat: Vec<f64> = calls
         .iter()
@@ -76,7 +77,7 @@ pub fn render(
     };
     let _ = writeln!(
         md,
-        "## Summary\n\n| calls | errors | cost | flagged | p50 latency | p95 latency |\n|---|---|---|---|---|---|\n| {n} | {errors} ({:.1}%) | ${cost:.4} | {flagged} | {} | {} |\n",
+        "## Summary\n\n| calls | errors | cost | flagged | p50 latency | p95 latency |\n|---|---|---|---|---|---|\n| {n} | {errors} ({:.1}%) | {cost} | {flagged} | {} | {} |\n",
         if n > 0 { errors as f64 * 100.0 / n as f64 } else { 0.0 },
         pct(0.5),
         pct(0.95),
@@ -127,6 +128,8 @@ pub fn render(
     struct Row<'a> {
         key: String,
         cost: f64,
+        /// Turns without a known cost.
+        unpriced: usize,
         worst: f64,
         flags: usize,
         turns: Vec<&'a StoredCall>,
@@ -140,11 +143,15 @@ pub fn render(
         let r = rows.entry(key.clone()).or_insert_with(|| Row {
             key,
             cost: 0.0,
+            unpriced: 0,
             worst: 0.0,
             flags: 0,
             turns: Vec::new(),
         });
-        r.cost += c.call.cost_usd.unwrap_or(0.0);
+        match c.call.cost_usd {
+            Some(v) => r.cost += v,
+            None => r.unpriced += 1,
+        }
         r.worst = r.worst.max(c.call.effective_latency_ms().unwrap_or(0.0));
         r.flags += c.call.flags.len();
         r.turns.push(c);
@@ -156,10 +163,10 @@ pub fn render(
         for r in rows.iter().filter(|r| key(r) > 0.0).take(TOP) {
             let _ = writeln!(
                 md,
-                "| {} | {} | ${:.4} | {:.0} ms | {} |",
+                "| {} | {} | {} | {:.0} ms | {} |",
                 cell(&r.key, 60),
                 r.turns.len(),
-                r.cost,
+                cost_cell(r.cost, r.unpriced == r.turns.len()),
                 r.worst,
                 r.flags
             );
@@ -219,4 +226,14 @@ pub fn render(
     // The report holds names and text from the data, and people `cat` it: no control
     // character reaches their terminal.
     crate::present::terminal::text(&md).into_owned()
+}
+
+/// A cost cell: dollars at the precision reports use (`$0` for the `-0.0` an empty float sum
+/// gives), `?` when nothing in it was priced — an unknown cost is never shown as `$0`.
+fn cost_cell(usd: f64, unpriced: bool) -> String {
+    if unpriced {
+        "? (unpriced)".into()
+    } else {
+        crate::present::format::usd(usd)
+    }
 }
