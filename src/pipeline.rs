@@ -9,6 +9,7 @@ use crate::decode::{Decoded, Decoder, Reject, RejectReason};
 use crate::engine::Engine;
 use crate::enrich::Enricher;
 use crate::gate::RecordGate;
+use crate::model::record::Nanos;
 use crate::model::record::Record;
 use crate::source::{
     spawn_file, spawn_otlp, spawn_stdin, spawn_websocket, Line, Received, SourceDrop, SourceEvent,
@@ -160,7 +161,8 @@ impl Pipeline {
         gate: Option<Arc<RecordGate>>,
     ) -> std::io::Result<Pipeline> {
         let (runtime, src_rx, finished) = start_sources(specs, opts, engine, demo)?;
-        let stage = Stage::new(specs.len(), enricher, gate, &opts.formats);
+        let replay = !opts.follow || opts.from_start;
+        let stage = Stage::new(specs.len(), enricher, gate, &opts.formats, replay);
         let inbox = match mode {
             Mode::Facts => Inbox::Inline {
                 rx: src_rx,
@@ -350,6 +352,41 @@ struct Stage {
     enricher: Enricher,
     /// What may reach the engine (`--since`/`--until`/`--filter`), if anything is held back.
     gate: Option<Arc<RecordGate>>,
+    /// Per source, the event time of the last record that carried its own time, when the
+    /// input is a replay (read from the start): a record without a time takes that time
+    /// instead of its arrival, which would be far ahead of the replayed timeline and be
+    /// rejected as `future` (or, live, move the clock past every later record).
+    replay_time: Option<Vec<Option<Nanos>>>,
+}
+
+/// The time a time-less record on `source` takes: the last own time in a replay, else the
+/// line's arrival.
+fn inferred_arrival(
+    replay_time: &Option<Vec<Option<Nanos>>>,
+    source: SourceId,
+    arrival: Nanos,
+) -> Nanos {
+    replay_time
+        .as_ref()
+        .and_then(|t| t.get(usize::from(source)).copied().flatten())
+        .unwrap_or(arrival)
+}
+
+/// Remembers `time` as the last own time on `source`, unless it is the inferred one (the
+/// record had no time of its own).
+fn note_time(
+    replay_time: &mut Option<Vec<Option<Nanos>>>,
+    source: SourceId,
+    time: Option<Nanos>,
+    inferred: Nanos,
+) {
+    if let (Some(times), Some(t)) = (replay_time.as_mut(), time) {
+        if t != inferred {
+            if let Some(slot) = times.get_mut(usize::from(source)) {
+                *slot = Some(t);
+            }
+        }
+    }
 }
 
 impl Stage {
@@ -358,6 +395,7 @@ impl Stage {
         enricher: Enricher,
         gate: Option<Arc<RecordGate>>,
         formats: &Arc<crate::decode::Formats>,
+        replay: bool,
     ) -> Stage {
         Stage {
             decoders: (0..n_sources)
@@ -365,6 +403,7 @@ impl Stage {
                 .collect(),
             enricher,
             gate,
+            replay_time: replay.then(|| vec![None; n_sources]),
         }
     }
 
@@ -386,9 +425,11 @@ impl Stage {
                 let n = lines.len() as u64;
                 for line in lines {
                     scratch.clear();
-                    match dec.decode(&line.bytes, line.arrival, &mut scratch) {
+                    let arrival = inferred_arrival(&self.replay_time, source, line.arrival);
+                    match dec.decode(&line.bytes, arrival, &mut scratch) {
                         Ok(()) => {
                             for mut r in scratch.drain(..) {
+                                note_time(&mut self.replay_time, source, r.time(), arrival);
                                 self.enricher.enrich(&mut r);
                                 if gate.is_none_or(|g| g.admit(&r)) {
                                     records.push((line.line_no, r));
@@ -463,16 +504,20 @@ impl Stage {
         let before = dec.metric_points();
         let enricher = &mut self.enricher;
         let gate = self.gate.as_deref();
+        let replay_time = &mut self.replay_time;
         for line in lines {
             let line_no = line.line_no;
-            let result = dec.decode_facts(&line.bytes, line.arrival, &mut |d| match d {
+            let arrival = inferred_arrival(replay_time, source, line.arrival);
+            let result = dec.decode_facts(&line.bytes, arrival, &mut |d| match d {
                 Decoded::Facts(mut f) => {
+                    note_time(replay_time, source, f.event_time(), arrival);
                     if gate.is_none_or(|g| g.admit_time(f.event_time())) {
                         enricher.enrich_facts(&mut f);
                         engine.ingest_facts(source, line_no, &f);
                     }
                 }
                 Decoded::Record(mut r) => {
+                    note_time(replay_time, source, r.time(), arrival);
                     enricher.enrich(&mut r);
                     if gate.is_none_or(|g| g.admit(&r)) {
                         engine.ingest(source, vec![(line_no, r)]);
@@ -674,7 +719,7 @@ mod tests {
         let (tx, rx) = sync_channel(UPDATE_QUEUE);
         let close = Arc::new(tokio::sync::Notify::new());
         let (handle, closing) = (runtime.handle().clone(), close.clone());
-        let stage = Stage::new(1, enricher(), None, &Arc::default());
+        let stage = Stage::new(1, enricher(), None, &Arc::default(), false);
         std::thread::spawn(move || decode_loop(&handle, src_rx, &tx, stage, &closing));
         let p = Pipeline {
             runtime,

@@ -74,6 +74,22 @@ fn one_far_future_line_is_rejected_and_moves_no_window() {
     assert_eq!(r["sources"][0]["lines"], 101);
 }
 
+/// A replayed line without any time takes the time of the previous record that had one,
+/// not its arrival (which is far ahead of the replayed timeline and was rejected as
+/// `future`): every line is counted as a call and nothing is rejected.
+#[test]
+fn a_timeless_line_in_a_replay_takes_the_previous_records_time() {
+    let mut lines: Vec<String> = (0..50).map(|i| call(i, "")).collect();
+    lines.insert(
+        20,
+        r#"{"type":"call","id":"timeless","model":"gpt-4o","latency_ms":700}"#.into(),
+    );
+    let r = report(&file(&lines));
+    assert_eq!(r["calls"], 51, "{r}");
+    assert!(rejected(&r).is_empty(), "{r}");
+    assert_eq!(r["sources"][0]["lines"], 51);
+}
+
 #[test]
 fn a_far_future_line_cannot_hide_an_incident_from_check() {
     let dir = tempfile::tempdir().unwrap();

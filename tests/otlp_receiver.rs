@@ -601,30 +601,54 @@ fn chat_spans(count: u64, latency_s: u64, prompt: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// Starts `llmmon ARGS --otlp=PORT --duration 4s`, posts `body` once it listens, and
-/// returns its output.
+/// Starts `llmmon ARGS --otlp=PORT`, waits until it is ready (its port answers and it
+/// said "receiving OTLP/HTTP"), posts `body`, then stops it with SIGINT long before its
+/// `--duration 10m` and returns its output. Nothing here races a wall clock: a slow start only makes the wait longer.
 fn listen_and_send(config: &str, args: &[&str], body: &[u8]) -> std::process::Output {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("llmmon.toml");
     std::fs::write(&cfg, config).unwrap();
-    let child = Command::new(bin())
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = Command::new(bin())
         .arg("--config")
         .arg(&cfg)
         .args(args)
         .arg(format!("--otlp=127.0.0.1:{port}"))
-        .args(["--otlp-grpc", "off", "--duration", "4s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .args(["--otlp-grpc", "off", "--duration", "10m"])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "llmmon never listened");
+    let stderr = || std::fs::read_to_string(&err).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err()
+        || !stderr().contains("receiving OTLP/HTTP")
+    {
+        if let Some(s) = child.try_wait().unwrap() {
+            panic!("llmmon exited before it was ready ({s}): {}", stderr());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "llmmon never got ready: {}",
+            stderr()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(post(port, "/v1/traces", &[JSON], body).status, 200);
-    child.wait_with_output().unwrap()
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    std::process::Output {
+        status,
+        stdout: std::fs::read(&out).unwrap(),
+        stderr: std::fs::read(&err).unwrap(),
+    }
 }
 
 #[test]

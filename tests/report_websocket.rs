@@ -66,3 +66,29 @@ fn report_reads_a_websocket_until_it_closes() {
     let auth = rt.block_on(server).unwrap();
     assert_eq!(auth.as_deref(), Some("Bearer s3cret"));
 }
+
+/// A message over the 16 MiB cap no longer makes `report` exit 1 with nothing printed: it
+/// is counted `oversize`, the calls before it are reported, and the exit status is 0.
+#[test]
+fn report_counts_a_message_over_the_cap_as_oversize_and_prints() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    rt.spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        ws.send(Message::text(call(1, "gpt-4o"))).await.unwrap();
+        let _ = ws.send(Message::text("x".repeat(17 << 20))).await;
+    });
+    let out = assert_cmd::Command::cargo_bin("llmmon")
+        .unwrap()
+        .args(["report", "--json", &format!("ws://127.0.0.1:{port}/feed")])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(r["calls"], 1, "{r}");
+    assert_eq!(r["sources"][0]["rejected"]["oversize"], 1, "{r}");
+}

@@ -254,6 +254,62 @@ async fn copy_truncate_restarts_at_the_beginning() {
     assert_eq!(p.texts(), want);
 }
 
+/// Copy-truncate and a quick refill past the old offset, all between two polls: the size
+/// never shrinks where the poller can see it, so only the file's first bytes (its
+/// fingerprint) show that it was rewritten. Every line of the new content arrives.
+#[tokio::test]
+async fn copy_truncate_refilled_past_the_offset_within_one_poll_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.jsonl");
+    let before = numbered("before", 0..40);
+    fs::write(&path, joined(&before)).unwrap();
+    let opts = SourceOptions {
+        poll_interval: Duration::from_millis(400),
+        ..follow_opts(true)
+    };
+    let mut p = follow(&path, opts);
+    p.until("first lines", |p| p.lines.len() >= 40).await;
+    p.until_state(SourceState::AtEnd).await;
+
+    // AtEnd is reported just before the poller sleeps: what follows happens within its sleep.
+    fs::copy(&path, dir.path().join("app.jsonl.1")).unwrap();
+    let after = numbered("rewritten-with-longer-lines", 0..60);
+    let text = joined(&after);
+    assert!(text.len() > joined(&before).len());
+    let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(0).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    drop(f);
+
+    let mut want = before;
+    want.extend(after);
+    p.until("the rewritten lines", |p| p.lines.len() >= want.len())
+        .await;
+    assert_eq!(p.texts(), want);
+}
+
+/// Following from the end: the fingerprint is taken at start, so a rewrite is seen too.
+#[tokio::test]
+async fn copy_truncate_refill_is_seen_when_following_from_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.jsonl");
+    fs::write(&path, joined(&numbered("old", 0..30))).unwrap();
+    let opts = SourceOptions {
+        poll_interval: Duration::from_millis(400),
+        ..follow_opts(false)
+    };
+    let mut p = follow(&path, opts);
+    p.until_state(SourceState::AtEnd).await;
+    let after = numbered("new-content-that-is-longer", 0..40);
+    let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(0).unwrap();
+    f.write_all(joined(&after).as_bytes()).unwrap();
+    drop(f);
+    p.until("the rewritten lines", |p| p.lines.len() >= after.len())
+        .await;
+    assert_eq!(p.texts(), after);
+}
+
 #[tokio::test]
 async fn deleted_file_is_waited_for_and_reopened() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@
 //! headers and bearer token, and a refused dial.
 
 use futures_util::SinkExt;
-use llmmon::source::{spawn_websocket, SourceEvent, SourceOptions, SourceState};
+use llmmon::source::{spawn_websocket, SourceDrop, SourceEvent, SourceOptions, SourceState};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{self, Receiver};
@@ -292,4 +292,63 @@ async fn a_wss_dial_negotiates_tls_and_reports_a_failed_handshake() {
         panic!("{:?}", p.states)
     };
     assert!(msg.starts_with("wss://localhost:"), "{msg}");
+}
+
+/// A message over the protocol cap (tungstenite's 16 MiB frame limit) is counted as one
+/// oversize line; what came before it arrives, and without reconnect the source ends `Done`
+/// (a `report` prints its summary), with reconnect it dials again and reads on.
+#[tokio::test]
+async fn a_message_over_the_cap_is_counted_oversize_and_reading_goes_on() {
+    for reconnect in [false, true] {
+        let (listener, url) = listen().await;
+        tokio::spawn(async move {
+            let mut ws = accept(&listener).await;
+            ws.send(Message::text("{\"n\":1}\n")).await.unwrap();
+            let _ = ws.send(Message::text("x".repeat(17 << 20))).await;
+            drop(ws);
+            let mut ws = accept(&listener).await;
+            ws.send(Message::text("{\"n\":2}\n")).await.unwrap();
+            ws.close(None).await.unwrap();
+            while let Some(Ok(_)) = futures_util::StreamExt::next(&mut ws).await {}
+        });
+        let (tx, mut rx) = mpsc::channel(8);
+        spawn_websocket(3, url, opts(reconnect), tx);
+        let (mut lines, mut oversize, mut states) = (Vec::new(), Vec::new(), Vec::new());
+        let want = if reconnect { 2 } else { 1 };
+        while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+            match ev {
+                SourceEvent::Lines(ls) => lines.extend(
+                    ls.into_iter()
+                        .map(|l| (l.line_no, String::from_utf8(l.bytes).unwrap())),
+                ),
+                SourceEvent::Dropped {
+                    line_no,
+                    reason: SourceDrop::Oversize,
+                    len,
+                    ..
+                } => oversize.push((line_no, len)),
+                SourceEvent::State { state, .. } => states.push(state),
+                _ => {}
+            }
+            if lines.len() >= want
+                && !oversize.is_empty()
+                && (reconnect || states.last() == Some(&SourceState::Done))
+            {
+                break;
+            }
+        }
+        assert_eq!(
+            lines[0],
+            (1, "{\"n\":1}".to_string()),
+            "reconnect {reconnect}"
+        );
+        assert_eq!(oversize.len(), 1, "reconnect {reconnect}: {states:?}");
+        assert_eq!(oversize[0].0, 2, "the oversize message is line 2");
+        assert!(oversize[0].1 > 16 << 20, "{:?}", oversize[0]);
+        if reconnect {
+            assert_eq!(lines[1], (3, "{\"n\":2}".to_string()), "{states:?}");
+        } else {
+            assert_eq!(states.last(), Some(&SourceState::Done), "{states:?}");
+        }
+    }
 }

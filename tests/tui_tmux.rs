@@ -317,3 +317,100 @@ fn a_vanished_terminal_ends_the_tui() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The pid of the process whose command line contains `marker` (read from /proc).
+fn pid_of(marker: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").unwrap().flatten().find_map(|p| {
+        let pid: u32 = p.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(p.path().join("cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd);
+        (cmd.contains(marker) && !cmd.starts_with("sh")).then_some(pid)
+    })
+}
+
+/// SIGTERM (a service manager, `kill`) ends the TUI through its normal exit: the alternate
+/// screen is left, raw mode is off again (the shell's `stty` shows `icanon` and `echo`),
+/// and the exit status is 0 with nothing on the screen but the shell's own lines.
+#[test]
+fn sigterm_restores_the_terminal_and_exits_cleanly() {
+    let Some(tmux) = Tmux::start("llmmon-sigterm") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sigterm-marker.jsonl");
+    std::fs::write(&log, std::fs::read(SAMPLE).unwrap()).unwrap();
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    tmux.literal(&format!(
+        "{bin} --from-start {}; echo \"rc=$?\"",
+        log.display()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("1:Overview");
+    let pid = pid_of(&log.display().to_string()).expect("llmmon is running");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let s = tmux.wait_for("\nrc=");
+    assert!(s.contains("rc=0"), "SIGTERM is a clean stop: {s}");
+    assert!(
+        !s.contains("1:Overview"),
+        "the alternate screen was left: {s}"
+    );
+    tmux.literal(
+        "stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo modes-end",
+    );
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("modes-end\n");
+    let modes = s
+        .lines()
+        .rev()
+        .find(|l| l.contains("modes-end") && !l.contains("stty"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        modes.contains("icanon") && !modes.contains("-icanon") && !modes.contains("-echo"),
+        "raw mode was left on: {modes:?}\n{s}"
+    );
+}
+
+/// A panic inside the TUI (forced with LLMMON_FAULT_PANIC) restores the terminal before the
+/// message is printed: the message is readable on the normal screen, raw mode is off, and
+/// the exit status is Rust's panic status, 101.
+#[test]
+fn a_panic_restores_the_terminal_and_prints_its_message() {
+    let Some(tmux) = Tmux::start("llmmon-panic") else {
+        return;
+    };
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    tmux.literal(&format!(
+        "LLMMON_FAULT_PANIC=1 {bin} --from-start {SAMPLE}; echo \"rc=$?\""
+    ));
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("\nrc=");
+    assert!(s.contains("rc=101"), "a panic exits 101: {s}");
+    assert!(
+        s.contains("panicking after the first frame"),
+        "the panic message is on the restored screen: {s}"
+    );
+    assert!(
+        !s.contains("1:Overview"),
+        "the alternate screen was left: {s}"
+    );
+    tmux.literal(
+        "stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo modes-end",
+    );
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("modes-end\n");
+    let modes = s
+        .lines()
+        .rev()
+        .find(|l| l.contains("modes-end") && !l.contains("stty"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        modes.contains("icanon") && !modes.contains("-icanon") && !modes.contains("-echo"),
+        "raw mode was left on: {modes:?}\n{s}"
+    );
+}

@@ -5,7 +5,9 @@
 //!   old file to its end, emit its unterminated last line if any, then read the new file
 //!   from its start;
 //! - the path is gone: keep the old file open and report `Retrying` until it reappears;
-//! - the open file is shorter than the read offset (copy-truncate): read again from 0;
+//! - the open file is shorter than the read offset, or its first bytes are no longer the
+//!   ones read (copy-truncate, even when it was refilled past the offset within one poll,
+//!   as lnav and Vector detect it): read again from 0;
 //! - an unterminated last line waits for its newline.
 
 use super::lines::LineSplitter;
@@ -20,6 +22,10 @@ use tokio::task::JoinHandle;
 
 /// Bytes per read: large reads keep a warm file at memory speed.
 const READ_CHUNK: usize = 1 << 20;
+
+/// How many of a file's first bytes are kept as its fingerprint: a truncated file refilled
+/// past the old offset before the next poll is told apart by them changing.
+const FINGERPRINT: usize = 1024;
 
 /// Reads the file at `path`. With `opts.follow` it keeps following the path through
 /// rotation and truncation (starting at the end unless `opts.from_start`); without it, it
@@ -84,6 +90,8 @@ struct OpenFile {
     file: File,
     identity: Option<FileIdentity>,
     offset: u64,
+    /// The first bytes read from it (up to [`FINGERPRINT`]).
+    head: Vec<u8>,
 }
 
 /// One followed (or once-read) path.
@@ -152,6 +160,9 @@ impl Tail {
     async fn start_at_end(&mut self, cur: &mut OpenFile) -> Result<(), Halt> {
         let io = |e: std::io::Error| Halt::Failed(format!("{}: {e}", self.path.display()));
         let len = cur.file.metadata().await.map_err(io)?.len();
+        let head_len = usize::try_from(len).map_or(FINGERPRINT, |l| l.min(FINGERPRINT));
+        cur.head = vec![0u8; head_len];
+        cur.file.read_exact(&mut cur.head).await.map_err(io)?;
         if len > 0 {
             cur.file.seek(SeekFrom::Start(len - 1)).await.map_err(io)?;
             let mut last = [0u8; 1];
@@ -165,13 +176,29 @@ impl Tail {
         Ok(())
     }
 
-    /// Copy-truncate leaves the same file shorter than what was read: start it over.
+    /// Copy-truncate leaves the same file shorter than what was read, or (refilled quickly)
+    /// with other first bytes: start it over.
     async fn check_truncation(&mut self, cur: &mut OpenFile) -> Result<(), Halt> {
         let io = |e: std::io::Error| Halt::Failed(format!("{}: {e}", self.path.display()));
         let len = cur.file.metadata().await.map_err(io)?.len();
-        if len < cur.offset {
+        let rewritten = len >= cur.offset && !cur.head.is_empty() && {
+            let mut now = vec![0u8; cur.head.len()];
+            cur.file.seek(SeekFrom::Start(0)).await.map_err(io)?;
+            let same = match cur.file.read_exact(&mut now).await {
+                Ok(_) => now == cur.head,
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => false,
+                Err(e) => return Err(io(e)),
+            };
+            cur.file
+                .seek(SeekFrom::Start(cur.offset))
+                .await
+                .map_err(io)?;
+            !same
+        };
+        if len < cur.offset || rewritten {
             cur.file.seek(SeekFrom::Start(0)).await.map_err(io)?;
             cur.offset = 0;
+            cur.head.clear();
             self.splitter.reset_partial();
         }
         Ok(())
@@ -191,6 +218,12 @@ impl Tail {
                     )))
                 }
             };
+            if let Some(room) = usize::try_from(cur.offset)
+                .ok()
+                .and_then(|at| FINGERPRINT.checked_sub(at))
+            {
+                cur.head.extend_from_slice(&self.buf[..n.min(room)]);
+            }
             cur.offset += n as u64;
             self.out.read(n);
             if self.out.state() != Some(&SourceState::Connected) {
@@ -215,5 +248,6 @@ async fn open(path: &Path) -> Result<OpenFile, String> {
         file,
         identity: identity(&meta),
         offset: 0,
+        head: Vec::new(),
     })
 }

@@ -50,6 +50,15 @@ impl LineSplitter {
         !self.partial.is_empty() || self.skipping.is_some()
     }
 
+    /// Counts a whole unit of `len` bytes that was refused before it reached the splitter
+    /// (a WebSocket message over the protocol cap) as one oversize line, after any
+    /// unfinished line.
+    pub(crate) fn skip_oversize(&mut self, len: u64, sink: &mut impl LineSink) {
+        self.finish(sink);
+        self.line_no += 1;
+        sink.oversize(self.line_no, len);
+    }
+
     /// Forgets an unfinished line (its file was truncated under it). Line numbers go on.
     pub(crate) fn reset_partial(&mut self) {
         self.partial.clear();

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -92,6 +93,21 @@ async fn run(
                             break (true, format!("{shown}: closed by server"));
                         }
                         Some(Ok(_)) => {}
+                        Some(Err(WsError::Capacity(CapacityError::MessageTooLong {
+                            size,
+                            max_size,
+                        }))) => {
+                            // The protocol cannot skip a message, so the connection ends:
+                            // counted like an oversize line, then as a server close.
+                            splitter.skip_oversize(size as u64, out);
+                            out.flush().await?;
+                            break (
+                                true,
+                                format!(
+                                    "{shown}: a message of {size} bytes is over the {max_size}-byte cap; counted oversize"
+                                ),
+                            );
+                        }
                         Some(Err(e)) => break (false, describe(&e, &shown)),
                     }
                 };

@@ -27,6 +27,11 @@ const TERMINAL_PROBE: Duration = Duration::from_secs(1);
 /// from the watchdog: the event loop may be stuck in that reader.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
+/// Fault injection for the end-to-end test of the panic path: when this variable is set,
+/// the TUI panics right after drawing its first frame, so the test can watch the panic hook
+/// restore the terminal and print the message on the normal screen.
+const FAULT_PANIC: &str = "LLMMON_FAULT_PANIC";
+
 /// Runs the TUI until the user quits or a signal arrives. Alert transitions go to
 /// `notifier` as they come out of the engine.
 pub fn run(
@@ -110,6 +115,7 @@ fn event_loop(
     let mut last_draw: Option<Instant> = None;
     let mut drawn_gen = None;
     let mut notified = 0;
+    let inject_panic = std::env::var_os(FAULT_PANIC).is_some();
     loop {
         if shutdown.requested() || app.quit {
             return Ok(());
@@ -146,6 +152,9 @@ fn event_loop(
             last_draw = Some(now);
             drawn_gen = Some(engine.generation);
             app.dirty = false;
+            if inject_panic {
+                panic!("{FAULT_PANIC} is set: panicking after the first frame, as asked");
+            }
         }
         if let Some(text) = app.clipboard.take() {
             if let Err(e) = copy_osc52(terminal.backend_mut(), &text, Osc52Wrap::Plain) {

@@ -16,6 +16,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+/// What the empty pane says; it names the config table `[[alerts]]` that `config` parses,
+/// so a user who follows it gets a rule rather than "unknown field".
+pub(crate) const EMPTY_HINT: &str = "No alert rules are configured. Add [[alerts]] entries to the config (see llmmon.toml.example, or keep default_rules on) and rules appear here with their value, threshold and state.";
+
 /// Style and symbol of a rule's status, so the state reads without colour.
 pub fn status_look(
     t: &Theme,
@@ -89,9 +93,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let inner = outer.inner(area);
     f.render_widget(outer, area);
     if alerts.is_empty() {
-        let msg = "No alert rules are configured. Add [[alerting.rules]] to the config (or keep default_rules on) and rules appear here with their value, threshold and state.";
         f.render_widget(
-            Paragraph::new(Line::styled(msg, t.dim)).wrap(ratatui::widgets::Wrap { trim: false }),
+            Paragraph::new(Line::styled(EMPTY_HINT, t.dim))
+                .wrap(ratatui::widgets::Wrap { trim: false }),
             inner,
         );
         return;
@@ -132,4 +136,27 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     f.render_widget(Paragraph::new(shown), body);
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::EMPTY_HINT;
+    use crate::config::Config;
+    use std::path::Path;
+
+    /// The table the hint names, taken from the hint itself, must be accepted by the config
+    /// parser and give a rule (the old hint said `[[alerting.rules]]`, which was refused).
+    #[test]
+    fn the_empty_hint_names_a_table_the_config_accepts() {
+        let start = EMPTY_HINT.find("[[").expect("the hint names a table");
+        let end = EMPTY_HINT[start..].find("]]").expect("closed") + start + 2;
+        let table = &EMPTY_HINT[start..end];
+        let text = format!(
+            "[alerting]\ndefault_rules = false\n\n{table}\nname = \"slow\"\nmetric = \"latency.p95\"\nwindow = \"5m\"\nwarn = \"8s\"\n"
+        );
+        let cfg = Config::parse(&text, Path::new("hint.toml"))
+            .unwrap_or_else(|e| panic!("the hinted {table} is refused: {e}"));
+        let alerts = cfg.alerts_config().expect("rules compile");
+        assert_eq!(alerts.rules.len(), 1, "the hinted table gives one rule");
+    }
 }
