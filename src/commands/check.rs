@@ -3,16 +3,16 @@
 //! cron. Exit 0 when nothing fired, 1 on a warning, 2 on a critical, 3 on a usage or input
 //! error.
 
+use super::check_report::CheckReport;
 use super::specs_with_otlp;
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::config::Config;
-use crate::engine::alerts::{AlertStatus, Level, Transition};
+use crate::engine::alerts::Transition;
 use crate::engine::{Engine, EngineConfig};
 use crate::gate::RecordGate;
 use crate::notify::{self, NotifyConfig};
 use crate::source::SourceSpec;
 use anyhow::{bail, Result};
-use serde::Serialize;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,36 +64,6 @@ pub fn read_to_end(
     Ok(engine)
 }
 
-/// What `check --json` prints.
-#[derive(Debug, Serialize)]
-pub struct CheckReport<'a> {
-    /// `ok`, `warn` or `crit`.
-    pub result: &'static str,
-    pub exit_code: i32,
-    pub calls: u64,
-    /// Every transition to firing (including level changes), in event time.
-    pub fired: Vec<&'a Transition>,
-    /// State of each rule at the end of the input.
-    pub rules: Vec<RuleEnd>,
-    pub budgets: Vec<crate::engine::budgets::BudgetLine>,
-    pub forecasts: Vec<String>,
-    /// Rules whose metric the engine does not compute yet (always "no data").
-    pub unavailable: Vec<String>,
-    /// `--since`/`--until`/`--filter` and the records they skipped (absent without them).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub range: Option<serde_json::Value>,
-}
-
-/// A rule's state at the end of the input.
-#[derive(Debug, Serialize)]
-pub struct RuleEnd {
-    pub name: String,
-    pub metric: String,
-    pub status: AlertStatus,
-    pub level: Option<Level>,
-    pub value: Option<f64>,
-}
-
 /// Runs the check and returns the exit code.
 pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
     if let Some(b) = &args.baseline {
@@ -117,48 +87,12 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
     )?;
     let events = engine.alerts.take_notifications();
     let alerts = &engine.alerts;
-    let fired: Vec<&Transition> = alerts
-        .history()
-        .iter()
-        .filter(|t| t.to == AlertStatus::Firing && !t.renotify)
-        .collect();
-    let worst = alerts.sink.worst;
-    let code = match worst {
-        None => 0,
-        Some(Level::Warn) => 1,
-        Some(Level::Crit) => 2,
-    };
-    let report = CheckReport {
-        result: worst.map_or("ok", Level::as_str),
-        exit_code: code,
-        calls: engine.windows.total.all.calls,
-        fired,
-        rules: alerts
-            .rules
-            .iter()
-            .map(|r| RuleEnd {
-                name: r.rule.name.clone(),
-                metric: r.rule.metric.to_string(),
-                status: r.status(),
-                level: r.level(),
-                value: r.last_value,
-            })
-            .collect(),
-        budgets: alerts.budgets.lines(),
-        forecasts: alerts
-            .budgets
-            .forecasts()
-            .iter()
-            .map(|f| f.describe())
-            .collect(),
-        unavailable: alerts
-            .rules
-            .iter()
-            .filter(|r| r.rule.metric.is_unavailable())
-            .map(|r| r.rule.name.clone())
-            .collect(),
-        range: gate.is_active().then(|| super::range::to_json(&gate)),
-    };
+    let report = CheckReport::of(
+        alerts,
+        engine.windows.total.all.calls,
+        gate.is_active().then(|| super::range::to_json(&gate)),
+    );
+    let code = report.exit_code;
     let format = args.format.get();
     let top = args.top.unwrap_or(usize::MAX);
     let range = super::range::describe(&gate);

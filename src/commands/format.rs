@@ -4,7 +4,7 @@
 //! spreadsheets; Markdown is tables ready to paste into a postmortem. Both take `--top`,
 //! and group order is the text report's: cost, then calls, then name.
 
-use super::check::CheckReport;
+use super::check_report::CheckReport;
 use crate::engine::{GroupSummary, Summary};
 use crate::present::format::{count, ms, usd};
 use std::collections::BTreeMap;

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod check;
+pub mod check_report;
 pub mod completions;
 pub mod explain;
 pub mod export;
