@@ -3,7 +3,7 @@
 //! (80 % by default) and goes critical at 100 %, through the same [`Transition`]s as alert
 //! rules. A burn-rate forecast says when the daily budget runs out at the current pace.
 
-use super::alerts::{AlertStatus, Level, Sink, Transition};
+use super::alerts::lifecycle::{AlertStatus, Level, Sink, Transition};
 use super::SECOND;
 use crate::model::record::{Call, Nanos};
 use rustc_hash::FxHashMap as HashMap;

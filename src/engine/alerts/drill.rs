@@ -2,7 +2,7 @@
 //! takes as the set of bad calls. One function builds it for rules, instances and budgets, so
 //! every view agrees on which calls an alert is about.
 
-use super::AlertMetric;
+use super::metric::AlertMetric;
 use crate::model::record::Nanos;
 use serde::Serialize;
 

@@ -11,244 +11,23 @@
 //! notifiers.
 
 mod drill;
+pub mod lifecycle;
+mod metric;
 
 pub use drill::{cause_query, sort_of, Drill, DrillSort};
+pub use lifecycle::{AlertStatus, Level, Sink, Transition, DEFAULT_HISTORY};
+pub use metric::{parse_threshold, AlertMetric, ThresholdUnit, METRIC_NAMES};
 
 use super::budgets::{BudgetConfig, Budgets};
 use super::hist::{Hist, Metric as HistMetric};
-use super::{format_duration, SECOND};
+use super::SECOND;
 use crate::model::query::Query;
 use crate::model::record::{Call, Feedback, FeedbackKind, Nanos, Status};
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::fmt;
 
 /// Buckets per window unless a rule sets `every`.
 pub const DEFAULT_STEPS: i64 = 6;
-/// Transitions kept for the Alerts pane and `check` unless configured.
-pub const DEFAULT_HISTORY: usize = 1000;
-/// Transitions waiting to be picked up by notifiers before the oldest are dropped.
-const OUTBOX_CAP: usize = 256;
-
-/// How bad a breached threshold is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Warn,
-    Crit,
-}
-
-impl Level {
-    /// Lower-case name used in output (`warn`, `crit`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Warn => "warn",
-            Level::Crit => "crit",
-        }
-    }
-}
-
-/// Where a rule (or budget) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertStatus {
-    Ok,
-    /// The condition holds but not yet for the rule's `for`.
-    Pending,
-    Firing,
-    /// The condition stopped holding after firing (only ever the target of a transition).
-    Resolved,
-}
-
-impl AlertStatus {
-    /// Lower-case name used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Ok => "ok",
-            AlertStatus::Pending => "pending",
-            AlertStatus::Firing => "firing",
-            AlertStatus::Resolved => "resolved",
-        }
-    }
-}
-
-/// The quantity a rule watches. Drift and rephrase metrics parse and evaluate to "no data"
-/// until the engine computes them.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AlertMetric {
-    /// Latency percentile (ms); the field is the quantile (0.95 for `latency.p95`).
-    Latency(f64),
-    Ttft(f64),
-    Tpot(f64),
-    ErrorRate,
-    CallsPerMin,
-    TokensPerMin,
-    CostPerMin,
-    /// Sum of cost (USD) over the window.
-    Cost,
-    /// Number of findings of a detector family over the window.
-    Flags(String),
-    /// Share of calls with at least one finding of a detector family.
-    FlagRate(String),
-    DriftShare,
-    Drift(String),
-    /// Thumbs down over thumbs up plus down.
-    FeedbackNegativeRate,
-    /// Mean of a named score (`Call::scores`), e.g. an LLM judge's.
-    JudgeMean(String),
-    RephraseRate,
-}
-
-/// Every metric form a rule accepts, for error messages and docs.
-pub const METRIC_NAMES: &str = "latency.p50|p90|p95|p99, ttft.*, tpot.*, error_rate, \
-calls_per_min, tokens_per_min, cost_per_min, cost, flags.<family>, flag_rate.<family>, \
-drift.share, drift.<feature>, feedback.negative_rate, judge.<name>.mean, rephrase_rate";
-
-/// How a threshold is written for a metric, so `warn = "2s"` works for latency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThresholdUnit {
-    /// Milliseconds; strings may carry a unit (`2s`, `500ms`).
-    Millis,
-    /// A share in 0..=1; strings may be percentages (`5%`).
-    Ratio,
-    /// US dollars; strings may start with `$`.
-    Usd,
-    /// A plain number.
-    Number,
-}
-
-impl AlertMetric {
-    /// Parses a metric name such as `latency.p95` or `flags.pii`.
-    pub fn parse(s: &str) -> Result<AlertMetric, String> {
-        let bad = || format!("unknown metric {s:?}; expected one of {METRIC_NAMES}");
-        let quantile = |p: &str| match p {
-            "p50" => Some(0.50),
-            "p90" => Some(0.90),
-            "p95" => Some(0.95),
-            "p99" => Some(0.99),
-            _ => None,
-        };
-        let ident = |x: &str| {
-            !x.is_empty()
-                && x.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        };
-        let m = match s.trim() {
-            "error_rate" => AlertMetric::ErrorRate,
-            "calls_per_min" => AlertMetric::CallsPerMin,
-            "tokens_per_min" => AlertMetric::TokensPerMin,
-            "cost_per_min" => AlertMetric::CostPerMin,
-            "cost" => AlertMetric::Cost,
-            "drift.share" => AlertMetric::DriftShare,
-            "feedback.negative_rate" => AlertMetric::FeedbackNegativeRate,
-            "rephrase_rate" => AlertMetric::RephraseRate,
-            other => {
-                let (head, rest) = other.split_once('.').ok_or_else(bad)?;
-                match head {
-                    "latency" => AlertMetric::Latency(quantile(rest).ok_or_else(bad)?),
-                    "ttft" => AlertMetric::Ttft(quantile(rest).ok_or_else(bad)?),
-                    "tpot" => AlertMetric::Tpot(quantile(rest).ok_or_else(bad)?),
-                    "flags" if ident(rest) => AlertMetric::Flags(rest.to_string()),
-                    "flag_rate" if ident(rest) => AlertMetric::FlagRate(rest.to_string()),
-                    "drift" if ident(rest) => AlertMetric::Drift(rest.to_string()),
-                    "judge" => match rest.strip_suffix(".mean") {
-                        Some(name) if ident(name) => AlertMetric::JudgeMean(name.to_string()),
-                        _ => return Err(bad()),
-                    },
-                    _ => return Err(bad()),
-                }
-            }
-        };
-        Ok(m)
-    }
-
-    /// How thresholds of this metric are written.
-    pub fn unit(&self) -> ThresholdUnit {
-        match self {
-            AlertMetric::Latency(_) | AlertMetric::Ttft(_) | AlertMetric::Tpot(_) => {
-                ThresholdUnit::Millis
-            }
-            AlertMetric::ErrorRate
-            | AlertMetric::FlagRate(_)
-            | AlertMetric::FeedbackNegativeRate
-            | AlertMetric::RephraseRate
-            | AlertMetric::DriftShare => ThresholdUnit::Ratio,
-            AlertMetric::CostPerMin | AlertMetric::Cost => ThresholdUnit::Usd,
-            _ => ThresholdUnit::Number,
-        }
-    }
-
-    /// True when low values are the bad ones by default (judge scores).
-    pub fn lower_is_worse(&self) -> bool {
-        matches!(self, AlertMetric::JudgeMean(_))
-    }
-
-    /// True for metrics the engine does not compute yet (always "no data").
-    pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            AlertMetric::DriftShare | AlertMetric::Drift(_) | AlertMetric::RephraseRate
-        )
-    }
-
-    /// Formats a value of this metric for people (`2.35s`, `4.0%`, `$1.20`).
-    pub fn format_value(&self, v: f64) -> String {
-        match self.unit() {
-            ThresholdUnit::Millis if v >= 1000.0 => format!("{:.2}s", v / 1000.0),
-            ThresholdUnit::Millis => format!("{v:.0}ms"),
-            ThresholdUnit::Ratio => format!("{:.1}%", v * 100.0),
-            ThresholdUnit::Usd => format!("${v:.4}"),
-            ThresholdUnit::Number => {
-                if v.fract() == 0.0 {
-                    format!("{v:.0}")
-                } else {
-                    format!("{v:.3}")
-                }
-            }
-        }
-    }
-}
-
-impl fmt::Display for AlertMetric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = |q: f64| format!("p{:.0}", q * 100.0);
-        match self {
-            AlertMetric::Latency(q) => write!(f, "latency.{}", p(*q)),
-            AlertMetric::Ttft(q) => write!(f, "ttft.{}", p(*q)),
-            AlertMetric::Tpot(q) => write!(f, "tpot.{}", p(*q)),
-            AlertMetric::ErrorRate => f.write_str("error_rate"),
-            AlertMetric::CallsPerMin => f.write_str("calls_per_min"),
-            AlertMetric::TokensPerMin => f.write_str("tokens_per_min"),
-            AlertMetric::CostPerMin => f.write_str("cost_per_min"),
-            AlertMetric::Cost => f.write_str("cost"),
-            AlertMetric::Flags(x) => write!(f, "flags.{x}"),
-            AlertMetric::FlagRate(x) => write!(f, "flag_rate.{x}"),
-            AlertMetric::DriftShare => f.write_str("drift.share"),
-            AlertMetric::Drift(x) => write!(f, "drift.{x}"),
-            AlertMetric::FeedbackNegativeRate => f.write_str("feedback.negative_rate"),
-            AlertMetric::JudgeMean(x) => write!(f, "judge.{x}.mean"),
-            AlertMetric::RephraseRate => f.write_str("rephrase_rate"),
-        }
-    }
-}
-
-/// Parses a threshold written as text (`"2s"`, `"5%"`, `"$3"`, `"0.5"`) for a metric.
-pub fn parse_threshold(s: &str, unit: ThresholdUnit) -> Option<f64> {
-    let s = s.trim();
-    let v = match unit {
-        ThresholdUnit::Millis => match s.parse::<f64>() {
-            Ok(v) => v,
-            Err(_) => super::parse_duration(s)? as f64 / 1e6,
-        },
-        ThresholdUnit::Ratio => match s.strip_suffix('%') {
-            Some(p) => p.trim().parse::<f64>().ok()? / 100.0,
-            None => s.parse().ok()?,
-        },
-        ThresholdUnit::Usd => s.strip_prefix('$').unwrap_or(s).trim().parse().ok()?,
-        ThresholdUnit::Number => s.parse().ok()?,
-    };
-    v.is_finite().then_some(v)
-}
 
 /// What a rule does when its window has no data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -399,92 +178,6 @@ pub struct AlertsConfig {
     pub budgets: BudgetConfig,
     /// Transitions kept in the history (0 means [`DEFAULT_HISTORY`]).
     pub history: usize,
-}
-
-/// One step of a rule's (or budget's) lifecycle.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Transition {
-    /// Rule name (budgets: `budget.daily`, `budget.user:alice`, ...).
-    pub rule: String,
-    /// The instance of the rule this step belongs to (`user=alice` for a per-user budget);
-    /// `None` for a rule over its whole scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    pub metric: String,
-    /// The rule's filter as written (empty: all calls).
-    pub filter: String,
-    pub from: AlertStatus,
-    pub to: AlertStatus,
-    /// Level in effect after the step (`None` once ok or resolved).
-    pub level: Option<Level>,
-    /// Event time of the step.
-    #[serde(serialize_with = "ser_time")]
-    pub at: Nanos,
-    /// The value that caused the step (`None`: no data).
-    pub value: Option<f64>,
-    /// The threshold the value was compared with.
-    pub threshold: Option<f64>,
-    /// Window length (ns) the value covers.
-    pub window_ns: i64,
-    /// True when this is a reminder of an alert still firing, not a change.
-    pub renotify: bool,
-}
-
-fn ser_time<S: serde::Serializer>(t: &Nanos, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::model::record::format_time(*t))
-}
-
-impl Transition {
-    /// One-line description, e.g. `FIRING crit error rate: 25.0% > 20.0% (5m, all calls)`.
-    pub fn describe(&self) -> String {
-        let what = if self.renotify {
-            "STILL FIRING".to_string()
-        } else {
-            self.to.as_str().to_uppercase()
-        };
-        let level = self
-            .level
-            .map(|l| format!(" {}", l.as_str()))
-            .unwrap_or_default();
-        let metric = AlertMetric::parse(&self.metric).ok();
-        let fmt = |v: f64| match &metric {
-            Some(m) => m.format_value(v),
-            None => format!("{v:.4}"),
-        };
-        let value = self.value.map_or("no data".to_string(), fmt);
-        let thr = self
-            .threshold
-            .map(|t| format!(" vs {}", fmt(t)))
-            .unwrap_or_default();
-        let scope = if self.filter.is_empty() {
-            "all calls"
-        } else {
-            &self.filter
-        };
-        format!(
-            "{what}{level} {}: {}={value}{thr} ({}, {scope})",
-            self.rule,
-            self.metric,
-            format_duration(self.window_ns)
-        )
-    }
-
-    /// True for the steps people are told about: firing, level changes, reminders, resolved.
-    pub fn notifies(&self) -> bool {
-        matches!(self.to, AlertStatus::Firing | AlertStatus::Resolved)
-    }
-
-    /// The cause of this step: the calls of the window that produced the value which match
-    /// the rule's filter, the instance's group and the metric's predicate.
-    pub fn drill(&self) -> Drill {
-        let metric = AlertMetric::parse(&self.metric).unwrap_or(AlertMetric::CallsPerMin);
-        Drill {
-            query: cause_query(&metric, &self.filter, self.group.as_deref(), self.threshold),
-            from: self.at.saturating_sub(self.window_ns),
-            to: self.at,
-            sort: sort_of(&metric),
-        }
-    }
 }
 
 /// Accumulated numbers of one bucket of one rule.
@@ -844,55 +537,6 @@ fn hist_metric(m: &AlertMetric) -> HistMetric {
     }
 }
 
-/// Where transitions go: the bounded history and the notifier outbox.
-#[derive(Debug, Clone)]
-pub struct Sink {
-    pub history: VecDeque<Transition>,
-    outbox: VecDeque<Transition>,
-    cap: usize,
-    /// Transitions dropped from the outbox because nobody picked them up in time.
-    pub dropped: u64,
-    /// The worst level that fired since start (what `check` exits on).
-    pub worst: Option<Level>,
-}
-
-impl Default for Sink {
-    fn default() -> Self {
-        Sink::new(DEFAULT_HISTORY)
-    }
-}
-
-impl Sink {
-    /// A sink keeping `cap` transitions (0 means [`DEFAULT_HISTORY`]).
-    pub fn new(cap: usize) -> Sink {
-        Sink {
-            history: VecDeque::new(),
-            outbox: VecDeque::new(),
-            cap: if cap == 0 { DEFAULT_HISTORY } else { cap },
-            dropped: 0,
-            worst: None,
-        }
-    }
-
-    /// Records a transition.
-    pub fn push(&mut self, t: Transition) {
-        if t.to == AlertStatus::Firing {
-            self.worst = self.worst.max(t.level);
-        }
-        if t.notifies() {
-            if self.outbox.len() >= OUTBOX_CAP {
-                self.outbox.pop_front();
-                self.dropped += 1;
-            }
-            self.outbox.push_back(t.clone());
-        }
-        if self.history.len() >= self.cap {
-            self.history.pop_front();
-        }
-        self.history.push_back(t);
-    }
-}
-
 /// All alert rules, budgets and their history: the engine's alert state.
 #[derive(Debug, Clone)]
 pub struct AlertState {
@@ -959,7 +603,7 @@ impl AlertState {
 
     /// Transitions worth notifying about since the last call (firing, resolved, reminders).
     pub fn take_notifications(&mut self) -> Vec<Transition> {
-        self.sink.outbox.drain(..).collect()
+        self.sink.take_outbox()
     }
 
     /// The full bounded history, oldest first.
