@@ -111,6 +111,8 @@ pub struct Pipeline {
     inbox: Inbox,
     finished: Vec<bool>,
     interrupted: Arc<AtomicBool>,
+    /// The sources were told to stop; only what they already sent is still handed out.
+    closing: bool,
 }
 
 /// Where work waits for the engine owner.
@@ -185,24 +187,56 @@ impl Pipeline {
             inbox,
             finished,
             interrupted: Arc::default(),
+            closing: false,
         })
     }
 
-    /// Waits up to `timeout` for the next update, decoded into owned records; `None` on
-    /// timeout or when all sources have ended and everything was delivered.
-    pub fn next(&mut self, timeout: Duration) -> Option<Update> {
-        let update = match &mut self.inbox {
-            Inbox::Threaded { rx, .. } => rx.recv_timeout(timeout).ok()?,
+    /// The next update, decoded into owned records, until every source ends, `deadline`
+    /// passes or an interrupt arrives (after [`Pipeline::stop_on_interrupt`]); then the
+    /// sources are closed and what they already sent is still handed out, so a request a
+    /// receiver acknowledged is never lost. `None` once everything was delivered.
+    pub fn next_until(&mut self, deadline: Option<Instant>) -> Option<Update> {
+        loop {
+            let due = deadline.is_some_and(|d| Instant::now() >= d);
+            if !self.closing && (self.interrupted() || self.all_finished() || due) {
+                self.close();
+            }
+            let wait = match deadline {
+                _ if self.closing => CLOSE_WAIT,
+                Some(d) => d.saturating_duration_since(Instant::now()).min(DRAIN_WAIT),
+                None => DRAIN_WAIT,
+            };
+            match self.take(wait) {
+                Taken::Update(u) => {
+                    mark(&mut self.finished, &u);
+                    return Some(u);
+                }
+                Taken::Closed => return None,
+                Taken::Timeout if self.closing => return None,
+                Taken::Timeout => {}
+            }
+        }
+    }
+
+    /// Waits up to `wait` for the next decoded update.
+    fn take(&mut self, wait: Duration) -> Taken {
+        match &mut self.inbox {
+            Inbox::Threaded { rx, .. } => match rx.recv_timeout(wait) {
+                Ok(u) => Taken::Update(u),
+                Err(RecvTimeoutError::Timeout) => Taken::Timeout,
+                Err(RecvTimeoutError::Disconnected) => Taken::Closed,
+            },
             Inbox::Inline { rx, stage, pending } => {
                 if pending.is_empty() {
-                    let ev = recv_event(&self.runtime, rx, timeout).ok()??;
-                    pending.extend(stage.updates(ev));
+                    match recv_event(&self.runtime, rx, wait) {
+                        Ok(Some(ev)) => pending.extend(stage.updates(ev)),
+                        Ok(None) => return Taken::Closed,
+                        Err(Elapsed) => return Taken::Timeout,
+                    }
                 }
-                pending.pop_front()?
+                pending.pop_front().map_or(Taken::Timeout, Taken::Update)
             }
-        };
-        mark(&mut self.finished, &update);
-        Some(update)
+        }
     }
 
     /// Applies at most one unit of work to `engine`, waiting up to `wait` for it: the one
@@ -285,11 +319,17 @@ impl Pipeline {
 
     /// Stops taking source events and applies everything already sent.
     fn close_into(&mut self, engine: &mut Engine) {
+        self.close();
+        while self.step(engine, CLOSE_WAIT) == Step::Applied {}
+    }
+
+    /// Tells the sources to stop; what they already sent still arrives.
+    fn close(&mut self) {
         match &mut self.inbox {
             Inbox::Threaded { close, .. } => close.notify_one(),
             Inbox::Inline { rx, .. } => rx.close(),
         }
-        while self.step(engine, CLOSE_WAIT) == Step::Applied {}
+        self.closing = true;
     }
 
     /// Stops the sources without waiting for them.
@@ -305,6 +345,14 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// A wait for a source event that ran out.
 struct Elapsed;
+
+/// What one wait for a decoded update brought.
+enum Taken {
+    Update(Update),
+    Timeout,
+    /// Every sender is gone and everything was handed out.
+    Closed,
+}
 
 /// The next source event, waiting up to `wait`: `Ok(None)` once every sender is gone.
 fn recv_event(
@@ -726,6 +774,7 @@ mod tests {
             inbox: Inbox::Threaded { rx, close },
             finished: vec![false],
             interrupted: Arc::default(),
+            closing: false,
         };
         (p, src_tx)
     }
@@ -763,5 +812,24 @@ mod tests {
         p.drain_into(&mut engine, Some(Instant::now()));
         assert_eq!(engine.records, 12);
         assert!(tx.is_closed(), "closing stops the sources");
+    }
+
+    #[test]
+    fn an_interrupt_still_hands_out_everything_sent_before_it() {
+        let mut engine = Engine::new(crate::engine::EngineConfig::default());
+        let (mut p, tx) = threaded(&mut engine);
+        for n in 0..6 {
+            tx.blocking_send(SourceEvent::Lines(vec![line(n + 1)]))
+                .expect("send");
+        }
+        p.interrupted.store(true, Ordering::Relaxed);
+        let mut records = 0;
+        while let Some(u) = p.next_until(None) {
+            if let Update::Batch { records: r, .. } = u {
+                records += r.len();
+            }
+        }
+        assert_eq!(records, 6);
+        assert!(tx.is_closed(), "an interrupt stops the sources");
     }
 }

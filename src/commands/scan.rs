@@ -19,7 +19,6 @@ use crate::source::SourceState;
 use anyhow::{bail, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 fn severity(l: LevelArg) -> Severity {
     match l {
@@ -169,20 +168,17 @@ fn scan_otlp(
         if let Some(r) = pending.pop_front() {
             return Some(r);
         }
-        if pipeline.interrupted() || deadline.is_some_and(|d| Instant::now() >= d) {
-            return None;
-        }
-        match pipeline.next(Duration::from_millis(100)) {
-            Some(Update::Batch {
+        match pipeline.next_until(deadline)? {
+            Update::Batch {
                 records, rejects, ..
-            }) => {
+            } => {
                 rejected += rejects.len() as u64;
                 pending.extend(records);
             }
-            Some(Update::State {
+            Update::State {
                 state: SourceState::Error(e),
                 ..
-            }) => {
+            } => {
                 failure = Some(e);
                 return None;
             }
