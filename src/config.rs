@@ -4,7 +4,8 @@
 //! `llmmon.toml.example`.
 
 use crate::engine::alerts::{
-    default_rules, parse_threshold, AlertMetric, AlertsConfig, NoData, Rule, ThresholdUnit,
+    default_rules, parse_threshold, AlertMetric, AlertsConfig, GroupBy, NoData, Rule,
+    ThresholdUnit, DEFAULT_RULE_IDS, GROUP_NAMES,
 };
 use crate::engine::budgets::BudgetConfig;
 use crate::engine::{parse_duration, EngineConfig};
@@ -85,8 +86,18 @@ pub struct AlertRuleSection {
     pub renotify: Option<Spanned<String>>,
     /// `above` (default; `below` for judge scores): which side of the thresholds is bad.
     pub direction: Option<Spanned<String>>,
-    /// Evaluation step; default a sixth of the window.
+    /// Evaluation step; default 1 s of event time.
     pub every: Option<Spanned<String>>,
+    /// One instance per value: model, provider, user, app, conversation or tag:NAME.
+    pub group_by: Option<Spanned<String>>,
+    /// Instances a grouped rule keeps at most (default 100).
+    pub max_groups: Option<Spanned<i64>>,
+    /// Fewer calls than this in the window is "no data".
+    pub min_calls: Option<Spanned<i64>>,
+    /// Compare with the rule's own past over this stretch before the window (`10m`).
+    pub baseline: Option<Spanned<String>>,
+    /// With `baseline`: how many times the past value breaches (default 3).
+    pub factor: Option<Spanned<f64>>,
     #[serde(default = "yes")]
     pub enabled: bool,
 }
@@ -101,6 +112,9 @@ fn yes() -> bool {
 pub struct AlertingSection {
     /// Evaluate the built-in rules too (see `engine::alerts::default_rules`).
     pub default_rules: bool,
+    /// Built-in rules left out by id (`latency`, `errors`, `injection`, `secrets`, `pii`,
+    /// `cost`).
+    pub disable: Vec<String>,
     /// Alert transitions kept for the Alerts pane and `check`.
     pub history: usize,
     /// URL that receives a POST with the alert as JSON (http:// or https://).
@@ -122,6 +136,7 @@ impl Default for AlertingSection {
     fn default() -> Self {
         AlertingSection {
             default_rules: true,
+            disable: Vec::new(),
             history: crate::engine::alerts::DEFAULT_HISTORY,
             webhook: None,
             webhook_secret: None,
@@ -370,8 +385,27 @@ impl Config {
                 }),
             }
         };
-        let mut rules = if self.alerting.default_rules {
+        if let Some(bad) = self
+            .alerting
+            .disable
+            .iter()
+            .find(|id| !DEFAULT_RULE_IDS.contains(&id.as_str()))
+        {
+            return Err(Self::invalid(
+                path,
+                "alerting.disable",
+                format!(
+                    "{bad:?} is not a built-in rule (they are {})",
+                    DEFAULT_RULE_IDS.join(", ")
+                ),
+            ));
+        }
+        let mut rules: Vec<Rule> = if self.alerting.default_rules {
             default_rules()
+                .into_iter()
+                .filter(|(id, _)| !self.alerting.disable.iter().any(|d| d == id))
+                .map(|(_, r)| r)
+                .collect()
         } else {
             Vec::new()
         };
@@ -410,7 +444,51 @@ impl Config {
             rule.for_ns = dur(&a.for_, "for")?.unwrap_or(0);
             rule.renotify_ns = dur(&a.renotify, "renotify")?;
             if let Some(every) = dur(&a.every, "every")? {
-                rule.step_ns = every.min(rule.window_ns);
+                rule.step_ns = every.clamp(crate::engine::SECOND, rule.window_ns);
+            }
+            if let Some(g) = &a.group_by {
+                rule.group_by = Some(GroupBy::parse(g.get_ref()).ok_or_else(|| {
+                    at(
+                        g.span(),
+                        format!(
+                            "alert {:?}: group_by {:?} is not one of {GROUP_NAMES}",
+                            a.name.get_ref(),
+                            g.get_ref()
+                        ),
+                    )
+                })?);
+            }
+            let name = a.name.get_ref();
+            let count = |v: &Option<Spanned<i64>>, what: &str, lo: u64| match v {
+                None => Ok(None),
+                Some(v) => u64::try_from(*v.get_ref())
+                    .ok()
+                    .filter(|n| *n >= lo)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        at(
+                            v.span(),
+                            format!("alert {name:?}: {what} must be at least {lo}"),
+                        )
+                    }),
+            };
+            if let Some(n) = count(&a.max_groups, "max_groups", 1)? {
+                rule.max_groups = usize::try_from(n).unwrap_or(usize::MAX);
+            }
+            if let Some(n) = count(&a.min_calls, "min_calls", 0)? {
+                rule.min_calls = n;
+            }
+            rule.baseline_ns = dur(&a.baseline, "baseline")?;
+            if let Some(f) = &a.factor {
+                if rule.baseline_ns.is_none() || !(f.get_ref().is_finite() && *f.get_ref() > 0.0) {
+                    return Err(at(
+                        f.span(),
+                        format!("alert {name:?}: factor needs a baseline and must be above 0"),
+                    ));
+                }
+            }
+            if rule.baseline_ns.is_some() {
+                rule.factor = a.factor.as_ref().map_or(3.0, |f| *f.get_ref());
             }
             if let Some(f) = &a.filter {
                 rule.filter = Query::parse(f.get_ref()).map_err(|e| {

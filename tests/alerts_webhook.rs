@@ -181,8 +181,9 @@ fn config(dir: &Path, alerting: &str) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[alerting]\nwebhook_secret = \"{SECRET}\"\n{alerting}\n\n\
+            "[alerting]\ndefault_rules = false\nwebhook_secret = \"{SECRET}\"\n{alerting}\n\n\
              [[alerts]]\nname = \"p95 1m\"\nmetric = \"latency.p95\"\nwindow = \"1m\"\nwarn = \"3s\"\n\n\
+             [[alerts]]\nname = \"secret\"\nmetric = \"flags.secret\"\nwindow = \"1h\"\nwarn = 0\n\n\
              [budgets]\nper_user = 0.5\n"
         ),
     )

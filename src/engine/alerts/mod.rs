@@ -11,23 +11,26 @@
 //! notifiers.
 
 mod drill;
+mod group;
 pub mod lifecycle;
 mod metric;
+mod sketch;
 
 pub use drill::{cause_query, sort_of, Drill, DrillSort};
+pub use group::{GroupBy, GROUP_NAMES};
 pub use lifecycle::{AlertStatus, Level, Sink, Transition, DEFAULT_HISTORY};
 pub use metric::{parse_threshold, AlertMetric, ThresholdUnit, METRIC_NAMES};
 
 use super::budgets::{BudgetConfig, Budgets};
-use super::hist::{Hist, Metric as HistMetric};
 use super::SECOND;
 use crate::model::query::Query;
 use crate::model::record::{Call, Feedback, FeedbackKind, Nanos, Status};
 use serde::Serialize;
+use sketch::{Bins, Sketch};
 use std::collections::VecDeque;
 
-/// Buckets per window unless a rule sets `every`.
-pub const DEFAULT_STEPS: i64 = 6;
+/// Group instances one rule keeps unless it sets `max_groups`.
+pub const DEFAULT_MAX_GROUPS: usize = 100;
 
 /// What a rule does when its window has no data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -75,11 +78,23 @@ pub struct Rule {
     pub renotify_ns: Option<i64>,
     /// True when values *below* the thresholds are bad (judge scores by default).
     pub below: bool,
+    /// One instance per value of this dimension, each with its own lifecycle.
+    pub group_by: Option<GroupBy>,
+    /// Instances kept at most; calls of further values are counted, not evaluated.
+    pub max_groups: usize,
+    /// Fewer observations than this in the window is "no data" (a rate over 3 calls says
+    /// little).
+    pub min_calls: u64,
+    /// Compare with the rule's own recent past: the value must also be at least
+    /// `factor` times what it was over this stretch (ns) before the window.
+    pub baseline_ns: Option<i64>,
+    /// How many times its baseline a value must reach to breach (with `baseline_ns`).
+    pub factor: f64,
 }
 
 impl Rule {
-    /// A rule with the given metric and window, no thresholds yet, evaluated every sixth of
-    /// the window.
+    /// A rule with the given metric and window, no thresholds yet, evaluated every second
+    /// of event time.
     pub fn new(name: impl Into<String>, metric: AlertMetric, window_ns: i64) -> Rule {
         let window_ns = window_ns.max(SECOND);
         Rule {
@@ -87,7 +102,7 @@ impl Rule {
             below: metric.lower_is_worse(),
             metric,
             window_ns,
-            step_ns: (window_ns / DEFAULT_STEPS).max(SECOND),
+            step_ns: SECOND,
             warn: None,
             crit: None,
             for_ns: 0,
@@ -95,6 +110,11 @@ impl Rule {
             filter_text: String::new(),
             no_data: NoData::Ok,
             renotify_ns: None,
+            group_by: None,
+            max_groups: DEFAULT_MAX_GROUPS,
+            min_calls: 0,
+            baseline_ns: None,
+            factor: 1.0,
         }
     }
 
@@ -140,35 +160,79 @@ impl Rule {
     }
 }
 
-/// The rules that ship with llmmon (turn them off with `[alerting] default_rules = false`).
-pub fn default_rules() -> Vec<Rule> {
+/// The ids of the rules that ship with llmmon, for `[alerting] disable = [...]`.
+pub const DEFAULT_RULE_IDS: [&str; 6] =
+    ["latency", "errors", "injection", "secrets", "pii", "cost"];
+
+/// The rules that ship with llmmon, each with its id (turn one off with `[alerting]
+/// disable = ["latency"]`, all with `default_rules = false`). Each is scoped to the thing
+/// that goes wrong on its own (a model, a provider, a user) and compares it with its own
+/// recent past where a fixed number would not carry over, so they fire within seconds of
+/// an incident and stay quiet on steady traffic (tests/alerts_defaults.rs checks both on
+/// the demo's scripted incidents, in event time).
+pub fn default_rules() -> Vec<(&'static str, Rule)> {
     let mut latency = Rule::new(
-        "slow calls (p95 latency)",
+        "slow model (p95 latency)",
         AlertMetric::Latency(0.95),
-        300 * SECOND,
+        10 * SECOND,
     );
-    latency.warn = Some(10_000.0);
-    latency.crit = Some(30_000.0);
-    latency.for_ns = 60 * SECOND;
-    let mut errors = Rule::new("error rate", AlertMetric::ErrorRate, 300 * SECOND);
-    errors.warn = Some(0.05);
-    errors.crit = Some(0.20);
-    errors.for_ns = 60 * SECOND;
+    latency.group_by = Some(GroupBy::Model);
+    latency.baseline_ns = Some(600 * SECOND);
+    latency.factor = 3.0;
+    latency.min_calls = 10;
+    // Too few calls in 10 s says nothing either way: hold the state instead of flapping.
+    latency.no_data = NoData::Keep;
+    latency.warn = Some(4_000.0);
+    latency.crit = Some(20_000.0);
+    with_filter(&mut latency, "status:ok");
+    let mut errors = Rule::new("provider errors", AlertMetric::ErrorRate, 60 * SECOND);
+    errors.group_by = Some(GroupBy::Provider);
+    errors.min_calls = 20;
+    errors.warn = Some(0.10);
+    errors.crit = Some(0.50);
     let mut injection = Rule::new(
         "prompt injection attempts",
-        AlertMetric::FlagRate("injection".into()),
-        900 * SECOND,
+        AlertMetric::Flags("injection".into()),
+        300 * SECOND,
     );
-    injection.warn = Some(0.02);
-    injection.crit = Some(0.10);
+    injection.group_by = Some(GroupBy::User);
+    injection.warn = Some(2.0);
+    injection.crit = Some(9.0);
     let mut secrets = Rule::new(
-        "secrets in traffic",
+        "secret in traffic",
         AlertMetric::Flags("secret".into()),
-        900 * SECOND,
+        60 * SECOND,
     );
-    secrets.warn = Some(0.0);
-    secrets.crit = Some(5.0);
-    vec![latency, errors, injection, secrets]
+    secrets.crit = Some(0.0);
+    let mut pii = Rule::new(
+        "PII in traffic",
+        AlertMetric::Flags("pii".into()),
+        60 * SECOND,
+    );
+    pii.warn = Some(0.0);
+    pii.crit = Some(4.0);
+    let mut cost = Rule::new("cost runaway", AlertMetric::CostPerMin, 60 * SECOND);
+    cost.group_by = Some(GroupBy::User);
+    cost.baseline_ns = Some(600 * SECOND);
+    cost.factor = 5.0;
+    cost.warn = Some(1.0);
+    cost.crit = Some(10.0);
+    vec![
+        ("latency", latency),
+        ("errors", errors),
+        ("injection", injection),
+        ("secrets", secrets),
+        ("pii", pii),
+        ("cost", cost),
+    ]
+}
+
+/// Sets a built-in rule's filter (a constant that parses).
+fn with_filter(rule: &mut Rule, text: &str) {
+    if let Ok(q) = Query::parse(text) {
+        rule.filter = q;
+        rule.filter_text = text.to_string();
+    }
 }
 
 /// Everything alerting needs from configuration.
@@ -180,22 +244,92 @@ pub struct AlertsConfig {
     pub history: usize,
 }
 
-/// Accumulated numbers of one bucket of one rule.
+/// What one observation adds to a bucket (and to the window, when it arrives late).
+#[derive(Debug, Clone, Copy, Default)]
+struct Delta {
+    num: f64,
+    den: f64,
+    /// The observation counts towards `min_calls`.
+    item: bool,
+    /// A value (ms) for the rule's quantile sketch.
+    value: Option<f64>,
+}
+
+/// Accumulated numbers of one bucket (one step) of one rule.
 #[derive(Debug, Clone)]
 struct Bucket {
     no: i64,
     num: f64,
     den: f64,
-    hist: Hist<u32>,
+    items: u64,
+    bins: Bins,
 }
 
 impl Bucket {
-    fn empty(no: i64, metric: HistMetric) -> Bucket {
+    fn empty(no: i64) -> Bucket {
         Bucket {
             no,
             num: 0.0,
             den: 0.0,
-            hist: Hist::new(metric),
+            items: 0,
+            bins: Bins::default(),
+        }
+    }
+
+    fn apply(&mut self, d: &Delta) {
+        self.num += d.num;
+        self.den += d.den;
+        self.items += u64::from(d.item);
+        if let Some(v) = d.value {
+            self.bins.record(v);
+        }
+    }
+}
+
+/// Running sums of the buckets inside a rule's window: a bucket is added when the window
+/// reaches it and subtracted when it leaves, so an evaluation costs what changed, not the
+/// window's length.
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    num: f64,
+    den: f64,
+    items: u64,
+    sketch: Option<Box<Sketch>>,
+}
+
+impl Acc {
+    fn add(&mut self, b: &Bucket) {
+        self.num += b.num;
+        self.den += b.den;
+        self.items += b.items;
+        if !b.bins.is_empty() {
+            self.sketch.get_or_insert_with(Box::default).add(&b.bins);
+        }
+    }
+
+    fn sub(&mut self, b: &Bucket) {
+        self.items = self.items.saturating_sub(b.items);
+        if self.items == 0 {
+            // Nothing left: drop rounding residue instead of carrying it on.
+            self.num = 0.0;
+            self.den = 0.0;
+        } else {
+            self.num -= b.num;
+            self.den -= b.den;
+        }
+        if let Some(s) = self.sketch.as_mut() {
+            s.sub(&b.bins);
+        }
+    }
+
+    fn apply(&mut self, d: &Delta) {
+        self.num += d.num;
+        self.den += d.den;
+        self.items += u64::from(d.item);
+        if let Some(v) = d.value {
+            let mut one = Bins::default();
+            one.record(v);
+            self.sketch.get_or_insert_with(Box::default).add(&one);
         }
     }
 }
@@ -207,18 +341,29 @@ enum Phase {
     Firing { since: Nanos, notified: Nanos },
 }
 
-/// A rule with its buckets and lifecycle state.
+/// A rule (or one group instance of a grouped rule) with its buckets and lifecycle state.
 #[derive(Debug, Clone)]
 pub struct RuleState {
     pub rule: Rule,
+    /// For a group instance, the group it watches (`model=gpt-4o`).
+    pub group: Option<String>,
     buckets: Vec<Bucket>,
     /// Number of buckets a window covers.
     span: i64,
+    /// Number of buckets the baseline covers, just before the window (0: no baseline).
+    base_span: i64,
     /// Next bucket boundary (as a bucket number) to evaluate at.
     next_eval: Option<i64>,
+    /// The boundary `window` sums up to: buckets `[acc_at - span, acc_at)`.
+    acc_at: i64,
+    window: Acc,
+    /// Buckets `[acc_at - span - base_span, acc_at - span)`.
+    base: Acc,
+    /// The baseline's value at the latest evaluation.
+    pub baseline: Option<f64>,
     phase: Phase,
     level: Option<Level>,
-    /// Event time the clock first reached this rule (to compute rates on a short start).
+    /// Event time the stream first reached the rule (to compute rates on a short start).
     first: Option<Nanos>,
     /// Value and time of the latest evaluation.
     pub last_value: Option<f64>,
@@ -228,12 +373,20 @@ pub struct RuleState {
 impl RuleState {
     fn new(rule: Rule) -> RuleState {
         let span = (rule.window_ns / rule.step_ns).max(1);
-        let hm = hist_metric(&rule.metric);
+        let base_span = rule.baseline_ns.map_or(0, |b| (b / rule.step_ns).max(1));
         RuleState {
-            buckets: (0..span + 2).map(|_| Bucket::empty(i64::MIN, hm)).collect(),
+            buckets: (0..span + base_span + 3)
+                .map(|_| Bucket::empty(i64::MIN))
+                .collect(),
             span,
+            base_span,
             rule,
+            group: None,
             next_eval: None,
+            acc_at: 0,
+            window: Acc::default(),
+            base: Acc::default(),
+            baseline: None,
             phase: Phase::Ok,
             level: None,
             first: None,
@@ -242,21 +395,70 @@ impl RuleState {
         }
     }
 
+    /// The instance of a grouped rule for one group value, starting at event time `t` of a
+    /// stream that began at `first`.
+    fn instance(template: &Rule, group: &GroupBy, value: &str, first: Nanos, t: Nanos) -> Self {
+        let mut rule = template.clone();
+        rule.name = format!("{} · {}={value}", template.name, group.as_str());
+        let pred = group.predicate(value);
+        rule.filter_text = if template.filter_text.trim().is_empty() {
+            pred
+        } else {
+            format!("({}) {pred}", template.filter_text)
+        };
+        let mut st = RuleState::new(rule);
+        st.group = Some(format!("{}={value}", group.as_str()));
+        let k = st.bucket_no(t);
+        st.next_eval = Some(k + 1);
+        st.acc_at = k;
+        st.first = Some(first);
+        st
+    }
+
     fn bucket_no(&self, t: Nanos) -> i64 {
         t.div_euclid(self.rule.step_ns)
     }
 
+    fn slot(&self, no: i64) -> usize {
+        no.rem_euclid(self.buckets.len() as i64) as usize
+    }
+
+    /// The bucket numbered `no` for writing, unless its slot already holds a newer one.
     fn bucket(&mut self, no: i64) -> Option<&mut Bucket> {
-        let len = self.buckets.len() as i64;
-        let hm = hist_metric(&self.rule.metric);
-        let b = &mut self.buckets[no.rem_euclid(len) as usize];
+        let i = self.slot(no);
+        let b = &mut self.buckets[i];
         if b.no > no {
             return None;
         }
         if b.no != no {
-            *b = Bucket::empty(no, hm);
+            *b = Bucket::empty(no);
         }
         Some(b)
+    }
+
+    /// Moves the window sums to boundary `k`, one bucket in and one out per step.
+    fn shift_to(&mut self, k: i64) {
+        while self.acc_at < k {
+            let m = self.acc_at;
+            let entering = &self.buckets[self.slot(m)];
+            if entering.no == m {
+                self.window.add(entering);
+            }
+            let gone = m - self.span;
+            let leaving = &self.buckets[self.slot(gone)];
+            if leaving.no == gone {
+                self.window.sub(leaving);
+                if self.base_span > 0 {
+                    self.base.add(leaving);
+                }
+            }
+            let old = gone - self.base_span;
+            let past = &self.buckets[self.slot(old)];
+            if self.base_span > 0 && past.no == old {
+                self.base.sub(past);
+            }
+            self.acc_at += 1;
+        }
     }
 
     /// Current status for display.
@@ -310,44 +512,76 @@ impl RuleState {
         })
     }
 
-    fn observe_call(&mut self, c: &Call, t: Nanos) {
+    /// What a call adds to this rule, or nothing.
+    fn call_delta(&self, c: &Call) -> Option<Delta> {
         if self.rule.metric.is_unavailable() || !self.rule.filter.matches(c) {
-            return;
+            return None;
         }
-        let no = self.bucket_no(t);
-        let metric = self.rule.metric.clone();
-        let Some(b) = self.bucket(no) else { return };
         let is_error = c.status == Status::Error;
-        match &metric {
-            AlertMetric::Latency(_) => record(&mut b.hist, c.effective_latency_ms()),
-            AlertMetric::Ttft(_) => record(&mut b.hist, c.ttft_ms),
-            AlertMetric::Tpot(_) => record(&mut b.hist, c.tpot_ms()),
-            AlertMetric::ErrorRate => {
-                b.num += f64::from(u8::from(is_error));
-                b.den += 1.0;
-            }
-            AlertMetric::CallsPerMin => b.num += 1.0,
-            AlertMetric::TokensPerMin => {
-                b.num += (c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0)) as f64
-            }
-            AlertMetric::CostPerMin | AlertMetric::Cost => b.num += c.cost_usd.unwrap_or(0.0),
-            AlertMetric::Flags(fam) => {
-                b.num += c.flags.iter().filter(|f| &f.detector == fam).count() as f64
-            }
-            AlertMetric::FlagRate(fam) => {
-                b.num += f64::from(u8::from(c.flags.iter().any(|f| &f.detector == fam)));
-                b.den += 1.0;
-            }
+        let sample = |v: Option<f64>| {
+            v.map(|v| Delta {
+                item: true,
+                value: Some(v),
+                ..Delta::default()
+            })
+        };
+        let count = |num: f64| Delta {
+            num,
+            item: true,
+            ..Delta::default()
+        };
+        let ratio = |hit: bool| Delta {
+            num: f64::from(u8::from(hit)),
+            den: 1.0,
+            item: true,
+            value: None,
+        };
+        match &self.rule.metric {
+            AlertMetric::Latency(_) => sample(c.effective_latency_ms()),
+            AlertMetric::Ttft(_) => sample(c.ttft_ms),
+            AlertMetric::Tpot(_) => sample(c.tpot_ms()),
+            AlertMetric::ErrorRate => Some(ratio(is_error)),
+            AlertMetric::CallsPerMin => Some(count(1.0)),
+            AlertMetric::TokensPerMin => Some(count(
+                (c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0)) as f64,
+            )),
+            AlertMetric::CostPerMin | AlertMetric::Cost => Some(count(c.cost_usd.unwrap_or(0.0))),
+            AlertMetric::Flags(fam) => Some(count(
+                c.flags.iter().filter(|f| &f.detector == fam).count() as f64,
+            )),
+            AlertMetric::FlagRate(fam) => Some(ratio(c.flags.iter().any(|f| &f.detector == fam))),
             AlertMetric::JudgeMean(name) => {
-                if let Some(v) = c.scores.get(name).filter(|v| v.is_finite()) {
-                    b.num += v;
-                    b.den += 1.0;
-                }
+                c.scores.get(name).filter(|v| v.is_finite()).map(|v| Delta {
+                    num: *v,
+                    den: 1.0,
+                    item: true,
+                    value: None,
+                })
             }
             AlertMetric::FeedbackNegativeRate
             | AlertMetric::DriftShare
             | AlertMetric::Drift(_)
-            | AlertMetric::RephraseRate => {}
+            | AlertMetric::RephraseRate => None,
+        }
+    }
+
+    /// Adds an observation at event time `t` to its bucket, and to the window sums when the
+    /// bucket was already counted (a late arrival).
+    fn observe(&mut self, d: &Delta, t: Nanos) {
+        let no = self.bucket_no(t);
+        let (acc_at, span, base_span) = (self.acc_at, self.span, self.base_span);
+        let Some(b) = self.bucket(no) else { return };
+        b.apply(d);
+        if no < acc_at && no >= acc_at - span {
+            self.window.apply(d);
+        } else if no < acc_at - span && no >= acc_at - span - base_span {
+            self.base.apply(d);
+        }
+    }
+
+    fn observe_call(&mut self, c: &Call, t: Nanos) {
+        if let Some(d) = self.call_delta(c) {
+            self.observe(&d, t);
         }
     }
 
@@ -359,50 +593,65 @@ impl RuleState {
             Some(c) => self.rule.filter.matches(c),
             None => self.rule.filter.is_empty(),
         };
-        let (neg, counted) = match f.kind {
-            FeedbackKind::ThumbsDown => (1.0, true),
-            FeedbackKind::ThumbsUp => (0.0, true),
-            _ => (0.0, false),
+        let neg = match f.kind {
+            FeedbackKind::ThumbsDown => 1.0,
+            FeedbackKind::ThumbsUp => 0.0,
+            _ => return,
         };
-        if !matches || !counted {
-            return;
-        }
-        let no = self.bucket_no(t);
-        if let Some(b) = self.bucket(no) {
-            b.num += neg;
-            b.den += 1.0;
+        if matches {
+            let d = Delta {
+                num: neg,
+                den: 1.0,
+                item: true,
+                value: None,
+            };
+            self.observe(&d, t);
         }
     }
 
-    /// The metric over the buckets before boundary bucket `k`.
-    fn value_at(&self, k: i64) -> Option<f64> {
-        let lo = k - self.span;
-        let mut num = 0.0;
-        let mut den = 0.0;
-        let mut hist: Hist<u64> = Hist::new(hist_metric(&self.rule.metric));
-        for b in self.buckets.iter().filter(|b| b.no >= lo && b.no < k) {
-            num += b.num;
-            den += b.den;
-            hist.merge(&b.hist);
-        }
-        let boundary = k.saturating_mul(self.rule.step_ns);
+    /// The metric over the window sums (buckets before boundary `acc_at`).
+    fn value(&self) -> Option<f64> {
+        let boundary = self.acc_at.saturating_mul(self.rule.step_ns);
         let covered = self.first.map_or(self.rule.window_ns, |f| {
             boundary.saturating_sub(f).clamp(1, self.rule.window_ns)
         });
+        self.value_of(&self.window, covered)
+    }
+
+    /// The metric over the baseline stretch before the window.
+    fn baseline_value(&self) -> Option<f64> {
+        let len = self.rule.baseline_ns?;
+        let start = self
+            .acc_at
+            .saturating_sub(self.span)
+            .saturating_mul(self.rule.step_ns);
+        let covered = self
+            .first
+            .map_or(len, |f| start.saturating_sub(f).clamp(0, len));
+        (covered > 0)
+            .then(|| self.value_of(&self.base, covered))
+            .flatten()
+    }
+
+    /// The metric over sums that cover `covered` ns of the stream.
+    fn value_of(&self, w: &Acc, covered: i64) -> Option<f64> {
+        if w.items < self.rule.min_calls {
+            return None;
+        }
         let minutes = covered as f64 / (60.0 * SECOND as f64);
-        let ratio = || (den > 0.0).then(|| num / den);
+        let ratio = || (w.den > 0.0).then(|| w.num / w.den);
         match &self.rule.metric {
             AlertMetric::Latency(q) | AlertMetric::Ttft(q) | AlertMetric::Tpot(q) => {
-                hist.quantile(*q)
+                w.sketch.as_ref().and_then(|s| s.quantile(*q))
             }
             AlertMetric::ErrorRate
             | AlertMetric::FlagRate(_)
             | AlertMetric::FeedbackNegativeRate
             | AlertMetric::JudgeMean(_) => ratio(),
             AlertMetric::CallsPerMin | AlertMetric::TokensPerMin | AlertMetric::CostPerMin => {
-                Some(num / minutes)
+                Some(w.num / minutes)
             }
-            AlertMetric::Cost | AlertMetric::Flags(_) => Some(num),
+            AlertMetric::Cost | AlertMetric::Flags(_) => Some(w.num),
             AlertMetric::DriftShare | AlertMetric::Drift(_) | AlertMetric::RephraseRate => None,
         }
     }
@@ -415,11 +664,20 @@ impl RuleState {
     /// Evaluates the buckets before boundary bucket `k`, stamping the result (and any
     /// transition) with event time `at`.
     fn evaluate_at(&mut self, k: i64, at: Nanos, out: &mut Sink) {
-        let value = self.value_at(k);
+        self.shift_to(k);
+        let value = self.value();
+        self.baseline = self.baseline_value();
         self.last_value = value;
         self.last_eval = Some(at);
+        // With a baseline, a value breaches only against a past that exists: right after
+        // the stream starts there is nothing to compare with.
+        let above_baseline = |v: f64| match (self.rule.baseline_ns, self.baseline) {
+            (None, _) => true,
+            (Some(_), Some(b)) => v >= b * self.rule.factor,
+            (Some(_), None) => false,
+        };
         let cond = match value {
-            Some(v) => self.rule.level_of(v),
+            Some(v) => self.rule.level_of(v).filter(|_| above_baseline(v)),
             None => match self.rule.no_data {
                 NoData::Ok => None,
                 NoData::Alert => Some(self.rule.top_level()),
@@ -434,7 +692,7 @@ impl RuleState {
             });
             out.push(Transition {
                 rule: rule.name.clone(),
-                group: None,
+                group: self.group.clone(),
                 metric: rule.metric.to_string(),
                 filter: rule.filter_text.clone(),
                 from,
@@ -507,6 +765,7 @@ impl RuleState {
         let k = self.bucket_no(t);
         let Some(mut next) = self.next_eval else {
             self.next_eval = Some(k + 1);
+            self.acc_at = k;
             self.first = Some(t);
             return;
         };
@@ -514,6 +773,8 @@ impl RuleState {
             // After a long quiet gap every window is empty: skip the identical evaluations.
             if k.saturating_sub(next) > self.span + 2 {
                 self.evaluate(next, out);
+                self.window = Acc::default();
+                self.acc_at = k;
                 next = k;
             }
             self.evaluate(next, out);
@@ -523,26 +784,39 @@ impl RuleState {
     }
 }
 
-fn record(h: &mut Hist<u32>, v: Option<f64>) {
-    if let Some(v) = v {
-        h.record(v);
-    }
+/// A grouped rule: the template its instances are made from, and where each value's
+/// instance sits in [`AlertState::rules`].
+#[derive(Debug, Clone)]
+pub struct GroupSet {
+    pub template: Rule,
+    group: GroupBy,
+    index: rustc_hash::FxHashMap<String, usize>,
+    /// Calls whose group value found no room under `max_groups`.
+    pub over_cap: u64,
 }
 
-fn hist_metric(m: &AlertMetric) -> HistMetric {
-    match m {
-        AlertMetric::Ttft(_) => HistMetric::Ttft,
-        AlertMetric::Tpot(_) => HistMetric::Tpot,
-        _ => HistMetric::Latency,
+impl GroupSet {
+    /// Instances made so far.
+    pub fn instances(&self) -> usize {
+        self.index.len()
     }
 }
 
 /// All alert rules, budgets and their history: the engine's alert state.
 #[derive(Debug, Clone)]
 pub struct AlertState {
+    /// Ungrouped rules (the first `plain`), then every group instance as it appeared.
     pub rules: Vec<RuleState>,
+    plain: usize,
+    /// Grouped rules, whose instances are made as their values appear.
+    pub groups: Vec<GroupSet>,
     pub budgets: Budgets,
     pub sink: Sink,
+    /// Event time of the first observation, where instances made later start their rates.
+    first: Option<Nanos>,
+    /// The second of event time rules were last advanced to: the clock moves every rule
+    /// once per second crossed, not once per call.
+    tick: Option<i64>,
 }
 
 impl Default for AlertState {
@@ -554,15 +828,37 @@ impl Default for AlertState {
 impl AlertState {
     /// State for the configured rules and budgets.
     pub fn new(cfg: AlertsConfig) -> AlertState {
+        let (grouped, plain): (Vec<Rule>, Vec<Rule>) =
+            cfg.rules.into_iter().partition(|r| r.group_by.is_some());
         AlertState {
-            rules: cfg.rules.into_iter().map(RuleState::new).collect(),
+            plain: plain.len(),
+            rules: plain.into_iter().map(RuleState::new).collect(),
+            groups: grouped
+                .into_iter()
+                .filter_map(|template| {
+                    Some(GroupSet {
+                        group: template.group_by.clone()?,
+                        template,
+                        index: rustc_hash::FxHashMap::default(),
+                        over_cap: 0,
+                    })
+                })
+                .collect(),
             budgets: Budgets::new(cfg.budgets),
             sink: Sink::new(cfg.history),
+            first: None,
+            tick: None,
         }
     }
 
     /// Moves the event clock to `t`, evaluating every rule at each boundary crossed.
     pub fn advance(&mut self, t: Nanos) {
+        self.first.get_or_insert(t);
+        let second = t.div_euclid(SECOND);
+        if self.tick.is_some_and(|s| s >= second) {
+            return;
+        }
+        self.tick = Some(second);
         for r in &mut self.rules {
             r.advance_to(t, &mut self.sink);
         }
@@ -572,17 +868,50 @@ impl AlertState {
     /// Feeds one LLM call at event time `t` (after advancing the clock to it).
     pub fn observe_call(&mut self, c: &Call, t: Nanos) {
         self.advance(t);
-        for r in &mut self.rules {
+        let first = self.first.unwrap_or(t);
+        for g in &mut self.groups {
+            let Some(value) = g.group.value_of(c) else {
+                continue;
+            };
+            if !g.index.contains_key(value) {
+                if g.index.len() >= g.template.max_groups {
+                    g.over_cap += 1;
+                    continue;
+                }
+                let st = RuleState::instance(&g.template, &g.group, value, first, t);
+                g.index.insert(value.to_string(), self.rules.len());
+                self.rules.push(st);
+            }
+        }
+        for r in &mut self.rules[..self.plain] {
             r.observe_call(c, t);
         }
+        for i in self.instances_of(c) {
+            if let Some(r) = self.rules.get_mut(i) {
+                r.observe_call(c, t);
+            }
+        }
         self.budgets.observe_call(c, t, &mut self.sink);
+    }
+
+    /// Where in `rules` the group instances a call belongs to sit.
+    fn instances_of(&self, c: &Call) -> Vec<usize> {
+        self.groups
+            .iter()
+            .filter_map(|g| g.group.value_of(c).and_then(|v| g.index.get(v)).copied())
+            .collect()
     }
 
     /// Feeds one piece of feedback; `call` is the call it refers to when known (for filters).
     pub fn observe_feedback(&mut self, f: &Feedback, call: Option<&Call>, t: Nanos) {
         self.advance(t);
-        for r in &mut self.rules {
+        for r in &mut self.rules[..self.plain] {
             r.observe_feedback(f, call, t);
+        }
+        for i in call.map(|c| self.instances_of(c)).unwrap_or_default() {
+            if let Some(r) = self.rules.get_mut(i) {
+                r.observe_feedback(f, call, t);
+            }
         }
     }
 
@@ -620,13 +949,15 @@ impl AlertState {
             AlertStatus::Pending => 1,
             _ => 2,
         };
+        let mut changed: rustc_hash::FxHashMap<&str, Nanos> = rustc_hash::FxHashMap::default();
+        for t in &self.sink.history {
+            changed.insert(t.rule.as_str(), t.at);
+        }
         let last_change = |r: &RuleState| {
-            self.sink
-                .history
-                .iter()
-                .rev()
-                .find(|t| t.rule == r.rule.name)
-                .map_or(i64::MIN, |t| t.at)
+            changed
+                .get(r.rule.name.as_str())
+                .copied()
+                .unwrap_or(i64::MIN)
         };
         v.sort_by_key(|r| {
             (
@@ -849,6 +1180,98 @@ mod tests {
         let view = crate::engine::read::alerts::AlertsView::of(&st);
         assert_eq!((view.firing, view.critical), (1, true));
         assert_eq!(st.sink.worst, Some(Level::Crit), "check's exit code");
+    }
+
+    #[test]
+    fn rules_step_every_second_of_event_time() {
+        let mut r = Rule::new("e", AlertMetric::Flags("secret".into()), 300 * SECOND);
+        r.warn = Some(0.0);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            ..AlertsConfig::default()
+        });
+        let leak = Call {
+            flags: vec![crate::model::record::Flag {
+                detector: "secret".into(),
+                rule: "key".into(),
+                severity: crate::model::record::Severity::High,
+                score: 1.0,
+                field: crate::model::record::TextField::Output,
+                start: 0,
+                end: 1,
+                snippet: String::new(),
+            }],
+            ..call_at(1.0, false)
+        };
+        for ms in (0..40_000).step_by(250) {
+            let c = if ms == 30_250 {
+                &leak
+            } else {
+                &call_at(1.0, false)
+            };
+            st.observe_call(c, ms * 1_000_000);
+        }
+        let fired = st.history().front().map(|t| t.at);
+        assert_eq!(
+            fired,
+            Some(31 * SECOND),
+            "the next 1 s boundary, not window/6 later"
+        );
+    }
+
+    #[test]
+    fn grouped_rules_make_an_instance_per_value_up_to_the_cap() {
+        let mut r = Rule::new("errors", AlertMetric::ErrorRate, 60 * SECOND);
+        r.warn = Some(0.5);
+        r.group_by = Some(GroupBy::Model);
+        r.max_groups = 2;
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            ..AlertsConfig::default()
+        });
+        for s in 0..90 {
+            for (m, err) in [("a", s >= 30), ("b", false), ("c", true)] {
+                let c = Call {
+                    model: Some(m.into()),
+                    ..call_at(1.0, err)
+                };
+                st.observe_call(&c, s * SECOND);
+            }
+        }
+        let names: Vec<&str> = st.rules.iter().map(|r| r.rule.name.as_str()).collect();
+        assert_eq!(names, ["errors · model=a", "errors · model=b"]);
+        assert_eq!(st.groups[0].over_cap, 90, "model c found no room");
+        let t = st.history().front().unwrap();
+        assert_eq!(
+            (t.rule.as_str(), t.group.as_deref(), t.to),
+            ("errors · model=a", Some("model=a"), AlertStatus::Firing)
+        );
+        assert_eq!(st.rules[1].status(), AlertStatus::Ok);
+        let drill = st.rules[0].drill().unwrap();
+        assert!(drill.query.contains("model:\"a\""), "{}", drill.query);
+    }
+
+    #[test]
+    fn a_baseline_rule_breaches_only_far_above_its_own_past() {
+        let mut r = Rule::new("slow", AlertMetric::Latency(0.95), 10 * SECOND);
+        r.warn = Some(1_000.0);
+        r.baseline_ns = Some(60 * SECOND);
+        r.factor = 3.0;
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            ..AlertsConfig::default()
+        });
+        // Always slow (2 s) for a minute: above the threshold but not above its past.
+        for ms in (0..90_000).step_by(100) {
+            let lat = if ms < 70_000 { 2_000.0 } else { 9_000.0 };
+            st.observe_call(&call_at(lat, false), ms * 1_000_000);
+        }
+        let at: Vec<Nanos> = st.history().iter().map(|t| t.at / SECOND).collect();
+        assert_eq!(
+            st.history().front().map(|t| t.to),
+            Some(AlertStatus::Firing)
+        );
+        assert!(at[0] > 70 && at[0] <= 72, "fires on the jump only: {at:?}");
     }
 
     #[test]

@@ -58,9 +58,23 @@ impl RuleRow {
     }
 }
 
+/// A grouped rule: how many instances it has made and what the cap kept out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRow {
+    pub name: String,
+    /// The dimension (`model`, `user`, `tag:tier`).
+    pub by: String,
+    pub instances: usize,
+    pub cap: usize,
+    /// Calls of values beyond the cap, not evaluated.
+    pub over_cap: u64,
+}
+
 /// The alert state as views show it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlertsView {
+    /// Grouped rules with their instance counts (the instances are in `rules`).
+    pub groups: Vec<GroupRow>,
     /// Rules, firing first (critical first), then pending, then by latest change.
     pub rules: Vec<RuleRow>,
     /// The latest transitions, newest first.
@@ -78,6 +92,22 @@ impl AlertsView {
     pub fn of(a: &AlertState) -> AlertsView {
         let firing = a.firing();
         AlertsView {
+            groups: a
+                .groups
+                .iter()
+                .map(|g| GroupRow {
+                    name: g.template.name.clone(),
+                    by: g
+                        .template
+                        .group_by
+                        .as_ref()
+                        .map(|b| b.as_str())
+                        .unwrap_or_default(),
+                    instances: g.instances(),
+                    cap: g.template.max_groups,
+                    over_cap: g.over_cap,
+                })
+                .collect(),
             rules: a.ordered().into_iter().map(RuleRow::of).collect(),
             recent: a.history().iter().rev().take(RECENT).cloned().collect(),
             firing: firing.len(),

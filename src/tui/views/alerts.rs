@@ -74,6 +74,14 @@ fn rule_line(t: &Theme, r: &RuleRow, width: usize) -> Line<'static> {
     ])
 }
 
+/// `model, user` for the title: what the grouped rules split by, each once.
+fn group_names(groups: &[crate::engine::read::alerts::GroupRow]) -> String {
+    let mut by: Vec<&str> = groups.iter().map(|g| g.by.as_str()).collect();
+    by.sort_unstable();
+    by.dedup();
+    sanitize::line(&by.join(", ")).into_owned()
+}
+
 /// Draws the alerts pane.
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -85,8 +93,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .as_ref()
         .map(|s| format!("· notify {} ", s.summary()))
         .unwrap_or_default();
+    let over: u64 = alerts.groups.iter().map(|g| g.over_cap).sum();
+    let grouped = match alerts.groups.len() {
+        0 => String::new(),
+        g => format!("({g} grouped by {}) ", group_names(&alerts.groups)),
+    };
+    let capped = if over > 0 {
+        format!("· {over} calls over group caps ")
+    } else {
+        String::new()
+    };
     let title = format!(
-        " Alerts · {n} rule{} · {firing} firing {notify}",
+        " Alerts · {n} rule{} {grouped}· {firing} firing {capped}{notify}",
         if n == 1 { "" } else { "s" }
     );
     let outer = block(&title, t, true);
@@ -109,29 +127,29 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     );
     let body = body_rows(inner);
     let w = usize::from(body.width);
-    let mut lines: Vec<Line> = alerts.rules.iter().map(|r| rule_line(t, r, w)).collect();
-    for tr in &alerts.recent {
-        let (style, sym) = status_look(t, tr.to, tr.level);
-        let text = format!("{} {}", clock(tr.at), sanitize::line(&tr.describe()));
-        lines.push(Line::from(vec![
-            Span::styled(format!("{sym} "), style),
-            Span::styled(fit(&text, w.saturating_sub(2)).into_owned(), t.dim),
-        ]));
-    }
-    let len = lines.len();
+    let len = alerts.len();
     let pos = app.alert_pos.min(len.saturating_sub(1));
     let h = usize::from(body.height);
     let first = scroll_to(&app.alert_offset, pos, h, len);
-    let shown: Vec<Line> = lines
-        .into_iter()
-        .enumerate()
-        .skip(first)
-        .take(h)
-        .map(|(i, l)| {
+    // Only the rows on screen are formatted: a grouped rule may have hundreds of instances.
+    let shown: Vec<Line> = (first..len.min(first + h))
+        .map(|i| {
+            let line = match alerts.rules.get(i) {
+                Some(r) => rule_line(t, r, w),
+                None => {
+                    let tr = &alerts.recent[i - alerts.rules.len()];
+                    let (style, sym) = status_look(t, tr.to, tr.level);
+                    let text = format!("{} {}", clock(tr.at), sanitize::line(&tr.describe()));
+                    Line::from(vec![
+                        Span::styled(format!("{sym} "), style),
+                        Span::styled(fit(&text, w.saturating_sub(2)).into_owned(), t.dim),
+                    ])
+                }
+            };
             if i == pos {
-                l.patch_style(t.selection)
+                line.patch_style(t.selection)
             } else {
-                l
+                line
             }
         })
         .collect();

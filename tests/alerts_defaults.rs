@@ -1,0 +1,113 @@
+//! The built-in alert rules, with no configuration at all, on the demo's scripted incidents
+//! and on steady traffic, in event time (`llmmon gen` writes a log, `check` replays it: no
+//! wall clock anywhere). Each default must fire within 10 s of its incident's onset, scoped
+//! to the model, user or provider at fault, and none may fire on steady traffic.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn bin() -> String {
+    std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").to_string())
+}
+
+/// The scenario's start, the event time every incident onset is counted from.
+const START: &str = "2026-11-26T10:00:00Z";
+
+fn gen(dir: &Path, scenario: &str, records: u32, seed: u32) -> std::path::PathBuf {
+    let path = dir.join(format!("{scenario}-{seed}.jsonl"));
+    let out = Command::new(bin())
+        .args(["gen", "--scenario", scenario, "--start", START])
+        .args([
+            "--records",
+            &records.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&path, out.stdout).unwrap();
+    path
+}
+
+/// `check --json` with an empty config (defaults on), from a directory with no config.
+fn fired(log: &Path) -> Vec<(String, f64)> {
+    let dir = log.parent().unwrap();
+    let cfg = dir.join("empty.toml");
+    std::fs::write(&cfg, "").unwrap();
+    let out = Command::new(bin())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["check", "--json"])
+        .arg(log)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let start = timestamp(START);
+    v["fired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let at = timestamp(t["at"].as_str().unwrap());
+            let secs = (at.as_millisecond() - start.as_millisecond()) as f64 / 1000.0;
+            (t["rule"].as_str().unwrap().to_string(), secs)
+        })
+        .collect()
+}
+
+fn timestamp(s: &str) -> jiff::Timestamp {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+#[test]
+fn each_default_fires_within_ten_seconds_of_its_incident_with_its_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    // The incident timeline (src/demo/scenario.rs): onset in seconds after the start.
+    let want = [
+        ("slow model (p95 latency) · model=gpt-4o", 20.0),
+        ("prompt injection attempts · user=mallory", 35.0),
+        ("PII in traffic", 50.0),
+        ("cost runaway · user=bob-batch", 80.0),
+        ("secret in traffic", 88.0),
+        ("provider errors · provider=anthropic", 95.0),
+    ];
+    for seed in [7, 3] {
+        let got = fired(&gen(dir.path(), "incident", 4000, seed));
+        for (rule, onset) in want {
+            let first = got.iter().find(|(r, _)| r == rule).map(|(_, at)| *at);
+            let at = first.unwrap_or_else(|| panic!("seed {seed}: {rule} never fired: {got:?}"));
+            assert!(
+                at >= onset && at <= onset + 10.0,
+                "seed {seed}: {rule} fired at {at}s, onset {onset}s"
+            );
+        }
+        let stray: Vec<_> = got
+            .iter()
+            .filter(|(r, _)| !want.iter().any(|(w, _)| w == r) && !r.starts_with("budget."))
+            .collect();
+        assert!(stray.is_empty(), "seed {seed}: unexpected alerts {stray:?}");
+    }
+}
+
+#[test]
+fn defaults_stay_silent_on_ten_minutes_of_steady_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in [7, 3, 11] {
+        // About 22 calls per second of event time: 20,000 records cover over ten minutes.
+        let log = gen(dir.path(), "steady", 20_000, seed);
+        let text = std::fs::read_to_string(&log).unwrap();
+        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        let end = last["end"].as_str().or(last["ts"].as_str()).unwrap();
+        let span = timestamp(end).as_second() - timestamp(START).as_second();
+        assert!(span >= 600, "the log covers only {span} s");
+        let got = fired(&log);
+        assert!(got.is_empty(), "seed {seed}: {got:?}");
+    }
+}
