@@ -770,10 +770,12 @@ impl RuleState {
             return;
         };
         while next <= k {
-            // After a long quiet gap every window is empty: skip the identical evaluations.
-            if k.saturating_sub(next) > self.span + 2 {
+            // After a long quiet gap the window and the baseline are both empty: skip the
+            // identical evaluations.
+            if k.saturating_sub(next) > self.span + self.base_span + 2 {
                 self.evaluate(next, out);
                 self.window = Acc::default();
+                self.base = Acc::default();
                 self.acc_at = k;
                 next = k;
             }
@@ -1272,6 +1274,26 @@ mod tests {
             Some(AlertStatus::Firing)
         );
         assert!(at[0] > 70 && at[0] <= 72, "fires on the jump only: {at:?}");
+    }
+
+    #[test]
+    fn a_long_gap_empties_the_baseline_too() {
+        let mut r = Rule::new("slow", AlertMetric::Latency(0.95), 10 * SECOND);
+        r.warn = Some(1_000.0);
+        r.baseline_ns = Some(60 * SECOND);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![r],
+            ..AlertsConfig::default()
+        });
+        for s in 0..60 {
+            st.observe_call(&call_at(2_000.0, false), s * SECOND);
+        }
+        assert!(st.rules[0].baseline.is_some());
+        // Quiet for longer than window and baseline together: the past is gone.
+        st.observe_call(&call_at(9_000.0, false), 300 * SECOND);
+        st.observe_call(&call_at(9_000.0, false), 301 * SECOND);
+        assert_eq!(st.rules[0].baseline, None, "no stale past after the gap");
+        assert_eq!(st.rules[0].status(), AlertStatus::Ok);
     }
 
     #[test]
