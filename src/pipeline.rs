@@ -197,15 +197,7 @@ impl Pipeline {
     /// receiver acknowledged is never lost. `None` once everything was delivered.
     pub fn next_until(&mut self, deadline: Option<Instant>) -> Option<Update> {
         loop {
-            let due = deadline.is_some_and(|d| Instant::now() >= d);
-            if !self.closing && (self.interrupted() || self.all_finished() || due) {
-                self.close();
-            }
-            let wait = match deadline {
-                _ if self.closing => CLOSE_WAIT,
-                Some(d) => d.saturating_duration_since(Instant::now()).min(DRAIN_WAIT),
-                None => DRAIN_WAIT,
-            };
+            let wait = self.next_wait(deadline);
             match self.take(wait) {
                 Taken::Update(u) => {
                     mark(&mut self.finished, &u);
@@ -215,6 +207,21 @@ impl Pipeline {
                 Taken::Timeout if self.closing => return None,
                 Taken::Timeout => {}
             }
+        }
+    }
+
+    /// Closes the sources once every one has ended, `deadline` has passed or an interrupt
+    /// arrived, and says how long the next wait for work may be: short while open, so the
+    /// deadline and the interrupt flag are looked at again soon; [`CLOSE_WAIT`] once closing.
+    fn next_wait(&mut self, deadline: Option<Instant>) -> Duration {
+        let due = deadline.is_some_and(|d| Instant::now() >= d);
+        if !self.closing && (self.interrupted() || self.all_finished() || due) {
+            self.close();
+        }
+        match deadline {
+            _ if self.closing => CLOSE_WAIT,
+            Some(d) => d.saturating_duration_since(Instant::now()).min(DRAIN_WAIT),
+            None => DRAIN_WAIT,
         }
     }
 
@@ -301,26 +308,13 @@ impl Pipeline {
 
     fn drain(&mut self, engine: &mut Engine, deadline: Option<Instant>) {
         loop {
-            if self.interrupted() || self.all_finished() {
-                return self.close_into(engine);
-            }
-            let wait = match deadline {
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) => left.min(DRAIN_WAIT),
-                    None => return self.close_into(engine),
-                },
-                None => DRAIN_WAIT,
-            };
-            if self.step(engine, wait) == Step::Closed {
-                return;
+            let wait = self.next_wait(deadline);
+            match self.step(engine, wait) {
+                Step::Applied => {}
+                Step::Timeout if !self.closing => {}
+                Step::Timeout | Step::Closed => return,
             }
         }
-    }
-
-    /// Stops taking source events and applies everything already sent.
-    fn close_into(&mut self, engine: &mut Engine) {
-        self.close();
-        while self.step(engine, CLOSE_WAIT) == Step::Applied {}
     }
 
     /// Tells the sources to stop; what they already sent still arrives.
