@@ -255,6 +255,36 @@ struct Delta {
     value: Option<f64>,
 }
 
+impl Delta {
+    /// One value for a quantile rule.
+    fn sample(v: f64) -> Delta {
+        Delta {
+            item: true,
+            value: Some(v),
+            ..Delta::default()
+        }
+    }
+
+    /// An amount for a sum or rate rule (calls, tokens, dollars, findings).
+    fn count(num: f64) -> Delta {
+        Delta {
+            num,
+            item: true,
+            ..Delta::default()
+        }
+    }
+
+    /// One observation of a ratio rule: `num` out of one (a hit is 1, a score its value).
+    fn ratio(num: f64) -> Delta {
+        Delta {
+            num,
+            den: 1.0,
+            item: true,
+            value: None,
+        }
+    }
+}
+
 /// Accumulated numbers of one bucket (one step) of one rule.
 #[derive(Debug, Clone)]
 struct Bucket {
@@ -327,9 +357,7 @@ impl Acc {
         self.den += d.den;
         self.items += u64::from(d.item);
         if let Some(v) = d.value {
-            let mut one = Bins::default();
-            one.record(v);
-            self.sketch.get_or_insert_with(Box::default).add(&one);
+            self.sketch.get_or_insert_with(Box::default).record(v);
         }
     }
 }
@@ -517,47 +545,28 @@ impl RuleState {
         if self.rule.metric.is_unavailable() || !self.rule.filter.matches(c) {
             return None;
         }
-        let is_error = c.status == Status::Error;
-        let sample = |v: Option<f64>| {
-            v.map(|v| Delta {
-                item: true,
-                value: Some(v),
-                ..Delta::default()
-            })
-        };
-        let count = |num: f64| Delta {
-            num,
-            item: true,
-            ..Delta::default()
-        };
-        let ratio = |hit: bool| Delta {
-            num: f64::from(u8::from(hit)),
-            den: 1.0,
-            item: true,
-            value: None,
-        };
+        let hit = |yes: bool| Delta::ratio(f64::from(u8::from(yes)));
         match &self.rule.metric {
-            AlertMetric::Latency(_) => sample(c.effective_latency_ms()),
-            AlertMetric::Ttft(_) => sample(c.ttft_ms),
-            AlertMetric::Tpot(_) => sample(c.tpot_ms()),
-            AlertMetric::ErrorRate => Some(ratio(is_error)),
-            AlertMetric::CallsPerMin => Some(count(1.0)),
-            AlertMetric::TokensPerMin => Some(count(
+            AlertMetric::Latency(_) => c.effective_latency_ms().map(Delta::sample),
+            AlertMetric::Ttft(_) => c.ttft_ms.map(Delta::sample),
+            AlertMetric::Tpot(_) => c.tpot_ms().map(Delta::sample),
+            AlertMetric::ErrorRate => Some(hit(c.status == Status::Error)),
+            AlertMetric::CallsPerMin => Some(Delta::count(1.0)),
+            AlertMetric::TokensPerMin => Some(Delta::count(
                 (c.tokens.input.unwrap_or(0) + c.tokens.output.unwrap_or(0)) as f64,
             )),
-            AlertMetric::CostPerMin | AlertMetric::Cost => Some(count(c.cost_usd.unwrap_or(0.0))),
-            AlertMetric::Flags(fam) => Some(count(
+            AlertMetric::CostPerMin | AlertMetric::Cost => {
+                Some(Delta::count(c.cost_usd.unwrap_or(0.0)))
+            }
+            AlertMetric::Flags(fam) => Some(Delta::count(
                 c.flags.iter().filter(|f| &f.detector == fam).count() as f64,
             )),
-            AlertMetric::FlagRate(fam) => Some(ratio(c.flags.iter().any(|f| &f.detector == fam))),
-            AlertMetric::JudgeMean(name) => {
-                c.scores.get(name).filter(|v| v.is_finite()).map(|v| Delta {
-                    num: *v,
-                    den: 1.0,
-                    item: true,
-                    value: None,
-                })
-            }
+            AlertMetric::FlagRate(fam) => Some(hit(c.flags.iter().any(|f| &f.detector == fam))),
+            AlertMetric::JudgeMean(name) => c
+                .scores
+                .get(name)
+                .filter(|v| v.is_finite())
+                .map(|v| Delta::ratio(*v)),
             AlertMetric::FeedbackNegativeRate
             | AlertMetric::DriftShare
             | AlertMetric::Drift(_)
@@ -599,13 +608,7 @@ impl RuleState {
             _ => return,
         };
         if matches {
-            let d = Delta {
-                num: neg,
-                den: 1.0,
-                item: true,
-                value: None,
-            };
-            self.observe(&d, t);
+            self.observe(&Delta::ratio(neg), t);
         }
     }
 
@@ -870,38 +873,32 @@ impl AlertState {
     /// Feeds one LLM call at event time `t` (after advancing the clock to it).
     pub fn observe_call(&mut self, c: &Call, t: Nanos) {
         self.advance(t);
+        for r in &mut self.rules[..self.plain] {
+            r.observe_call(c, t);
+        }
         let first = self.first.unwrap_or(t);
         for g in &mut self.groups {
             let Some(value) = g.group.value_of(c) else {
                 continue;
             };
-            if !g.index.contains_key(value) {
-                if g.index.len() >= g.template.max_groups {
+            let i = match g.index.get(value) {
+                Some(&i) => i,
+                None if g.index.len() >= g.template.max_groups => {
                     g.over_cap += 1;
                     continue;
                 }
-                let st = RuleState::instance(&g.template, &g.group, value, first, t);
-                g.index.insert(value.to_string(), self.rules.len());
-                self.rules.push(st);
-            }
-        }
-        for r in &mut self.rules[..self.plain] {
-            r.observe_call(c, t);
-        }
-        for i in self.instances_of(c) {
+                None => {
+                    let st = RuleState::instance(&g.template, &g.group, value, first, t);
+                    g.index.insert(value.to_string(), self.rules.len());
+                    self.rules.push(st);
+                    self.rules.len() - 1
+                }
+            };
             if let Some(r) = self.rules.get_mut(i) {
                 r.observe_call(c, t);
             }
         }
         self.budgets.observe_call(c, t, &mut self.sink);
-    }
-
-    /// Where in `rules` the group instances a call belongs to sit.
-    fn instances_of(&self, c: &Call) -> Vec<usize> {
-        self.groups
-            .iter()
-            .filter_map(|g| g.group.value_of(c).and_then(|v| g.index.get(v)).copied())
-            .collect()
     }
 
     /// Feeds one piece of feedback; `call` is the call it refers to when known (for filters).
@@ -910,8 +907,10 @@ impl AlertState {
         for r in &mut self.rules[..self.plain] {
             r.observe_feedback(f, call, t);
         }
-        for i in call.map(|c| self.instances_of(c)).unwrap_or_default() {
-            if let Some(r) = self.rules.get_mut(i) {
+        let Some(c) = call else { return };
+        for g in &self.groups {
+            let instance = g.group.value_of(c).and_then(|v| g.index.get(v));
+            if let Some(r) = instance.and_then(|&i| self.rules.get_mut(i)) {
                 r.observe_feedback(f, call, t);
             }
         }

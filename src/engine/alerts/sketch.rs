@@ -81,6 +81,17 @@ impl Sketch {
         }
     }
 
+    /// Counts one value (ms) that arrived after its bucket was already taken in.
+    pub(super) fn record(&mut self, v: f64) {
+        if !v.is_finite() || v < 0.0 {
+            return;
+        }
+        let b = usize::from(bin_of(v));
+        self.counts[b] = self.counts[b].saturating_add(1);
+        self.blocks[b / BLOCK] = self.blocks[b / BLOCK].saturating_add(1);
+        self.total += 1;
+    }
+
     /// Gives a bucket's values back (the bucket left the window).
     pub(super) fn sub(&mut self, bins: &Bins) {
         for &(b, n) in &bins.0 {
