@@ -44,6 +44,11 @@ fn flagged_snapshot() {
 }
 
 #[test]
+fn calls_snapshot() {
+    snap("calls", "7");
+}
+
+#[test]
 fn drift_and_alerts_snapshots() {
     snap("drift", "5");
     snap("alerts", "6");
@@ -418,17 +423,87 @@ fn alerts_pane_shows_a_firing_rule_and_enter_opens_its_records() {
     assert!(s.contains("FIRING crit gpt errors: error_rate="), "{s}");
     t.keys("enter");
     let s = t.frame();
-    assert_eq!(t.app.pane, Pane::Conversations);
+    // The Calls pane holds only the cause: the failing gpt-4o calls in the alert's window,
+    // the cursor on the first, the filter in the title.
+    assert_eq!(t.app.pane, Pane::Calls);
     assert_eq!(t.app.filter.text, "(model:gpt-4o) status:error");
-    assert!(s.contains("records behind the alert"), "{s}");
-    assert!(s.contains("ops-1"), "{s}");
-    // Restricted to the alert's window: Alice's gpt-4o calls are outside it.
+    assert!(s.contains("calls behind the alert"), "{s}");
+    assert!(s.contains("(model:gpt-4o) status:error"), "{s}");
     assert!(t.app.filter.range.is_some());
+    let shown: Vec<String> = t
+        .app
+        .calls_index
+        .rows
+        .iter()
+        .map(|&q| t.engine.store.get(q).unwrap().call.id.clone())
+        .collect();
+    assert!(!shown.is_empty(), "{s}");
+    for id in &shown {
+        assert!(["e1", "e3", "e5"].contains(&id.as_str()), "{shown:?}");
+    }
+    assert_eq!(t.app.calls.pos, 0);
     assert!(!s.contains("trip-alice-1"), "{s}");
+    // Enter opens the call inside its conversation at its turn.
+    t.keys("enter");
+    let s = t.frame();
+    assert!(s.contains("conversation ops-1"), "{s}");
+    let turn = t.app.stack.last().unwrap().scroll;
+    assert!(turn > 0, "scrolled to the turn: {s}");
+    // Esc walks back one step at a time: the list, then the Alerts pane with its filter.
+    t.keys("esc");
+    t.frame();
+    assert_eq!(t.app.pane, Pane::Calls);
+    assert!(t.app.stack.is_empty());
     t.keys("esc");
     let s = t.frame();
+    assert_eq!(t.app.pane, Pane::Alerts);
     assert!(t.app.filter.range.is_none() && t.app.filter.text.is_empty());
-    assert!(s.contains("trip-alice-1"), "{s}");
+    assert!(s.contains("gpt errors"), "{s}");
+}
+
+#[test]
+fn calls_pane_lists_every_call_newest_first_and_opens_it_at_its_turn() {
+    let mut t = Harness::new(160, 48);
+    t.frame();
+    t.keys("7");
+    let s = t.frame();
+    assert_eq!(t.app.pane, Pane::Calls);
+    let n = t.engine.store.len();
+    assert!(s.contains(&format!("Calls {n}")), "{s}");
+    assert!(s.contains("sort newest"), "{s}");
+    // Newest first.
+    let times: Vec<i64> = t
+        .app
+        .calls_index
+        .rows
+        .iter()
+        .map(|&q| t.engine.store.get(q).unwrap().time)
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    // A flagged call shows its finding; a call with no conversation still opens.
+    assert!(s.contains("«"), "{s}");
+    t.keys("s");
+    let s = t.frame();
+    assert!(s.contains("latency ▼ (worst first)"), "{s}");
+    let lat: Vec<f64> = t
+        .app
+        .calls_index
+        .rows
+        .iter()
+        .filter_map(|&q| t.engine.store.get(q).unwrap().call.effective_latency_ms())
+        .collect();
+    assert!(lat.windows(2).all(|w| w[0] >= w[1]), "{lat:?}");
+    // Alice's second turn, filtered to, opens at turn 2 of her conversation.
+    t.keys("/");
+    t.type_text("a2");
+    t.keys("enter");
+    t.frame();
+    assert_eq!(t.app.calls_index.rows.len(), 1);
+    t.keys("enter");
+    let s = t.frame();
+    assert!(s.contains("conversation trip-alice-1"), "{s}");
+    let body: Vec<&str> = s.lines().skip(3).collect();
+    assert!(body[0].contains("── turn 2 ·"), "{s}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use super::rows::{self, ConvColumn, ConvRow, Index, TraceColumn, TraceRow};
 use super::theme::Theme;
 use super::views::detail;
 use crate::annotations::{AnnotationError, Annotations};
+use crate::engine::read::alerts::DrillSort;
 use crate::engine::read::{Rank, ReadSpec, Snapshot};
 use crate::engine::store::Seq;
 use crate::engine::{format_duration, Engine, Scope};
@@ -29,7 +30,7 @@ const REBUILD_EVERY: Duration = Duration::from_millis(250);
 /// ...and at most this share of the UI thread's time (large stores rebuild less often).
 const REBUILD_SHARE: u32 = 10;
 
-/// The six panes, in number-key order.
+/// The seven panes, in number-key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Overview,
@@ -38,17 +39,19 @@ pub enum Pane {
     Flagged,
     Drift,
     Alerts,
+    Calls,
 }
 
 impl Pane {
     /// Every pane, in order.
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Overview,
         Pane::Conversations,
         Pane::Traces,
         Pane::Flagged,
         Pane::Drift,
         Pane::Alerts,
+        Pane::Calls,
     ];
 
     /// Title in the tab bar.
@@ -60,6 +63,7 @@ impl Pane {
             Pane::Flagged => "Flagged",
             Pane::Drift => "Drift",
             Pane::Alerts => "Alerts",
+            Pane::Calls => "Calls",
         }
     }
 
@@ -71,6 +75,7 @@ impl Pane {
             Pane::Flagged => Context::Flagged,
             Pane::Drift => Context::Drift,
             Pane::Alerts => Context::Alerts,
+            Pane::Calls => Context::Calls,
         }
     }
 
@@ -158,6 +163,14 @@ pub struct LabelPrompt {
     pub call: Option<String>,
 }
 
+/// Where Esc on the Calls pane goes back to after an alert opened it: the pane and the
+/// filter in effect before Enter, so the walk back is one step at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Return {
+    pub pane: Pane,
+    pub filter: String,
+}
+
 /// The view frozen by Space: the counters at pause time and the newest call shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paused {
@@ -231,9 +244,16 @@ pub struct App {
     pub conv: ListState<Box<str>>,
     pub traces: ListState<Box<str>>,
     pub flagged: ListState<Seq>,
+    pub calls: ListState<Seq>,
     pub conv_index: Index<ConvRow>,
     pub trace_index: Index<TraceRow>,
     pub flagged_index: Index<Seq>,
+    /// The Calls pane's rows; built only while that pane is shown (it sorts every call).
+    pub calls_index: Index<Seq>,
+    /// Order of the Calls pane (`s` cycles; an alert sets its own worst-first order).
+    pub calls_sort: DrillSort,
+    /// Set when an alert opened the Calls pane: where Esc goes back to.
+    pub calls_return: Option<Return>,
     /// What every pane draws: the engine as of the last rebuild, kept while paused.
     pub snap: std::sync::Arc<Snapshot>,
     /// Selected row of the Alerts pane (rules, then recent transitions).
@@ -300,9 +320,13 @@ impl App {
             conv: ListState::default(),
             traces: ListState::default(),
             flagged: ListState::default(),
+            calls: ListState::default(),
             conv_index: Index::default(),
             trace_index: Index::default(),
             flagged_index: Index::default(),
+            calls_index: Index::default(),
+            calls_sort: DrillSort::Newest,
+            calls_return: None,
             snap: std::sync::Arc::default(),
             alert_pos: 0,
             alert_offset: Cell::new(0),
@@ -399,6 +423,9 @@ impl App {
         );
         self.trace_index = rows::traces(store, q, self.trace_sort.0, self.trace_sort.1);
         self.flagged_index = rows::flagged(store, q);
+        if self.pane == Pane::Calls {
+            self.calls_index = rows::calls(store, q, self.filter.range, self.calls_sort);
+        }
         if self.paused.is_none() {
             self.take_snapshot(engine, self.pane == Pane::Drift);
         }
@@ -406,6 +433,7 @@ impl App {
         reselect(&mut self.conv, &self.conv_index, follow, |r| &r.key);
         reselect(&mut self.traces, &self.trace_index, follow, |r| &r.id);
         reselect(&mut self.flagged, &self.flagged_index, follow, |s| s);
+        reselect(&mut self.calls, &self.calls_index, follow, |s| s);
     }
 
     /// Takes what every pane draws from the engine. The drift verdict is taken only when
@@ -520,6 +548,11 @@ impl App {
                 self.flagged.offset.get(),
                 self.flagged_index.rows.len(),
             ),
+            Pane::Calls => (
+                self.calls.area.get(),
+                self.calls.offset.get(),
+                self.calls_index.rows.len(),
+            ),
             _ => return,
         };
         if !area.contains(pos) {
@@ -593,6 +626,7 @@ impl App {
             Pane::Conversations => self.conv.area.get().height,
             Pane::Traces => self.traces.area.get().height,
             Pane::Flagged => self.flagged.area.get().height,
+            Pane::Calls => self.calls.area.get().height,
             _ => 10,
         };
         usize::from(h.max(2)) - 1
@@ -654,15 +688,18 @@ impl App {
                     .map(|r| r.feature.name.clone());
             }
             Action::Back if self.drift_open.is_some() => self.drift_open = None,
-            Action::Enter => {
-                if let Some(t) = self.selected_target(engine) {
-                    self.push(t, false);
-                }
-            }
+            Action::Enter => match self.selected_target(engine) {
+                Some(Target::Call(seq)) => self.open_call(seq, engine),
+                Some(t) => self.push(t, false),
+                None => {}
+            },
             Action::RawJson => {
                 if let Some(t) = self.selected_target(engine) {
                     self.push(t, true);
                 }
+            }
+            Action::Back if self.pane == Pane::Calls && self.calls_return.is_some() => {
+                self.back_from_calls(engine)
             }
             Action::Back => {
                 if !self.filter.text.is_empty() || self.filter.range.is_some() {
@@ -742,11 +779,16 @@ impl App {
                 let forward = action == Action::NextHit;
                 self.find_in_detail(&needles, forward, engine);
             }
-            Action::Enter => {
-                if let (true, Some(seq)) = (is_trace, self.trace_cursor_seq(engine)) {
-                    self.push(Target::Call(seq), false);
+            Action::Enter => match (&d.target, d.json) {
+                (Target::Trace(_), false) => {
+                    if let Some(seq) = self.trace_cursor_seq(engine) {
+                        self.push(Target::Call(seq), false);
+                    }
                 }
-            }
+                // From a call on its own, Enter opens its conversation at that turn.
+                (&Target::Call(seq), false) => self.open_call(seq, engine),
+                _ => {}
+            },
             Action::RawJson => {
                 let target = match (&d.target, is_trace) {
                     (Target::Trace(_), true) => self.trace_cursor_seq(engine).map(Target::Call),
@@ -832,9 +874,13 @@ impl App {
     fn switch(&mut self, i: usize, engine: &Engine) {
         self.stack.clear();
         self.drift_open = None;
+        self.calls_return = None;
         self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
         if self.paused.is_none() && matches!(self.pane, Pane::Overview | Pane::Drift) {
             self.take_snapshot(engine, self.pane == Pane::Drift);
+        }
+        if self.pane == Pane::Calls {
+            self.rebuild_calls(engine);
         }
     }
 
@@ -880,6 +926,17 @@ impl App {
                     (self.trace_sort.0.next(), false)
                 }
             }
+            Pane::Calls => {
+                self.calls_sort = match self.calls_sort {
+                    DrillSort::Newest => DrillSort::Latency,
+                    DrillSort::Latency => DrillSort::Ttft,
+                    DrillSort::Ttft => DrillSort::Cost,
+                    DrillSort::Cost => DrillSort::Severity,
+                    DrillSort::Severity => DrillSort::Newest,
+                };
+                self.rebuild_calls(engine);
+                return;
+            }
             Pane::Overview => {
                 self.rank = match self.rank {
                     Rank::Cost => Rank::P95,
@@ -896,6 +953,7 @@ impl App {
             Pane::Conversations => Some(self.conv_index.rows.len()),
             Pane::Traces => Some(self.trace_index.rows.len()),
             Pane::Flagged => Some(self.flagged_index.rows.len()),
+            Pane::Calls => Some(self.calls_index.rows.len()),
             Pane::Overview => Some(self.snap.overview.models.len()),
             Pane::Alerts => Some(self.snap.alerts.len()),
             Pane::Drift => Some(self.snap.drift.as_ref().map_or(0, |d| d.rows.len())),
@@ -911,6 +969,7 @@ impl App {
             Pane::Conversations => self.conv.pos,
             Pane::Traces => self.traces.pos,
             Pane::Flagged => self.flagged.pos,
+            Pane::Calls => self.calls.pos,
             Pane::Alerts => self.alert_pos,
             Pane::Drift => self.drift_pos,
             _ => self.model_pos,
@@ -934,6 +993,7 @@ impl App {
             Pane::Conversations => self.conv.pos,
             Pane::Traces => self.traces.pos,
             Pane::Flagged => self.flagged.pos,
+            Pane::Calls => self.calls.pos,
             Pane::Alerts => self.alert_pos,
             Pane::Drift => self.drift_pos,
             _ => self.model_pos,
@@ -947,6 +1007,7 @@ impl App {
             Pane::Conversations => self.conv_index.newest,
             Pane::Traces => self.trace_index.newest,
             Pane::Flagged => self.flagged_index.newest,
+            Pane::Calls => self.calls_index.newest,
             _ => None,
         }
     }
@@ -962,6 +1023,7 @@ impl App {
             Pane::Conversations => set_pos(&mut self.conv, &self.conv_index, pos, |r| &r.key),
             Pane::Traces => set_pos(&mut self.traces, &self.trace_index, pos, |r| &r.id),
             Pane::Flagged => set_pos(&mut self.flagged, &self.flagged_index, pos, |s| s),
+            Pane::Calls => set_pos(&mut self.calls, &self.calls_index, pos, |s| s),
             Pane::Overview => self.model_pos = pos,
             Pane::Alerts => self.alert_pos = pos,
             Pane::Drift => self.drift_pos = pos,
@@ -982,6 +1044,11 @@ impl App {
             Pane::Traces => self.traces.key.clone().map(Target::Trace),
             Pane::Flagged => self
                 .flagged
+                .key
+                .filter(|&s| engine.store.get(s).is_some())
+                .map(Target::Call),
+            Pane::Calls => self
+                .calls
                 .key
                 .filter(|&s| engine.store.get(s).is_some())
                 .map(Target::Call),
@@ -1198,20 +1265,72 @@ impl App {
         });
     }
 
-    /// Enter on the Alerts pane: the Conversations pane filtered to the rule's records.
+    /// Enter on the Alerts pane: the Calls pane holding only the alert's cause (its scope,
+    /// group, window and the metric's predicate), the worst call first and selected.
     fn open_alert(&mut self, engine: &Engine) {
         let Some(d) = self.snap.alerts.drill_at(self.alert_pos) else {
             return;
         };
+        let back = Return {
+            pane: self.pane,
+            filter: self.filter.text.clone(),
+        };
         self.stack.clear();
-        self.pane = Pane::Conversations;
+        self.pane = Pane::Calls;
         self.follow = false;
-        if self.apply_filter(&d.query, engine) {
-            if d.from != i64::MIN {
-                self.filter.range = Some((d.from, d.to));
-                self.rebuild_now(engine);
-            }
-            self.status = Some("records behind the alert (Esc shows all)".into());
+        self.calls_sort = d.sort;
+        self.calls.key = None;
+        self.calls.pos = 0;
+        self.calls.offset.set(0);
+        if !self.apply_filter(&d.query, engine) {
+            return;
+        }
+        if d.from != i64::MIN {
+            self.filter.range = Some((d.from, d.to));
+            self.rebuild_now(engine);
+        }
+        self.select(0);
+        self.calls_return = Some(back);
+        self.status = Some("the calls behind the alert, worst first (Esc goes back)".into());
+    }
+
+    /// Esc on the Calls pane an alert opened: back to that pane with its filter.
+    fn back_from_calls(&mut self, engine: &Engine) {
+        let Some(back) = self.calls_return.take() else {
+            return;
+        };
+        self.pane = back.pane;
+        self.apply_filter(&back.filter, engine);
+    }
+
+    /// Rebuilds the Calls pane's rows now (it is built only while shown).
+    fn rebuild_calls(&mut self, engine: &Engine) {
+        let range = self.filter.range;
+        self.calls_index = rows::calls(&engine.store, &self.filter.query, range, self.calls_sort);
+        reselect(&mut self.calls, &self.calls_index, self.follow, |s| s);
+    }
+
+    /// Enter on a call: its conversation scrolled to that turn, where the flags' matched
+    /// spans are highlighted; a call with no conversation opens on its own.
+    fn open_call(&mut self, seq: Seq, engine: &Engine) {
+        let conv = engine.store.get(seq).and_then(|sc| {
+            let key = sc
+                .conversation
+                .as_deref()
+                .or(sc.call.conversation_id.as_deref())?;
+            engine.store.conversations().get(key).map(|c| c.key.clone())
+        });
+        let Some(key) = conv else {
+            self.push(Target::Call(seq), false);
+            return;
+        };
+        self.push(Target::Conversation(key), false);
+        let line = self
+            .stack
+            .last()
+            .and_then(|d| detail::turn_line(self, engine, d, seq));
+        if let (Some(line), Some(d)) = (line, self.stack.last_mut()) {
+            d.scroll = line;
         }
     }
 

@@ -203,6 +203,7 @@ pub enum Context {
     Flagged,
     Drift,
     Alerts,
+    Calls,
     /// The drill-down detail of a record or conversation.
     Detail,
     /// The raw JSON view.
@@ -211,7 +212,7 @@ pub enum Context {
 
 impl Context {
     /// Every context, in help order.
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Overview,
         Context::Conversations,
@@ -219,6 +220,7 @@ impl Context {
         Context::Flagged,
         Context::Drift,
         Context::Alerts,
+        Context::Calls,
         Context::Detail,
         Context::Json,
     ];
@@ -233,6 +235,7 @@ impl Context {
             Context::Flagged => "flagged",
             Context::Drift => "drift",
             Context::Alerts => "alerts",
+            Context::Calls => "calls",
             Context::Detail => "detail",
             Context::Json => "json",
         }
@@ -258,7 +261,7 @@ pub enum Action {
     Bottom,
     NextPane,
     PrevPane,
-    /// Jump to pane 1..=6.
+    /// Jump to pane 1..=7.
     Pane(u8),
     Enter,
     Back,
@@ -282,7 +285,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 40] = [
         Action::Quit,
         Action::Help,
         Action::Filter,
@@ -304,6 +307,7 @@ impl Action {
         Action::Pane(4),
         Action::Pane(5),
         Action::Pane(6),
+        Action::Pane(7),
         Action::Enter,
         Action::Back,
         Action::Pause,
@@ -393,7 +397,8 @@ impl Action {
             Action::Pane(3) => "traces pane",
             Action::Pane(4) => "flagged pane",
             Action::Pane(5) => "drift pane",
-            Action::Pane(_) => "alerts pane",
+            Action::Pane(6) => "alerts pane",
+            Action::Pane(_) => "calls pane",
             Action::Enter => "open the selected row",
             Action::Back => "back / close",
             Action::Pause => "pause the view (ingest continues)",
@@ -554,7 +559,7 @@ impl Keymap {
         add(C::Global, A::Bottom, &["G", "end"]);
         add(C::Global, A::NextPane, &["tab"]);
         add(C::Global, A::PrevPane, &["shift+tab"]);
-        for (n, k) in ["1", "2", "3", "4", "5", "6"].into_iter().enumerate() {
+        for (n, k) in ["1", "2", "3", "4", "5", "6", "7"].into_iter().enumerate() {
             add(C::Global, A::Pane(n as u8 + 1), &[k]);
         }
         add(C::Global, A::Enter, &["enter"]);
@@ -577,6 +582,9 @@ impl Keymap {
             add(ctx, A::Annotate, &["a"]);
             add(ctx, A::Mark, &["x"]);
         }
+        add(C::Calls, A::SortNext, &["s"]);
+        add(C::Calls, A::Annotate, &["a"]);
+        add(C::Calls, A::Mark, &["x"]);
         add(C::Traces, A::ToggleColorBy, &["c"]);
         add(C::Traces, A::SortNext, &["s"]);
         add(C::Traces, A::SortReverse, &["S"]);
@@ -747,6 +755,7 @@ impl Keymap {
             Context::Traces => &[A::Enter, A::ToggleColorBy],
             Context::Drift => &[A::Rebaseline],
             Context::Alerts => &[A::Enter],
+            Context::Calls => &[A::Enter, A::Back, A::SortNext, A::JumpTrace],
             Context::Detail => &[A::Back, A::RawJson, A::JumpTrace, A::Copy],
             Context::Json => &[A::Back, A::Copy],
         };

@@ -1,9 +1,10 @@
-//! The list panes' row indexes: conversations, traces and flagged calls, filtered by the
+//! The list panes' row indexes: conversations, traces, flagged calls and all calls, filtered by the
 //! query and sorted, as small snapshots of the numbers each column shows. They are rebuilt
 //! from the store only when it changed (and at most a few times per second), so a frame
 //! costs O(visible rows) even with 100,000 conversations; a paused view keeps its snapshot.
 
-use crate::engine::store::{Conversation, Seq, Store, Trace};
+use crate::engine::read::alerts::DrillSort;
+use crate::engine::store::{Conversation, Seq, Store, StoredCall, Trace};
 use crate::model::query::{contains_ignore_case, severity_rank, Field, Filterable, Query};
 use crate::model::record::{FeedbackKind, Nanos, Status};
 use std::cmp::Ordering;
@@ -314,6 +315,52 @@ pub fn flagged(store: &Store, query: &Query) -> Index<Seq> {
     }
 }
 
+/// Every retained call and span matching `query` with event time in `range` (inclusive),
+/// in `sort` order: newest first, or the worst first for the number an alert watches.
+/// Ties keep the newest first, so the order is stable while rows arrive.
+pub fn calls(
+    store: &Store,
+    query: &Query,
+    range: Option<(Nanos, Nanos)>,
+    sort: DrillSort,
+) -> Index<Seq> {
+    let matching = |sc: &&StoredCall| {
+        range.is_none_or(|(from, to)| (from..=to).contains(&sc.time))
+            && (query.is_empty() || query.matches(&sc.call))
+    };
+    let mut hits: Vec<&StoredCall> = store.calls().rev().filter(matching).collect();
+    let worst = |sc: &StoredCall| -> f64 {
+        let c = &sc.call;
+        match sort {
+            DrillSort::Latency => c.effective_latency_ms().unwrap_or(f64::NEG_INFINITY),
+            DrillSort::Ttft => c.ttft_ms.unwrap_or(f64::NEG_INFINITY),
+            DrillSort::Cost => c.cost_usd.unwrap_or(f64::NEG_INFINITY),
+            DrillSort::Severity => c
+                .flags
+                .iter()
+                .map(|f| severity_rank(f.severity))
+                .fold(f64::NEG_INFINITY, f64::max),
+            DrillSort::Newest => 0.0,
+        }
+    };
+    // Newest by event time (records may arrive out of order); the sorts are stable and
+    // start from the reversed arrival order, so ties keep the latest arrival first.
+    hits.sort_by_key(|sc| std::cmp::Reverse(sc.time));
+    if sort != DrillSort::Newest {
+        hits.sort_by(|a, b| cmp_f64(worst(b), worst(a)));
+    }
+    let newest = hits
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, sc)| (sc.time, std::cmp::Reverse(*i)))
+        .map(|(i, _)| i);
+    Index {
+        rows: hits.iter().map(|sc| sc.seq).collect(),
+        total: store.len(),
+        newest,
+    }
+}
+
 /// A conversation as the query language sees it: its totals plus the retained turns.
 pub struct ConvItem<'a> {
     pub conv: &'a Conversation,
@@ -507,6 +554,31 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn calls_list_newest_first_or_worst_first_within_range() {
+        let s = store();
+        let newest = calls(&s, &Query::all(), None, DrillSort::Newest);
+        let ids = |idx: &Index<Seq>| -> Vec<String> {
+            idx.rows
+                .iter()
+                .map(|&q| s.get(q).unwrap().call.id.clone())
+                .collect()
+        };
+        assert_eq!(ids(&newest), ["c3", "c2", "c1", "c0"]);
+        assert_eq!((newest.newest, newest.total), (Some(0), 4));
+        let by_cost = calls(&s, &Query::all(), None, DrillSort::Cost);
+        assert_eq!(ids(&by_cost), ["c3", "c0", "c2", "c1"]);
+        assert_eq!(by_cost.newest, Some(0));
+        let q = Query::parse("model:gpt-4o").unwrap();
+        let ranged = calls(
+            &s,
+            &q,
+            Some((1_000_000_000, 3_000_000_000)),
+            DrillSort::Cost,
+        );
+        assert_eq!(ids(&ranged), ["c2"]);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! the banner, copied so a paused screen keeps them.
 
 use crate::engine::alerts::{
-    cause_query, sort_of, AlertMetric, AlertState, AlertStatus, Drill, Level, RuleState, Transition,
+    cause_query, sort_of, AlertMetric, AlertState, AlertStatus, Level, RuleState, Transition,
 };
+/// What Enter on an alert opens, and in which order: views take these from the read model.
+pub use crate::engine::alerts::{Drill, DrillSort};
 use crate::model::record::Nanos;
 
 /// Transitions kept for the pane (the rest stay in `llmmon check --json`).

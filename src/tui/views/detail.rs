@@ -40,16 +40,32 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine, d: &Detail) {
         d.scroll + 1,
         lines.len().max(1)
     );
-    let scroll = u16::try_from(d.scroll).unwrap_or(u16::MAX);
-    let para = Paragraph::new(lines)
-        .block(block(&title, t, true))
-        .scroll((scroll, 0));
+    // The scroll counts logical lines (what search and the turn jump land on), so the
+    // paragraph starts at that line rather than scrolling wrapped rows.
+    let mut lines = lines;
+    let shown = lines.split_off(d.scroll.min(lines.len()));
+    let para = Paragraph::new(shown).block(block(&title, t, true));
     let para = if d.json {
         para
     } else {
         para.wrap(Wrap { trim: false })
     };
     f.render_widget(para, area);
+}
+
+/// The line of a conversation detail where the turn of call `seq` begins (what Enter on a
+/// call scrolls to); `None` when `d` is not that call's conversation or the turn is gone.
+pub fn turn_line(app: &App, engine: &Engine, d: &Detail, seq: Seq) -> Option<usize> {
+    let Target::Conversation(key) = &d.target else {
+        return None;
+    };
+    let c = engine.store.conversations().get(key)?;
+    let i = c.turns.iter().position(|&s| s == seq)?;
+    let first_no = c.calls.saturating_sub(c.turns.len() as u64);
+    let head = format!("── turn {} ·", first_no + i as u64 + 1);
+    text(app, engine, d)
+        .iter()
+        .position(|l| l.starts_with(&head))
 }
 
 /// The detail's text without styles, one string per logical line (search, copy, length).

@@ -3,6 +3,7 @@
 //! only writes are the cells that remember the list areas for mouse clicks and scrolling).
 
 pub mod alerts;
+pub mod calls;
 pub mod conversations;
 pub mod detail;
 pub mod drift;
@@ -48,6 +49,7 @@ pub fn draw(f: &mut Frame, app: &App, engine: &Engine) {
             Pane::Flagged => flagged::draw(f, body, app, engine),
             Pane::Drift => drift::draw(f, body, app),
             Pane::Alerts => alerts::draw(f, body, app),
+            Pane::Calls => calls::draw(f, body, app, engine),
         },
     }
     footer::draw(f, foot, app);
