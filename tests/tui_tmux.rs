@@ -414,3 +414,77 @@ fn a_panic_restores_the_terminal_and_prints_its_message() {
         "raw mode was left on: {modes:?}\n{s}"
     );
 }
+
+/// The incident loop in a real terminal, as on call would walk it: `demo --speed 4` with
+/// no configuration → the Alerts pane shows the injection alert scoped to its user →
+/// Enter → the Calls pane holds only that user's injection calls, worst first → Enter →
+/// the conversation at that turn with the matched text → Esc, Esc → back on Alerts.
+#[test]
+fn demo_incident_walk_from_alert_to_the_matched_text() {
+    let Some(tmux) = Tmux::start("llmmon-walk") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("empty.toml");
+    std::fs::write(&cfg, "").unwrap();
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    tmux.literal(&format!(
+        "NO_COLOR= {bin} --config {} demo --speed 4 --seed 7",
+        cfg.display()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("1:Overview");
+    tmux.keys(&["6"]);
+    // Injection attempts start 30 s into the demo (under 10 s of wall time at speed 4).
+    let fired = "FIRING crit  prompt injection attempts · user=mallory";
+    let start = Instant::now();
+    while !tmux.capture().contains(fired) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the injection alert never fired:\n{}",
+            tmux.capture()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Freeze the screen so the rows cannot move between reading and pressing.
+    tmux.keys(&["Space"]);
+    let s = tmux.wait_for("PAUSED");
+    let rules: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.contains("rule: metric value"))
+        .skip(1)
+        .collect();
+    let row = rules
+        .iter()
+        .position(|l| l.contains(fired))
+        .unwrap_or_else(|| panic!("{s}"));
+    for _ in 0..row {
+        tmux.keys(&["j"]);
+    }
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("esc back to the alert");
+    assert!(s.contains("(user:\"mallory\") flag:injection"), "{s}");
+    assert!(s.contains("sort severity"), "{s}");
+    let calls: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.contains("time     model"))
+        .skip(1)
+        .take_while(|l| l.starts_with('│') && l.trim_matches(['│', ' ']).len() > 1)
+        .collect();
+    assert!(!calls.is_empty(), "{s}");
+    for l in &calls {
+        assert!(l.contains("mallory"), "a row outside the cause: {l}\n{s}");
+    }
+    assert!(calls[0].contains("injection/"), "{s}");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("detail · conversation");
+    let body: Vec<&str> = s.lines().skip(3).collect();
+    assert!(body[0].contains("── turn "), "opens at the turn: {s}");
+    assert!(s.contains("⚑ HIGH injection/"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("esc back to the alert");
+    tmux.keys(&["Escape"]);
+    let s = tmux.wait_for("rule: metric value");
+    assert!(s.contains(fired), "{s}");
+    tmux.keys(&["q"]);
+}

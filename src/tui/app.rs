@@ -169,6 +169,8 @@ pub struct LabelPrompt {
 pub struct Return {
     pub pane: Pane,
     pub filter: String,
+    /// The Calls pane's own order, which the alert's worst-first order replaced.
+    pub sort: DrillSort,
 }
 
 /// The view frozen by Space: the counters at pause time and the newest call shown.
@@ -874,7 +876,9 @@ impl App {
     fn switch(&mut self, i: usize, engine: &Engine) {
         self.stack.clear();
         self.drift_open = None;
-        self.calls_return = None;
+        if let Some(back) = self.calls_return.take() {
+            self.calls_sort = back.sort;
+        }
         self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
         if self.paused.is_none() && matches!(self.pane, Pane::Overview | Pane::Drift) {
             self.take_snapshot(engine, self.pane == Pane::Drift);
@@ -1274,6 +1278,10 @@ impl App {
         let back = Return {
             pane: self.pane,
             filter: self.filter.text.clone(),
+            sort: self
+                .calls_return
+                .as_ref()
+                .map_or(self.calls_sort, |r| r.sort),
         };
         self.stack.clear();
         self.pane = Pane::Calls;
@@ -1300,6 +1308,7 @@ impl App {
             return;
         };
         self.pane = back.pane;
+        self.calls_sort = back.sort;
         self.apply_filter(&back.filter, engine);
     }
 

@@ -6,7 +6,7 @@
 use crate::engine::read::alerts::DrillSort;
 use crate::engine::store::{Conversation, Seq, Store, StoredCall, Trace};
 use crate::model::query::{contains_ignore_case, severity_rank, Field, Filterable, Query};
-use crate::model::record::{FeedbackKind, Nanos, Status};
+use crate::model::record::{Call, FeedbackKind, Flag, Nanos, Status};
 use std::cmp::Ordering;
 
 /// Columns of the conversations table, in display order.
@@ -361,6 +361,53 @@ pub fn calls(
     }
 }
 
+/// The finding that best says why `call` is in a list filtered by `query`: the most
+/// severe flag that matches the query on its own (so `flag:injection` shows the injection,
+/// not a more severe leak on the same call), else the most severe flag.
+pub fn shown_flag<'a>(call: &'a Call, query: &Query) -> Option<&'a Flag> {
+    let worst = |it: &mut dyn Iterator<Item = &'a Flag>| it.max_by_key(|f| f.severity);
+    let matching = worst(
+        &mut call
+            .flags
+            .iter()
+            .filter(|f| query.is_empty() || query.matches(&OneFlag { call, flag: f })),
+    );
+    matching.or_else(|| worst(&mut call.flags.iter()))
+}
+
+/// A call seen with only one of its flags, to ask which flag a query's flag terms meant.
+struct OneFlag<'a> {
+    call: &'a Call,
+    flag: &'a Flag,
+}
+
+impl Filterable for OneFlag<'_> {
+    fn any_text(&self, field: &Field, pred: &mut dyn FnMut(&str) -> bool) -> bool {
+        match field {
+            Field::Flag => pred(&self.flag.detector) || pred(&self.flag.rule),
+            f => self.call.any_text(f, pred),
+        }
+    }
+
+    fn any_num(&self, field: &Field, pred: &mut dyn FnMut(f64) -> bool) -> bool {
+        match field {
+            Field::Severity => pred(severity_rank(self.flag.severity)),
+            f => self.call.any_num(f, pred),
+        }
+    }
+
+    fn has(&self, field: &Field) -> bool {
+        match field {
+            Field::Flag => true,
+            f => self.call.has(f),
+        }
+    }
+
+    fn full_text_contains(&self, needle: &str) -> bool {
+        self.call.full_text_contains(needle)
+    }
+}
+
 /// A conversation as the query language sees it: its totals plus the retained turns.
 pub struct ConvItem<'a> {
     pub conv: &'a Conversation,
@@ -501,7 +548,7 @@ impl Filterable for TraceItem<'_> {
 mod tests {
     use super::*;
     use crate::engine::store::StoreConfig;
-    use crate::model::record::Call;
+    use crate::model::record::{Severity, TextField};
 
     fn store() -> Store {
         let mut s = Store::new(StoreConfig::default());
@@ -579,6 +626,32 @@ mod tests {
             DrillSort::Cost,
         );
         assert_eq!(ids(&ranged), ["c2"]);
+    }
+
+    #[test]
+    fn the_shown_flag_is_the_one_the_filter_asked_for() {
+        let flag = |detector: &str, severity| Flag {
+            detector: detector.into(),
+            rule: format!("{detector}.rule"),
+            severity,
+            score: 1.0,
+            field: TextField::Output,
+            start: 0,
+            end: 1,
+            snippet: "x".into(),
+        };
+        let call = Call {
+            flags: vec![
+                flag("injection", Severity::Medium),
+                flag("leak", Severity::High),
+            ],
+            ..Call::default()
+        };
+        let q = Query::parse("flag:injection").unwrap();
+        assert_eq!(shown_flag(&call, &q).unwrap().detector, "injection");
+        assert_eq!(shown_flag(&call, &Query::all()).unwrap().detector, "leak");
+        let none = Query::parse("flag:pii").unwrap();
+        assert_eq!(shown_flag(&call, &none).unwrap().detector, "leak");
     }
 
     #[test]

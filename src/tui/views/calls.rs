@@ -8,6 +8,7 @@ use super::{block, body_rows, scroll_to};
 use crate::engine::read::alerts::DrillSort;
 use crate::engine::store::StoredCall;
 use crate::engine::Engine;
+use crate::model::query::Query;
 use crate::model::record::Status;
 use crate::present::format::{clock, fit, fmt_cost, fmt_count, fmt_ms};
 use crate::present::sanitize;
@@ -74,7 +75,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         .enumerate()
         .map(|(i, &seq)| {
             let row = match engine.store.get(seq) {
-                Some(sc) => call_row(sc, t, app.redact, cols, what_w),
+                Some(sc) => call_row(sc, t, &app.filter.query, app.redact, cols, what_w),
                 None => Row::new(vec![Cell::from("(evicted)")]),
             };
             if first + i == app.calls.pos {
@@ -141,7 +142,14 @@ const NARROW: [Col; 7] = [
 
 /// One call's cells; the last column says what stands out: its worst flag with the matched
 /// text, else its error, else the start of the last user message.
-fn call_row<'a>(sc: &StoredCall, t: &Theme, redact: bool, cols: &[Col], what_w: usize) -> Row<'a> {
+fn call_row<'a>(
+    sc: &StoredCall,
+    t: &Theme,
+    query: &Query,
+    redact: bool,
+    cols: &[Col],
+    what_w: usize,
+) -> Row<'a> {
     let c = &sc.call;
     let cell = |s: Option<&str>, w: u16| -> Cell<'a> {
         Cell::from(fit(&sanitize::line(s.unwrap_or("-")), usize::from(w)).into_owned())
@@ -158,7 +166,7 @@ fn call_row<'a>(sc: &StoredCall, t: &Theme, redact: bool, cols: &[Col], what_w: 
         Status::Ok => Span::styled("✓", t.ok),
         Status::Error => Span::styled("✗", t.crit),
     };
-    let what: Line<'a> = match c.flags.iter().max_by_key(|f| f.severity) {
+    let what: Line<'a> = match crate::tui::rows::shown_flag(c, query) {
         Some(worst) => {
             let shown = if redact {
                 super::detail::masked(&worst.snippet, worst)
