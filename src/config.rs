@@ -499,6 +499,21 @@ impl Config {
                 })?;
                 rule.filter_text = f.get_ref().clone();
             }
+            // Drift is measured over the whole stream: a filter or groups would be ignored.
+            let scoped = a
+                .filter
+                .as_ref()
+                .map(|f| f.span())
+                .or(a.group_by.as_ref().map(|g| g.span()));
+            if let (true, Some(span)) = (rule.metric.is_window_level(), scoped) {
+                return Err(at(
+                    span,
+                    format!(
+                        "alert {name:?}: {} is measured over the whole stream; it takes no filter or group_by",
+                        rule.metric
+                    ),
+                ));
+            }
             if let Some(n) = &a.no_data {
                 rule.no_data = NoData::parse(n.get_ref()).ok_or_else(|| {
                     at(

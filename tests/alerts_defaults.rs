@@ -111,3 +111,76 @@ fn defaults_stay_silent_on_ten_minutes_of_steady_traffic() {
         assert!(got.is_empty(), "seed {seed}: {got:?}");
     }
 }
+
+/// `drift.share` and `rephrase_rate` are fed by the drift engine: through the binary, on the
+/// demo incident, a drift rule and a rephrase rule fire, and neither fires on steady traffic
+/// at the same thresholds. A filter on a drift rule is refused with its line.
+#[test]
+fn drift_and_rephrase_rules_fire_through_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("drift.toml");
+    std::fs::write(
+        &cfg,
+        r#"[alerting]
+default_rules = false
+[[alerts]]
+name = "drift"
+metric = "drift.share"
+window = "5m"
+warn = "60%"
+no_data = "keep"
+[[alerts]]
+name = "rephrases"
+metric = "rephrase_rate"
+window = "5m"
+warn = "20%"
+"#,
+    )
+    .unwrap();
+    let run = |log: &Path| -> Vec<String> {
+        let out = Command::new(bin())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["check", "--json"])
+            .arg(log)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rules = v["rules"].as_array().unwrap();
+        assert!(
+            rules.iter().all(|r| r["value"].is_number()),
+            "every rule has a value: {rules:?}"
+        );
+        v["fired"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let incident = run(&gen(dir.path(), "incident", 20_000, 7));
+    assert!(incident.iter().any(|r| r == "drift"), "{incident:?}");
+    assert!(incident.iter().any(|r| r == "rephrases"), "{incident:?}");
+    let steady = run(&gen(dir.path(), "steady", 20_000, 7));
+    assert!(steady.is_empty(), "{steady:?}");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[alerts]]\nname = \"d\"\nmetric = \"drift.share\"\nwarn = 0.5\nfilter = \"model:x\"\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .arg("--config")
+        .arg(&bad)
+        .args(["check", "--json"])
+        .arg(dir.path().join("steady-7.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:5:") && err.contains("no filter or group_by"),
+        "{err}"
+    );
+}

@@ -192,7 +192,7 @@ fn to_text(r: &CheckReport, top: usize) -> String {
     }
     for u in &r.unavailable {
         s.push_str(&format!(
-            "note: rule {u:?} has no data (metric not computed yet)\n"
+            "note: rule {u:?} had no data at the end of the input\n"
         ));
     }
     s.push_str(&format!(

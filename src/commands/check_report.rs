@@ -17,7 +17,8 @@ pub struct CheckReport<'a> {
     pub rules: Vec<RuleEnd>,
     pub budgets: Vec<crate::engine::budgets::BudgetLine>,
     pub forecasts: Vec<String>,
-    /// Rules whose metric the engine does not compute yet (always "no data").
+    /// Rules (not group instances) that had no value at the end of the input: too few
+    /// calls, or a drift metric before two drift windows closed.
     pub unavailable: Vec<String>,
     /// `--since`/`--until`/`--filter` and the records they skipped (absent without them).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,7 +76,7 @@ impl<'a> CheckReport<'a> {
             unavailable: alerts
                 .rules
                 .iter()
-                .filter(|r| r.rule.metric.is_unavailable())
+                .filter(|r| r.group.is_none() && r.last_value.is_none())
                 .map(|r| r.rule.name.clone())
                 .collect(),
             range,

@@ -295,7 +295,9 @@ impl Engine {
                 self.feedback += 1;
                 let call = self.store.by_id(&f.call_id).map(|s| &s.call);
                 self.alerts.observe_feedback(&f, call, t);
-                self.drift.observe_feedback(&f, call, t);
+                if self.drift.observe_feedback(&f, call, t) {
+                    self.feed_drift_window();
+                }
                 self.store.add_feedback(f);
             }
             Record::Attachment(a) => {
@@ -353,14 +355,25 @@ impl Engine {
         Some(t)
     }
 
+    /// Hands the drift window that just closed to the alert rules that watch drift.
+    fn feed_drift_window(&mut self) {
+        if let Some(w) = self.drift.history.back() {
+            self.alerts.observe_drift(w);
+        }
+    }
+
     fn ingest_call(&mut self, c: Call, t: Nanos) {
         let f = CallFacts::of(&c);
         self.observe_call(&f, t);
         let llm = c.operation.is_llm_call();
         if llm {
             // Alert filters and drift features need the whole call, not just its facts.
-            self.alerts.observe_call(&c, t);
-            self.drift.observe_call(&c, t);
+            // Drift first: rules watch what it finds (rephrases, closed windows).
+            let seen = self.drift.observe_call(&c, t);
+            self.alerts.observe_turn(&c, t, seen.rephrase);
+            if seen.closed {
+                self.feed_drift_window();
+            }
         }
         if self.store.retains_calls() {
             self.store.add_call(c, t);

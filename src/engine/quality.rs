@@ -232,8 +232,10 @@ impl Quality {
         self.window.start = start;
     }
 
-    /// Counts an LLM call: judge scores, rephrase, groundedness, abandonment state.
-    pub fn observe_call(&mut self, c: &Call, f: &Features<'_>, t: Nanos) {
+    /// Counts an LLM call: judge scores, rephrase, groundedness, abandonment state. Returns
+    /// whether a follow-up turn rephrases the previous one (`None`: not a follow-up), for
+    /// the `rephrase_rate` alert metric.
+    pub fn observe_call(&mut self, c: &Call, f: &Features<'_>, t: Nanos) -> Option<bool> {
         for q in [&mut self.total, &mut self.window] {
             q.calls += 1;
             for &(name, v) in &f.judges {
@@ -254,9 +256,7 @@ impl Quality {
             }
         }
         let bad = c.status == Status::Error || f.binary[0];
-        let Some(key) = conversation_key(c) else {
-            return;
-        };
+        let key = conversation_key(c)?;
         let shingles = f.prompt.map(shingles).unwrap_or_default();
         let mut followup = false;
         let mut rephrase = false;
@@ -298,6 +298,7 @@ impl Quality {
             q.followups += u64::from(followup);
             q.rephrases += u64::from(rephrase);
         }
+        followup.then_some(rephrase)
     }
 
     /// Counts a feedback record when it arrives; `call` is its call if already seen.

@@ -3,8 +3,9 @@
 
 use std::fmt;
 
-/// The quantity a rule watches. Drift and rephrase metrics parse and evaluate to "no data"
-/// until the engine computes them.
+/// The quantity a rule watches. `drift.*` are fed by the drift engine as its windows close
+/// (`drift.<feature>` is that feature's population stability index); `rephrase_rate` by its
+/// quality tracker, per follow-up turn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlertMetric {
     /// Latency percentile (ms); the field is the quantile (0.95 for `latency.p95`).
@@ -114,12 +115,9 @@ impl AlertMetric {
         matches!(self, AlertMetric::JudgeMean(_))
     }
 
-    /// True for metrics the engine does not compute yet (always "no data").
-    pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            AlertMetric::DriftShare | AlertMetric::Drift(_) | AlertMetric::RephraseRate
-        )
+    /// True for metrics fed by closed drift windows rather than by each call.
+    pub fn is_window_level(&self) -> bool {
+        matches!(self, AlertMetric::DriftShare | AlertMetric::Drift(_))
     }
 
     /// Formats a value of this metric for people (`2.35s`, `4.0%`, `$1.20`).

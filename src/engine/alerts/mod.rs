@@ -22,6 +22,7 @@ pub use lifecycle::{AlertStatus, Level, Sink, Transition, DEFAULT_HISTORY};
 pub use metric::{parse_threshold, AlertMetric, ThresholdUnit, METRIC_NAMES};
 
 use super::budgets::{BudgetConfig, Budgets};
+use super::drift::WindowResult;
 use super::SECOND;
 use crate::model::query::Query;
 use crate::model::record::{Call, Feedback, FeedbackKind, Nanos, Status};
@@ -161,8 +162,15 @@ impl Rule {
 }
 
 /// The ids of the rules that ship with llmmon, for `[alerting] disable = [...]`.
-pub const DEFAULT_RULE_IDS: [&str; 6] =
-    ["latency", "errors", "injection", "secrets", "pii", "cost"];
+pub const DEFAULT_RULE_IDS: [&str; 7] = [
+    "latency",
+    "errors",
+    "injection",
+    "secrets",
+    "pii",
+    "cost",
+    "drift",
+];
 
 /// The rules that ship with llmmon, each with its id (turn one off with `[alerting]
 /// disable = ["latency"]`, all with `default_rules = false`). Each is scoped to the thing
@@ -217,6 +225,11 @@ pub fn default_rules() -> Vec<(&'static str, Rule)> {
     cost.factor = 5.0;
     cost.warn = Some(1.0);
     cost.crit = Some(10.0);
+    // Most features drifting at once, over five drift windows: a model swap or a new prompt
+    // template, not the 40-50 % that steady traffic shows against a stream-start reference.
+    let mut drift = Rule::new("traffic drift", AlertMetric::DriftShare, 300 * SECOND);
+    drift.no_data = NoData::Keep;
+    drift.warn = Some(0.80);
     vec![
         ("latency", latency),
         ("errors", errors),
@@ -224,6 +237,7 @@ pub fn default_rules() -> Vec<(&'static str, Rule)> {
         ("secrets", secrets),
         ("pii", pii),
         ("cost", cost),
+        ("drift", drift),
     ]
 }
 
@@ -541,8 +555,8 @@ impl RuleState {
     }
 
     /// What a call adds to this rule, or nothing.
-    fn call_delta(&self, c: &Call) -> Option<Delta> {
-        if self.rule.metric.is_unavailable() || !self.rule.filter.matches(c) {
+    fn call_delta(&self, c: &Call, rephrase: Option<bool>) -> Option<Delta> {
+        if self.rule.metric.is_window_level() || !self.rule.filter.matches(c) {
             return None;
         }
         let hit = |yes: bool| Delta::ratio(f64::from(u8::from(yes)));
@@ -567,10 +581,11 @@ impl RuleState {
                 .get(name)
                 .filter(|v| v.is_finite())
                 .map(|v| Delta::ratio(*v)),
-            AlertMetric::FeedbackNegativeRate
-            | AlertMetric::DriftShare
-            | AlertMetric::Drift(_)
-            | AlertMetric::RephraseRate => None,
+            // A follow-up turn counts as 1 when it rephrases the previous one.
+            AlertMetric::RephraseRate => rephrase.map(hit),
+            AlertMetric::FeedbackNegativeRate | AlertMetric::DriftShare | AlertMetric::Drift(_) => {
+                None
+            }
         }
     }
 
@@ -588,9 +603,27 @@ impl RuleState {
         }
     }
 
-    fn observe_call(&mut self, c: &Call, t: Nanos) {
-        if let Some(d) = self.call_delta(c) {
+    fn observe_call(&mut self, c: &Call, t: Nanos, rephrase: Option<bool>) {
+        if let Some(d) = self.call_delta(c, rephrase) {
             self.observe(&d, t);
+        }
+    }
+
+    /// A closed drift window, as one observation at its last instant: the share of drifting
+    /// features, or one feature's population stability index.
+    fn observe_drift(&mut self, w: &WindowResult) {
+        let Some(d) = &w.drift else { return };
+        let value = match &self.rule.metric {
+            AlertMetric::DriftShare => (d.evaluated > 0).then_some(d.share),
+            AlertMetric::Drift(name) => d
+                .features
+                .iter()
+                .find(|f| &f.name == name && f.enough_data)
+                .and_then(|f| f.psi),
+            _ => None,
+        };
+        if let Some(v) = value {
+            self.observe(&Delta::ratio(v), w.end.saturating_sub(1).max(w.start));
         }
     }
 
@@ -650,12 +683,14 @@ impl RuleState {
             AlertMetric::ErrorRate
             | AlertMetric::FlagRate(_)
             | AlertMetric::FeedbackNegativeRate
-            | AlertMetric::JudgeMean(_) => ratio(),
+            | AlertMetric::JudgeMean(_)
+            | AlertMetric::RephraseRate
+            | AlertMetric::DriftShare
+            | AlertMetric::Drift(_) => ratio(),
             AlertMetric::CallsPerMin | AlertMetric::TokensPerMin | AlertMetric::CostPerMin => {
                 Some(w.num / minutes)
             }
             AlertMetric::Cost | AlertMetric::Flags(_) => Some(w.num),
-            AlertMetric::DriftShare | AlertMetric::Drift(_) | AlertMetric::RephraseRate => None,
         }
     }
 
@@ -872,9 +907,16 @@ impl AlertState {
 
     /// Feeds one LLM call at event time `t` (after advancing the clock to it).
     pub fn observe_call(&mut self, c: &Call, t: Nanos) {
+        self.observe_turn(c, t, None);
+    }
+
+    /// Feeds one call with what the quality tracker found about it: `rephrase` is
+    /// `Some(true)` for a follow-up turn that rephrases the previous one, `Some(false)` for
+    /// another follow-up, `None` for a first turn (what `rephrase_rate` counts).
+    pub fn observe_turn(&mut self, c: &Call, t: Nanos, rephrase: Option<bool>) {
         self.advance(t);
         for r in &mut self.rules[..self.plain] {
-            r.observe_call(c, t);
+            r.observe_call(c, t, rephrase);
         }
         let first = self.first.unwrap_or(t);
         for g in &mut self.groups {
@@ -895,10 +937,18 @@ impl AlertState {
                 }
             };
             if let Some(r) = self.rules.get_mut(i) {
-                r.observe_call(c, t);
+                r.observe_call(c, t, rephrase);
             }
         }
         self.budgets.observe_call(c, t, &mut self.sink);
+    }
+
+    /// Feeds a drift window that just closed (`drift.share`, `drift.<feature>`); drift is
+    /// over the whole stream, so these rules have no filter or groups.
+    pub fn observe_drift(&mut self, w: &WindowResult) {
+        for r in &mut self.rules[..self.plain] {
+            r.observe_drift(w);
+        }
     }
 
     /// Feeds one piece of feedback; `call` is the call it refers to when known (for filters).
@@ -1134,6 +1184,65 @@ mod tests {
         assert_eq!(st.rules[0].status(), AlertStatus::Firing);
         assert_eq!(st.rules[1].status(), AlertStatus::Ok);
         assert!(st.banner().unwrap().contains("d: drift.share"));
+    }
+
+    #[test]
+    fn drift_windows_and_rephrases_feed_their_rules() {
+        use crate::engine::drift::compare::WindowDrift;
+        let mut share = Rule::new("drift", AlertMetric::DriftShare, 300 * SECOND);
+        share.warn = Some(0.8);
+        share.no_data = NoData::Keep;
+        let mut reph = Rule::new("reph", AlertMetric::RephraseRate, 60 * SECOND);
+        reph.warn = Some(0.3);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![share, reph],
+            ..AlertsConfig::default()
+        });
+        let window = |no: i64, share: f64| WindowResult {
+            start: no * 60 * SECOND,
+            end: (no + 1) * 60 * SECOND,
+            calls: 100,
+            drift: Some(WindowDrift {
+                dataset_drift: share > 0.5,
+                share,
+                drifted: (share * 10.0) as usize,
+                evaluated: 10,
+                features: Vec::new(),
+                prompt: None,
+                response: None,
+            }),
+        };
+        for s in 0..600 {
+            // Every tenth follow-up rephrases until minute 5, then every second one.
+            let rephrase = if s < 300 { s % 10 == 0 } else { s % 2 == 0 };
+            st.observe_turn(&call_at(1.0, false), s * SECOND, Some(rephrase));
+            if s % 60 == 0 && s > 0 {
+                let no = s / 60 - 1;
+                st.observe_drift(&window(no, if no < 5 { 0.4 } else { 0.95 }));
+            }
+        }
+        let reph = &st.rules[1];
+        assert_eq!(reph.status(), AlertStatus::Firing, "{:?}", reph.last_value);
+        assert!((reph.last_value.unwrap() - 0.5).abs() < 0.02);
+        let drift = &st.rules[0];
+        assert!(drift.last_value.is_some_and(|v| v > 0.6));
+        let fired: Vec<&Transition> = st
+            .history()
+            .iter()
+            .filter(|t| t.to == AlertStatus::Firing)
+            .collect();
+        assert!(fired
+            .iter()
+            .any(|t| t.rule == "reph" && t.at > 300 * SECOND));
+        let drift_at: Vec<Nanos> = fired
+            .iter()
+            .filter(|t| t.rule == "drift")
+            .map(|t| t.at)
+            .collect();
+        assert!(
+            !drift_at.is_empty() && drift_at.iter().all(|&t| t > 300 * SECOND),
+            "{drift_at:?}"
+        );
     }
 
     #[test]

@@ -90,6 +90,15 @@ pub struct FeatureRow {
     pub history: Vec<Option<f64>>,
 }
 
+/// What one call told the drift engine that alert rules watch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// `Some(true)`: a follow-up turn that rephrases the previous one; `None`: no follow-up.
+    pub rephrase: Option<bool>,
+    /// The call closed a drift window (now the last entry of `history`).
+    pub closed: bool,
+}
+
 /// Drift and quality state, fed by [`crate::engine::Engine`] on every call and feedback.
 #[derive(Debug)]
 pub struct DriftState {
@@ -174,12 +183,12 @@ impl DriftState {
     }
 
     /// Folds one LLM call at event time `t` into the windows (and the reference while it
-    /// is still being collected).
-    pub fn observe_call(&mut self, c: &Call, t: Nanos) {
+    /// is still being collected), and says what alert rules can learn from it.
+    pub fn observe_call(&mut self, c: &Call, t: Nanos) -> Observed {
         if !self.cfg.enabled {
-            return;
+            return Observed::default();
         }
-        self.roll_to(t);
+        let closed = self.roll_to(t);
         let f = features::extract(c);
         self.current.add(&f, &c.id, t, &mut self.tok);
         if let Some(b) = &mut self.boot {
@@ -191,21 +200,24 @@ impl DriftState {
                 self.boot = None;
             }
         }
-        self.quality.observe_call(c, &f, t);
+        let rephrase = self.quality.observe_call(c, &f, t);
+        Observed { rephrase, closed }
     }
 
     /// Counts a feedback record at event time `t`; `call` is its call when already stored.
-    pub fn observe_feedback(&mut self, f: &Feedback, call: Option<&Call>, t: Nanos) {
+    /// Returns true when it closed a window (the last entry of `history`).
+    pub fn observe_feedback(&mut self, f: &Feedback, call: Option<&Call>, t: Nanos) -> bool {
         if !self.cfg.enabled {
-            return;
+            return false;
         }
-        self.roll_to(t);
+        let closed = self.roll_to(t);
         let neg = feedback_negative(f);
         self.current.add_feedback(neg);
         if let Some(b) = &mut self.boot {
             b.add_feedback(neg);
         }
         self.quality.observe_feedback(f, call);
+        closed
     }
 
     /// Attributes feedback that waited for its call (joined by the store) to that call.
@@ -215,23 +227,26 @@ impl DriftState {
         }
     }
 
-    fn roll_to(&mut self, t: Nanos) {
+    /// Moves to the window holding `t`; true when that closed the previous one.
+    fn roll_to(&mut self, t: Nanos) -> bool {
         let Some(len) = self.cfg.window_ns.filter(|l| *l > 0) else {
-            return;
+            return false;
         };
         let no = t.div_euclid(len);
         match self.current_no {
             None => {
                 self.current_no = Some(no);
                 self.quality.window.start = no * len;
+                false
             }
             Some(cur) if no > cur => {
                 self.close(cur * len, (cur + 1) * len);
                 self.current_no = Some(no);
                 self.quality.roll(no * len);
+                true
             }
             // Late records count in the current window.
-            Some(_) => {}
+            Some(_) => false,
         }
     }
 
