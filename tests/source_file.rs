@@ -337,6 +337,27 @@ async fn deleted_file_is_waited_for_and_reopened() {
 }
 
 #[tokio::test]
+async fn a_file_that_does_not_exist_yet_is_waited_for_and_read_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("later.jsonl");
+    let mut p = follow(&path, follow_opts(false));
+    p.until_retrying().await;
+    let Some(SourceState::Retrying { last_error, .. }) = p.states.last() else {
+        unreachable!()
+    };
+    assert!(
+        last_error.contains("waiting for the file to appear"),
+        "{last_error}"
+    );
+    let lines = numbered("line", 0..3);
+    fs::write(&path, joined(&lines)).unwrap();
+    p.until("the new file's lines", |p| p.lines.len() >= 3)
+        .await;
+    assert_eq!(p.texts(), lines);
+    p.until_state(SourceState::AtEnd).await;
+}
+
+#[tokio::test]
 async fn a_partial_last_line_waits_for_its_newline() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.jsonl");
@@ -408,9 +429,19 @@ async fn without_follow_the_file_is_read_to_eof_including_an_unterminated_line()
 #[tokio::test]
 async fn an_unreadable_path_is_an_error_with_the_os_cause() {
     let dir = tempfile::tempdir().unwrap();
-    for path in [dir.path().join("missing.jsonl"), dir.path().to_path_buf()] {
+    // A missing file read once is an error (followed, it is waited for: see
+    // `a_file_that_does_not_exist_yet_is_waited_for_and_read_from_its_start`); a directory
+    // is an error either way.
+    let once = SourceOptions {
+        follow: false,
+        ..SourceOptions::default()
+    };
+    for (path, opts) in [
+        (dir.path().join("missing.jsonl"), once),
+        (dir.path().to_path_buf(), follow_opts(false)),
+    ] {
         let (tx, rx) = mpsc::channel(4);
-        let task = spawn_file(7, path.clone(), follow_opts(false), tx);
+        let task = spawn_file(7, path.clone(), opts, tx);
         let mut p = Probe::new(rx);
         p.drain_to_end().await;
         task.await.unwrap();

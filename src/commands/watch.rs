@@ -42,9 +42,11 @@ pub fn theme(cfg: &Config, flag: Option<&str>) -> Result<Theme> {
 /// Opens the TUI on the given sources. Exit code 0 on a normal quit.
 pub fn run(cfg: &Config, args: &WatchArgs) -> Result<i32> {
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
+    // A file that does not exist yet is waited for (`tail -F`); one that exists but cannot
+    // be read is an error now, not a silent empty pane.
     for spec in &specs {
         if let SourceSpec::File(p) = spec {
-            if let Err(e) = std::fs::File::open(p) {
+            if let (true, Err(e)) = (p.exists(), std::fs::File::open(p)) {
                 bail!("cannot read {}: {e}", p.display());
             }
         }

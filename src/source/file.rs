@@ -106,10 +106,18 @@ struct Tail {
 impl Tail {
     async fn run(&mut self) -> Result<(), Halt> {
         self.out.set_state(SourceState::Connecting).await?;
-        let mut cur = open(&self.path).await.map_err(Halt::Failed)?;
-        if self.opts.follow && !self.opts.from_start {
-            self.start_at_end(&mut cur).await?;
-        }
+        let mut cur = match open(&self.path).await {
+            Ok(mut cur) => {
+                if self.opts.follow && !self.opts.from_start {
+                    self.start_at_end(&mut cur).await?;
+                }
+                cur
+            }
+            // `tail -F`: a followed file that does not exist yet is waited for, and read
+            // from its first line once it appears (everything in it is new).
+            Err(_) if self.opts.follow && !self.path.exists() => self.wait_for_file().await?,
+            Err(e) => return Err(Halt::Failed(e)),
+        };
         self.out.set_state(SourceState::Connected).await?;
         if !self.opts.follow {
             self.drain(&mut cur).await?;
@@ -157,6 +165,31 @@ impl Tail {
 
     /// Positions a followed file at its end. A last line still being written is skipped
     /// when it completes: it began before we started.
+    /// Polls until the path can be opened, saying so in the source's state meanwhile.
+    async fn wait_for_file(&mut self) -> Result<OpenFile, Halt> {
+        let in_ms = u64::try_from(self.opts.poll_interval.as_millis()).unwrap_or(u64::MAX);
+        let mut attempt = 0u32;
+        loop {
+            match open(&self.path).await {
+                Ok(cur) => return Ok(cur),
+                Err(e) if self.path.exists() => return Err(Halt::Failed(e)),
+                Err(_) => {}
+            }
+            attempt = attempt.saturating_add(1);
+            self.out
+                .set_state(SourceState::Retrying {
+                    in_ms,
+                    attempt,
+                    last_error: format!("{}: waiting for the file to appear", self.path.display()),
+                })
+                .await?;
+            tokio::time::sleep(self.opts.poll_interval).await;
+            if self.out.is_closed() {
+                return Err(Halt::Closed);
+            }
+        }
+    }
+
     async fn start_at_end(&mut self, cur: &mut OpenFile) -> Result<(), Halt> {
         let io = |e: std::io::Error| Halt::Failed(format!("{}: {e}", self.path.display()));
         let len = cur.file.metadata().await.map_err(io)?.len();
