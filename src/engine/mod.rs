@@ -28,6 +28,15 @@ use std::collections::BTreeMap;
 use store::{Store, StoreConfig};
 use window::{summarize, Dim, Windows};
 
+/// Alert steps given a "why" per ingest call at most.
+pub const WHY_PER_BATCH: usize = 16;
+
+/// [`read::why::rank`] over a store's calls (what [`Engine::why`] asks, usable while the
+/// alert state is borrowed).
+fn store_why(store: &Store, drill: &alerts::Drill) -> read::why::Why {
+    read::why::rank(store.calls().map(|s| (s.time, &s.call)), drill)
+}
+
 /// One second in nanoseconds.
 pub const SECOND: i64 = 1_000_000_000;
 
@@ -127,6 +136,8 @@ pub struct Engine {
     pub drift: drift::DriftState,
     /// Bumped on every change, so views redraw only when something changed.
     pub generation: u64,
+    /// Alert steps already given their "why" (a count of [`alerts::Sink::pushed`]).
+    explained: u64,
     /// The far-future guard and the one record it holds until the next decides.
     future: future::FutureGuard,
     held: Option<(SourceId, u64, Record)>,
@@ -152,6 +163,7 @@ impl Engine {
             drift: drift::DriftState::new(drift::DriftConfig::default()),
             future: future::FutureGuard::new(cfg.max_future),
             held: None,
+            explained: 0,
             cfg,
         }
     }
@@ -235,6 +247,30 @@ impl Engine {
                 self.held = Some((id, line_no, r));
             }
         }
+        self.explain_fired();
+    }
+
+    /// Gives each alert step to firing recorded since the last call its "why", ranked over
+    /// the calls of its window the store holds (at most [`WHY_PER_BATCH`] per call, so a
+    /// storm of instances firing at once costs bounded work; the rest carry none).
+    fn explain_fired(&mut self) {
+        if self.alerts.sink.pushed == self.explained {
+            return;
+        }
+        let store = &self.store;
+        self.alerts
+            .sink
+            .explain_new(self.explained, WHY_PER_BATCH, |t| {
+                store_why(store, &t.drill())
+            });
+        self.explained = self.alerts.sink.pushed;
+    }
+
+    /// Closes the input for alerting ([`alerts::AlertState::flush`]) and explains what that
+    /// fired: what `check` calls at the end of its input.
+    pub fn flush_alerts(&mut self, now: Nanos) {
+        self.alerts.flush(now);
+        self.explain_fired();
     }
 
     /// Runs the far-future guard on a record at `t`: true when it is to be folded now (a
@@ -324,6 +360,7 @@ impl Engine {
             self.alerts.advance(t);
             self.store.count_call(f, t);
         }
+        self.explain_fired();
     }
 
     /// The time a record counts at, or `None` (and a `late` rejection) when it is older
