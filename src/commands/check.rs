@@ -155,6 +155,11 @@ fn notify(cfg: &Config, args: &CheckArgs, events: Vec<Transition>, lost: u64) ->
         &sub,
         &args.sources,
     ));
+    ncfg.report = notify::report_command(
+        cfg.path.as_deref(),
+        &args.sources,
+        args.select.filter.as_deref(),
+    );
     if let Some(stats) = notify::deliver_all(ncfg, events, NOTIFY_WAIT_CAP)? {
         stats
             .dropped

@@ -577,7 +577,11 @@ mod tests {
         let why = fired[0].why.as_ref().expect("explained when it fired");
         // Every call is openai's, so only the user stands out.
         assert_eq!(names(why), ["user=eve"]);
-        let kept = e.alerts.history().iter().find(|t| t.to == AlertStatus::Firing);
+        let kept = e
+            .alerts
+            .history()
+            .iter()
+            .find(|t| t.to == AlertStatus::Firing);
         assert_eq!(kept.and_then(|t| t.why.as_ref()), Some(why));
         assert_eq!(&e.why(&fired[0].drill()), why);
     }
