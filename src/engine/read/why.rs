@@ -313,7 +313,7 @@ fn item(
 }
 
 /// A share as a whole percentage, `<1%` for a small one that is not zero.
-fn percent(share: f64) -> String {
+pub fn percent(share: f64) -> String {
     if share > 0.0 && share < 0.005 {
         "<1%".into()
     } else {
