@@ -28,13 +28,19 @@ use std::collections::BTreeMap;
 use store::{Store, StoreConfig};
 use window::{summarize, Dim, Windows};
 
-/// Alert steps given a "why" per ingest call at most.
-pub const WHY_PER_BATCH: usize = 16;
+/// Alert steps given a "why" per ingest call at most (each costs up to a few ms).
+pub const WHY_PER_BATCH: usize = 4;
 
-/// [`read::why::rank`] over a store's calls (what [`Engine::why`] asks, usable while the
-/// alert state is borrowed).
+/// [`read::why::rank`] over a store's calls, newest first (what [`Engine::why`] asks,
+/// usable while the alert state is borrowed). Not complete when the store has dropped
+/// calls that may have been in the window.
 fn store_why(store: &Store, drill: &alerts::Drill) -> read::why::Why {
-    read::why::rank(store.calls().map(|s| (s.time, &s.call)), drill)
+    let mut why = read::why::rank(store.calls().rev().map(|s| (s.time, &s.call)), drill);
+    let oldest = store.calls().next().map_or(Nanos::MAX, |s| s.time);
+    if store.evicted.calls > 0 && oldest > drill.from {
+        why.complete = false;
+    }
+    why
 }
 
 /// One second in nanoseconds.
@@ -251,19 +257,23 @@ impl Engine {
     }
 
     /// Gives each alert step to firing recorded since the last call its "why", ranked over
-    /// the calls of its window the store holds (at most [`WHY_PER_BATCH`] per call, so a
-    /// storm of instances firing at once costs bounded work; the rest carry none).
+    /// the calls of its window the store holds: at most [`WHY_PER_BATCH`] per call, newest
+    /// first, so a burst of instances firing at once costs bounded work per batch; the rest
+    /// are explained by the next calls (their notifications may have left without it).
     fn explain_fired(&mut self) {
         if self.alerts.sink.pushed == self.explained {
             return;
         }
         let store = &self.store;
-        self.alerts
+        let waiting = self
+            .alerts
             .sink
             .explain_new(self.explained, WHY_PER_BATCH, |t| {
                 store_why(store, &t.drill())
             });
-        self.explained = self.alerts.sink.pushed;
+        if waiting == 0 {
+            self.explained = self.alerts.sink.pushed;
+        }
     }
 
     /// Closes the input for alerting ([`alerts::AlertState::flush`]) and explains what that

@@ -238,7 +238,7 @@ const WHY_ROWS: usize = 5;
 /// are left out of a redacted report: they are words of the users' messages.
 fn why_section(md: &mut String, engine: &Engine, range: Range, redacted: bool) {
     use crate::engine::alerts::AlertStatus;
-    use crate::engine::read::why::{percent, Dimension, MAX_LIFT};
+    use crate::engine::read::why::{percent, Dimension};
     let fired: Vec<_> = engine
         .alerts
         .history()
@@ -253,11 +253,16 @@ fn why_section(md: &mut String, engine: &Engine, range: Range, redacted: bool) {
     for (t, why) in fired {
         let _ = writeln!(
             md,
-            "### {} {}\n\nBad calls: {}, compared with {} other calls of the window.\n",
+            "### {} {}\n\nBad calls: {}, compared with {} other calls of the window{}.\n",
             format_time(t.at),
             cell(&t.rule, 80),
             why.bad,
-            why.rest
+            why.rest,
+            if why.complete {
+                ""
+            } else {
+                " (the newest of it: the rest was no longer in memory)"
+            }
         );
         let items: Vec<_> = why
             .items
@@ -271,11 +276,7 @@ fn why_section(md: &mut String, engine: &Engine, range: Range, redacted: bool) {
         }
         let _ = writeln!(md, "| value | bad calls | rest | lift |\n|---|---|---|---|");
         for i in items {
-            let lift = if i.lift >= MAX_LIFT {
-                "only in bad".to_string()
-            } else {
-                format!("{:.1}", i.lift)
-            };
+            let lift = i.lift_text();
             let _ = writeln!(
                 md,
                 "| {}={} | {} ({}/{}) | {} ({}/{}) | {lift} |",

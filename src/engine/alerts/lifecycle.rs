@@ -212,24 +212,29 @@ impl Sink {
     }
 
     /// Attaches `explain`'s answer to the steps to firing pushed after the first `seen`
-    /// (at most `cap` of them, the newest; older ones stay unexplained), in the history
-    /// and the notifier outbox alike.
+    /// that have none yet, newest first and at most `cap` of them, in the history and the
+    /// notifier outbox alike. Returns how many such steps are still waiting (for a later
+    /// call: a burst of firing instances is explained a few at a time).
     pub fn explain_new(
         &mut self,
         seen: u64,
         cap: usize,
         mut explain: impl FnMut(&Transition) -> Why,
-    ) {
+    ) -> usize {
         let new = usize::try_from(self.pushed.saturating_sub(seen))
             .unwrap_or(usize::MAX)
             .min(self.history.len());
         let start = self.history.len() - new;
-        let mut left = cap;
+        let (mut left, mut waiting) = (cap, 0);
         let mut notified = Vec::new();
         for t in self.history.range_mut(start..).rev() {
-            if t.to == AlertStatus::Firing && t.why.is_none() && left > 0 {
-                left -= 1;
-                t.why = Some(explain(t));
+            if t.to == AlertStatus::Firing && t.why.is_none() {
+                if left > 0 {
+                    left -= 1;
+                    t.why = Some(explain(t));
+                } else {
+                    waiting += 1;
+                }
             }
             if t.notifies() {
                 notified.push(t.why.clone());
@@ -237,7 +242,10 @@ impl Sink {
         }
         // The outbox holds the same notifying steps in the same order, newest last.
         for (t, why) in self.outbox.iter_mut().rev().zip(notified) {
-            t.why = why;
+            if t.why.is_none() {
+                t.why = why;
+            }
         }
+        waiting
     }
 }

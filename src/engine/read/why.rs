@@ -42,8 +42,11 @@ pub const MIN_LIFT: f64 = 1.5;
 /// Bad calls a prompt term must be in: one message's words are no pattern.
 const MIN_TERM_BAD: u64 = 3;
 /// Calls of each side whose prompt terms are counted (the newest); other dimensions count
-/// every call of the window.
-const TERM_CALLS: u64 = 2000;
+/// every call examined.
+const TERM_CALLS: u64 = 500;
+/// Calls of the window examined at most (the newest): a ranking costs a few ms however
+/// large the store.
+pub const MAX_EXAMINED: usize = 10_000;
 /// Distinct prompt terms tracked; later new terms are not counted.
 const MAX_TERMS: usize = 20_000;
 
@@ -116,37 +119,57 @@ pub struct WhyItem {
 impl WhyItem {
     /// `model=gpt-4o 92% of bad vs 14% rest (lift 6.6)`.
     pub fn describe(&self) -> String {
-        let lift = if self.lift >= MAX_LIFT {
-            "only in bad".to_string()
-        } else {
-            format!("lift {:.1}", self.lift)
-        };
         format!(
-            "{}={} {} of bad vs {} rest ({lift})",
+            "{}={} {} of bad vs {} rest ({})",
             self.dimension.as_str(),
             self.value,
             percent(self.bad_share),
-            percent(self.rest_share)
+            percent(self.rest_share),
+            self.lift_text()
         )
+    }
+
+    /// `lift 6.6`; `only in bad` for a value absent from the rest, `lift 1000+` at the cap.
+    pub fn lift_text(&self) -> String {
+        if self.rest_count == 0 {
+            "only in bad".into()
+        } else if self.lift >= MAX_LIFT {
+            format!("lift {MAX_LIFT:.0}+")
+        } else {
+            format!("lift {:.1}", self.lift)
+        }
     }
 }
 
 /// The ranking for one alert: how many bad and rest calls it compared and the values that
 /// stand out, highest lift first (ties: most bad calls), at most [`TOP`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Why {
     pub bad: u64,
     pub rest: u64,
+    /// False when not every call of the window was looked at: the store had dropped some,
+    /// or the window held more than [`MAX_EXAMINED`] (the newest were ranked).
+    pub complete: bool,
     pub items: Vec<WhyItem>,
+}
+
+impl Default for Why {
+    fn default() -> Self {
+        Why {
+            bad: 0,
+            rest: 0,
+            complete: true,
+            items: Vec::new(),
+        }
+    }
 }
 
 impl Why {
     /// The same ranking cut to its first `n` items.
     pub fn top(&self, n: usize) -> Why {
         Why {
-            bad: self.bad,
-            rest: self.rest,
             items: self.items.iter().take(n).cloned().collect(),
+            ..*self
         }
     }
 }
@@ -180,8 +203,9 @@ impl Counts {
     }
 }
 
-/// Ranks the values of `calls` (event time and call) for `drill`: pure, over the calls given.
-/// A drill whose query or filter does not parse explains nothing.
+/// Ranks the values of `calls` (event time and call, newest first) for `drill`: pure, over
+/// the calls given, the newest [`MAX_EXAMINED`] LLM calls of the window. A drill whose
+/// query or filter does not parse explains nothing.
 pub fn rank<'a>(calls: impl IntoIterator<Item = (Nanos, &'a Call)>, drill: &Drill) -> Why {
     let (Ok(bad_q), Ok(scope)) = (Query::parse(&drill.query), Query::parse(&drill.filter)) else {
         return Why::default();
@@ -191,9 +215,12 @@ pub fn rank<'a>(calls: impl IntoIterator<Item = (Nanos, &'a Call)>, drill: &Dril
     let (mut bad, mut rest) = (0u64, 0u64);
     let (mut bad_terms, mut rest_terms) = (0u64, 0u64);
     let mut tools: Vec<&str> = Vec::new();
-    let window: Vec<(bool, &Call)> = calls
+    let mut in_window = calls
         .into_iter()
-        .filter(|(t, c)| (drill.from..=drill.to).contains(t) && c.operation.is_llm_call())
+        .filter(|(t, c)| (drill.from..=drill.to).contains(t) && c.operation.is_llm_call());
+    let window: Vec<(bool, &Call)> = in_window
+        .by_ref()
+        .take(MAX_EXAMINED)
         .filter_map(|(_, c)| {
             if bad_q.matches(c) {
                 Some((true, c))
@@ -204,8 +231,8 @@ pub fn rank<'a>(calls: impl IntoIterator<Item = (Nanos, &'a Call)>, drill: &Dril
             }
         })
         .collect();
-    // Newest first, so the term sample is the newest calls of each side.
-    for &(is_bad, c) in window.iter().rev() {
+    let complete = in_window.next().is_none();
+    for &(is_bad, c) in &window {
         if is_bad {
             bad += 1;
         } else {
@@ -278,7 +305,12 @@ pub fn rank<'a>(calls: impl IntoIterator<Item = (Nanos, &'a Call)>, drill: &Dril
         items[..=i].rotate_right(1);
     }
     items.truncate(TOP);
-    Why { bad, rest, items }
+    Why {
+        bad,
+        rest,
+        complete,
+        items,
+    }
 }
 
 /// The item of one value over `(bad_of, rest_of)` calls, if it has the support to stand out.
@@ -515,6 +547,7 @@ mod tests {
         let w = Why {
             bad: 5,
             rest: 5,
+            complete: true,
             items: vec![
                 WhyItem {
                     dimension: Dimension::User,
@@ -584,5 +617,59 @@ mod tests {
             .find(|t| t.to == AlertStatus::Firing);
         assert_eq!(kept.and_then(|t| t.why.as_ref()), Some(why));
         assert_eq!(&e.why(&fired[0].drill()), why);
+    }
+
+    #[test]
+    fn a_window_larger_than_the_bound_is_ranked_on_its_newest_calls_and_says_so() {
+        let calls: Vec<Call> = (0..MAX_EXAMINED + 10)
+            .map(|i| call("a", "u", if i < 5 { Status::Error } else { Status::Ok }))
+            .collect();
+        let mut all = drill("status:error", "", None);
+        all.to = Nanos::MAX;
+        let w = ranked(&calls, &all);
+        assert!(!w.complete);
+        assert_eq!((w.bad, w.rest), (5, MAX_EXAMINED as u64 - 5));
+        assert!(ranked(&calls[..100], &all).complete);
+    }
+
+    #[test]
+    fn a_burst_of_firing_instances_is_explained_a_few_per_batch() {
+        use crate::engine::alerts::{AlertMetric, AlertStatus, AlertsConfig, GroupBy, Rule};
+        use crate::engine::{EngineConfig, SECOND, WHY_PER_BATCH};
+        use crate::model::record::Record;
+        use crate::model::source::SourceKind;
+        let mut rule = Rule::new("errors", AlertMetric::ErrorRate, 60 * SECOND);
+        rule.group_by = Some(GroupBy::User);
+        rule.warn = Some(0.5);
+        let mut e = Engine::new(EngineConfig {
+            alerts: AlertsConfig {
+                rules: vec![rule],
+                ..AlertsConfig::default()
+            },
+            ..EngineConfig::default()
+        });
+        let src = e.add_source("x", SourceKind::File);
+        let users = WHY_PER_BATCH * 2 + 1;
+        let at = |s: i64, u: usize, status| {
+            let mut c = call("a", &format!("u{u}"), status);
+            c.id = format!("c{s}-{u}");
+            c.end = Some(s * SECOND);
+            (1, Record::Call(Box::new(c)))
+        };
+        let batch = |s: i64, status| (0..users).map(|u| at(s, u, status)).collect::<Vec<_>>();
+        e.ingest(src, batch(1, Status::Error));
+        // The next second's batch crosses the boundary: every instance fires at once.
+        e.ingest(src, batch(2, Status::Error));
+        let firing = |e: &Engine| {
+            let h = e.alerts.history();
+            let f: Vec<_> = h.iter().filter(|t| t.to == AlertStatus::Firing).collect();
+            (f.len(), f.iter().filter(|t| t.why.is_some()).count())
+        };
+        assert_eq!(firing(&e), (users, WHY_PER_BATCH));
+        e.ingest(src, vec![at(2, 0, Status::Error)]);
+        assert_eq!(firing(&e), (users, WHY_PER_BATCH * 2));
+        e.ingest(src, vec![at(2, 1, Status::Error)]);
+        assert_eq!(firing(&e), (users, users));
+        assert_eq!(e.explained, e.alerts.sink.pushed, "caught up");
     }
 }

@@ -4,7 +4,7 @@
 //! never count, so a key, a card number or an address cannot surface as a term.
 
 /// Bytes of a message read for terms; the rest of a huge prompt is not looked at.
-pub const MAX_SCAN: usize = 2048;
+pub const MAX_SCAN: usize = 1024;
 /// Distinct terms taken from one message.
 const MAX_PER_MESSAGE: usize = 64;
 const MIN_LEN: usize = 3;
