@@ -260,27 +260,33 @@ impl Engine {
     /// the calls of its window the store holds: at most [`WHY_PER_BATCH`] per call, newest
     /// first, so a burst of instances firing at once costs bounded work per batch; the rest
     /// are explained by the next calls (their notifications may have left without it).
-    fn explain_fired(&mut self) {
+    /// A store that keeps no calls has nothing to rank: its steps carry no "why". Returns
+    /// how many steps still wait for one.
+    fn explain_fired(&mut self) -> usize {
         if self.alerts.sink.pushed == self.explained {
-            return;
+            return 0;
         }
-        let store = &self.store;
-        let waiting = self
-            .alerts
-            .sink
-            .explain_new(self.explained, WHY_PER_BATCH, |t| {
-                store_why(store, &t.drill())
-            });
+        let waiting = if self.store.retains_calls() {
+            let store = &self.store;
+            self.alerts
+                .sink
+                .explain_new(self.explained, WHY_PER_BATCH, |t| {
+                    store_why(store, &t.drill())
+                })
+        } else {
+            0
+        };
         if waiting == 0 {
             self.explained = self.alerts.sink.pushed;
         }
+        waiting
     }
 
-    /// Closes the input for alerting ([`alerts::AlertState::flush`]) and explains what that
-    /// fired: what `check` calls at the end of its input.
+    /// Closes the input for alerting ([`alerts::AlertState::flush`]) and explains every
+    /// step still waiting for its "why": what `check` calls at the end of its input.
     pub fn flush_alerts(&mut self, now: Nanos) {
         self.alerts.flush(now);
-        self.explain_fired();
+        while self.explain_fired() > 0 {}
     }
 
     /// Runs the far-future guard on a record at `t`: true when it is to be folded now (a

@@ -641,14 +641,17 @@ mod tests {
         let mut rule = Rule::new("errors", AlertMetric::ErrorRate, 60 * SECOND);
         rule.group_by = Some(GroupBy::User);
         rule.warn = Some(0.5);
-        let mut e = Engine::new(EngineConfig {
-            alerts: AlertsConfig {
-                rules: vec![rule],
-                ..AlertsConfig::default()
-            },
-            ..EngineConfig::default()
-        });
-        let src = e.add_source("x", SourceKind::File);
+        let engine = || {
+            let mut e = Engine::new(EngineConfig {
+                alerts: AlertsConfig {
+                    rules: vec![rule.clone()],
+                    ..AlertsConfig::default()
+                },
+                ..EngineConfig::default()
+            });
+            let src = e.add_source("x", SourceKind::File);
+            (e, src)
+        };
         let users = WHY_PER_BATCH * 2 + 1;
         let at = |s: i64, u: usize, status| {
             let mut c = call("a", &format!("u{u}"), status);
@@ -656,20 +659,31 @@ mod tests {
             c.end = Some(s * SECOND);
             (1, Record::Call(Box::new(c)))
         };
-        let batch = |s: i64, status| (0..users).map(|u| at(s, u, status)).collect::<Vec<_>>();
-        e.ingest(src, batch(1, Status::Error));
-        // The next second's batch crosses the boundary: every instance fires at once.
-        e.ingest(src, batch(2, Status::Error));
+        let batch = |s: i64| {
+            (0..users)
+                .map(|u| at(s, u, Status::Error))
+                .collect::<Vec<_>>()
+        };
         let firing = |e: &Engine| {
             let h = e.alerts.history();
             let f: Vec<_> = h.iter().filter(|t| t.to == AlertStatus::Firing).collect();
             (f.len(), f.iter().filter(|t| t.why.is_some()).count())
         };
+        let (mut e, src) = engine();
+        e.ingest(src, batch(1));
+        // The next second's batch crosses the boundary: every instance fires at once.
+        e.ingest(src, batch(2));
         assert_eq!(firing(&e), (users, WHY_PER_BATCH));
         e.ingest(src, vec![at(2, 0, Status::Error)]);
         assert_eq!(firing(&e), (users, WHY_PER_BATCH * 2));
         e.ingest(src, vec![at(2, 1, Status::Error)]);
         assert_eq!(firing(&e), (users, users));
         assert_eq!(e.explained, e.alerts.sink.pushed, "caught up");
+        // The end of the input explains every step still waiting.
+        let (mut e, src) = engine();
+        e.ingest(src, batch(1));
+        e.ingest(src, batch(2));
+        e.flush_alerts(2 * SECOND);
+        assert_eq!(firing(&e), (users, users));
     }
 }
