@@ -210,83 +210,19 @@ pub fn rank<'a>(calls: impl IntoIterator<Item = (Nanos, &'a Call)>, drill: &Dril
     let (Ok(bad_q), Ok(scope)) = (Query::parse(&drill.query), Query::parse(&drill.filter)) else {
         return Why::default();
     };
-    let mut values: HashMap<(Dimension, &'a str), Counts> = HashMap::default();
-    let mut terms: HashMap<String, Counts> = HashMap::default();
-    let (mut bad, mut rest) = (0u64, 0u64);
-    let (mut bad_terms, mut rest_terms) = (0u64, 0u64);
-    let mut tools: Vec<&str> = Vec::new();
     let mut in_window = calls
         .into_iter()
         .filter(|(t, c)| (drill.from..=drill.to).contains(t) && c.operation.is_llm_call());
-    let window: Vec<(bool, &Call)> = in_window
-        .by_ref()
-        .take(MAX_EXAMINED)
-        .filter_map(|(_, c)| {
-            if bad_q.matches(c) {
-                Some((true, c))
-            } else if scope.matches(c) {
-                Some((false, c))
-            } else {
-                None
-            }
-        })
-        .collect();
+    let mut tally = Tally::default();
+    for (_, c) in in_window.by_ref().take(MAX_EXAMINED) {
+        if bad_q.matches(c) {
+            tally.count(true, c);
+        } else if scope.matches(c) {
+            tally.count(false, c);
+        }
+    }
     let complete = in_window.next().is_none();
-    for &(is_bad, c) in &window {
-        if is_bad {
-            bad += 1;
-        } else {
-            rest += 1;
-        }
-        let dims = [
-            (Dimension::Model, c.model_name()),
-            (Dimension::Provider, c.provider.as_deref()),
-            (Dimension::User, c.user.as_deref()),
-            (Dimension::App, c.app.as_deref()),
-            (Dimension::Finish, c.finish_reason.as_deref()),
-            (Dimension::Error, c.error_type.as_deref()),
-        ];
-        for (d, v) in dims {
-            if let Some(v) = v.filter(|v| !v.is_empty()) {
-                values.entry((d, v)).or_default().add(is_bad);
-            }
-        }
-        tools.clear();
-        for t in &c.tool_calls {
-            if !t.name.is_empty() && !tools.contains(&t.name.as_str()) {
-                tools.push(&t.name);
-            }
-        }
-        for t in &tools {
-            values.entry((Dimension::Tool, t)).or_default().add(is_bad);
-        }
-        let sampled = if is_bad {
-            &mut bad_terms
-        } else {
-            &mut rest_terms
-        };
-        if *sampled < TERM_CALLS {
-            *sampled += 1;
-            for w in terms::of(c.last_user_message().unwrap_or("")) {
-                if let Some(n) = terms.get_mut(&w) {
-                    n.add(is_bad);
-                } else if terms.len() < MAX_TERMS {
-                    terms.entry(w).or_default().add(is_bad);
-                }
-            }
-        }
-    }
-    let mut items: Vec<WhyItem> = Vec::new();
-    if bad > 0 && rest > 0 {
-        let min_bad = if bad == 1 { 1 } else { MIN_BAD };
-        for ((d, v), n) in &values {
-            items.extend(item(*d, v, *n, (bad, rest), min_bad));
-        }
-        for (w, n) in &terms {
-            let min = min_bad.max(MIN_TERM_BAD);
-            items.extend(item(Dimension::Term, w, *n, (bad_terms, rest_terms), min));
-        }
-    }
+    let mut items = tally.items();
     items.sort_by(|a, b| {
         b.lift
             .total_cmp(&a.lift)
@@ -306,10 +242,84 @@ pub fn rank<'a>(calls: impl IntoIterator<Item = (Nanos, &'a Call)>, drill: &Dril
     }
     items.truncate(TOP);
     Why {
-        bad,
-        rest,
+        bad: tally.bad,
+        rest: tally.rest,
         complete,
         items,
+    }
+}
+
+/// Bad and rest counts of every value seen, and of the calls they are over.
+#[derive(Default)]
+struct Tally<'a> {
+    values: HashMap<(Dimension, &'a str), Counts>,
+    terms: HashMap<String, Counts>,
+    bad: u64,
+    rest: u64,
+    /// Calls whose prompt terms were counted, per side.
+    bad_terms: u64,
+    rest_terms: u64,
+}
+
+impl<'a> Tally<'a> {
+    /// Counts one call of the bad side (`is_bad`) or the rest.
+    fn count(&mut self, is_bad: bool, c: &'a Call) {
+        let (n, sampled) = if is_bad {
+            (&mut self.bad, &mut self.bad_terms)
+        } else {
+            (&mut self.rest, &mut self.rest_terms)
+        };
+        *n += 1;
+        let dims = [
+            (Dimension::Model, c.model_name()),
+            (Dimension::Provider, c.provider.as_deref()),
+            (Dimension::User, c.user.as_deref()),
+            (Dimension::App, c.app.as_deref()),
+            (Dimension::Finish, c.finish_reason.as_deref()),
+            (Dimension::Error, c.error_type.as_deref()),
+        ];
+        for (d, v) in dims {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                self.values.entry((d, v)).or_default().add(is_bad);
+            }
+        }
+        for (i, t) in c.tool_calls.iter().enumerate() {
+            let first = !c.tool_calls[..i].iter().any(|o| o.name == t.name);
+            if first && !t.name.is_empty() {
+                self.values
+                    .entry((Dimension::Tool, t.name.as_str()))
+                    .or_default()
+                    .add(is_bad);
+            }
+        }
+        if *sampled < TERM_CALLS {
+            *sampled += 1;
+            for w in terms::of(c.last_user_message().unwrap_or("")) {
+                if let Some(n) = self.terms.get_mut(&w) {
+                    n.add(is_bad);
+                } else if self.terms.len() < MAX_TERMS {
+                    self.terms.entry(w).or_default().add(is_bad);
+                }
+            }
+        }
+    }
+
+    /// Every value with the support to stand out, unordered; none without a rest.
+    fn items(&self) -> Vec<WhyItem> {
+        let mut items = Vec::new();
+        if self.bad == 0 || self.rest == 0 {
+            return items;
+        }
+        let min_bad = if self.bad == 1 { 1 } else { MIN_BAD };
+        for ((d, v), n) in &self.values {
+            items.extend(item(*d, v, *n, (self.bad, self.rest), min_bad));
+        }
+        let sample = (self.bad_terms, self.rest_terms);
+        for (w, n) in &self.terms {
+            let min = min_bad.max(MIN_TERM_BAD);
+            items.extend(item(Dimension::Term, w, *n, sample, min));
+        }
+        items
     }
 }
 
