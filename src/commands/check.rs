@@ -176,18 +176,6 @@ fn notify(cfg: &Config, args: &CheckArgs, events: Vec<Transition>, lost: u64) ->
     Ok(())
 }
 
-/// The top "why" item on one line (`model=gpt-4o 92% of bad vs 14% rest (lift 6.6)`), its
-/// value sanitised, or what was compared when nothing stands out.
-fn why_line(why: &crate::engine::read::why::Why) -> String {
-    match why.items.first() {
-        Some(item) => crate::present::sanitize::line(&item.describe()).into_owned(),
-        None => format!(
-            "nothing stands out ({} bad calls vs {} others)",
-            why.bad, why.rest
-        ),
-    }
-}
-
 fn to_text(r: &CheckReport, top: usize) -> String {
     let mut s = String::new();
     for t in r.fired.iter().take(top) {
@@ -197,7 +185,9 @@ fn to_text(r: &CheckReport, top: usize) -> String {
             t.describe()
         ));
         if let Some(why) = &t.why {
-            s.push_str(&format!("  why: {}\n", why_line(why)));
+            // Values come from the data: one sanitised line.
+            let line = crate::present::sanitize::line(&why.headline()).into_owned();
+            s.push_str(&format!("  why: {line}\n"));
         }
     }
     for b in r.budgets.iter().take(top) {

@@ -165,6 +165,18 @@ impl Default for Why {
 }
 
 impl Why {
+    /// The top item on one line (`model=gpt-4o 92% of bad vs 14% rest (lift 6.6)`), or
+    /// what was compared when nothing stands out.
+    pub fn headline(&self) -> String {
+        match self.items.first() {
+            Some(item) => item.describe(),
+            None => format!(
+                "nothing stands out ({} bad calls vs {} others)",
+                self.bad, self.rest
+            ),
+        }
+    }
+
     /// The same ranking cut to its first `n` items.
     pub fn top(&self, n: usize) -> Why {
         Why {
