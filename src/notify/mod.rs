@@ -188,7 +188,9 @@ pub struct PayloadDrill {
 /// `--filter` the run itself applied (ANDed with each drill's query).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportCommand {
+    /// `llmmon`, the config, `report` and the sources, made absolute.
     pub argv: Vec<String>,
+    /// The run's own `--filter`, if any.
     pub filter: Option<String>,
 }
 

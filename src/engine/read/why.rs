@@ -99,6 +99,7 @@ impl Dimension {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WhyItem {
     pub dimension: Dimension,
+    /// The value as the data spells it (`gpt-4o`, `RateLimitError`).
     pub value: String,
     /// Bad calls with the value, of `bad_of`.
     pub bad_count: u64,
@@ -145,11 +146,14 @@ impl WhyItem {
 /// stand out, highest lift first (ties: most bad calls), at most [`TOP`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Why {
+    /// Bad calls examined: the drill query's calls in the window.
     pub bad: u64,
+    /// The other calls of the window within the rule's filter, examined.
     pub rest: u64,
     /// False when not every call of the window was looked at: the store had dropped some,
     /// or the window held more than [`MAX_EXAMINED`] (the newest were ranked).
     pub complete: bool,
+    /// The values that stand out, best first (at most [`TOP`]).
     pub items: Vec<WhyItem>,
 }
 
