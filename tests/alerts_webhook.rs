@@ -1,5 +1,6 @@
 //! Notifications sent by the real binary to a real HTTP server on 127.0.0.1: `check` on a
-//! generated incident POSTs every alert and budget that fired, signed; `--no-notify` sends
+//! generated incident POSTs every alert and budget that fired, signed, each with its drill
+//! (query, window and a `report` command line that runs) and, when firing, its "why"; `--no-notify` sends
 //! nothing; `[alerting] command` gets the same JSON on stdin; a hanging, refusing or
 //! redirecting webhook does not hold `check` past its bound and is counted. From the TUI
 //! (tmux; SKIPPED without it unless LLMMON_REQUIRE_TMUX=1), `demo` POSTs the alert that
@@ -279,7 +280,14 @@ fn check_posts_every_fired_alert_signed() {
                 && open.ends_with(&format!(" check {}", log.display())),
             "{open}"
         );
+        let drill = &j["drill"];
+        for key in ["query", "from", "to", "command"] {
+            assert!(drill[key].is_string(), "drill.{key} missing from {j}");
+        }
         if j["status"] == "firing" && j["renotify"] == false {
+            let why = &j["why"];
+            assert!(why["bad"].as_u64().unwrap() > 0, "why missing from {j}");
+            assert!(why["items"].as_array().unwrap().len() <= 3, "{j}");
             posted.push((
                 j["rule"].as_str().unwrap().to_string(),
                 j["level"].as_str().unwrap().to_string(),
@@ -311,6 +319,19 @@ fn check_posts_every_fired_alert_signed() {
     );
     assert!(p95["value"].as_f64().unwrap() > 3000.0);
     assert!(p95.get("group").is_none());
+    assert_eq!(p95["drill"]["query"], "latency>3000ms");
+    // The drill command really runs, and summarises exactly the bad calls "why" ranked.
+    let command = p95["drill"]["command"].as_str().unwrap();
+    let rest = command.strip_prefix("llmmon ").unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{}' {rest} --json -q", bin()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{command}: {out:?}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["calls"], p95["why"]["bad"], "{command}");
+    assert!(summary["latency_ms"]["p50"].as_f64().unwrap() > 3000.0);
 }
 
 #[test]
@@ -584,6 +605,11 @@ fn demo_in_tmux_posts_the_alert_that_fires() {
             .ends_with("demo --seed 7 --speed 8 --scenario incident"),
         "{j}"
     );
+    // The TUI's POST carries "why" too, ranked as the alert fired; the demo cannot be read
+    // again, so its drill has no command line.
+    assert!(j["why"]["bad"].as_u64().unwrap() > 0, "{j}");
+    assert!(j["drill"]["query"].is_string(), "{j}");
+    assert!(j["drill"].get("command").is_none(), "{j}");
     tmux.keys(&["6"]);
     tmux.wait_for(
         "notify 1 sent · 0 failed · 0 dropped",

@@ -17,6 +17,9 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Calls `check` keeps at most, for ranking each alert's "why" when it fires.
+const CHECK_MAX_CALLS: usize = 20_000;
+
 /// Reads every source to its end (or until `deadline`) into a fresh engine, letting in what
 /// `gate` admits (with a progress bar unless `quiet`). Fails on a source that cannot be
 /// opened, a live-only source (WebSocket, demo, OTLP) without a deadline, or when a source
@@ -59,7 +62,7 @@ pub fn read_to_end(
         bail!("{}", failures.join("; "));
     }
     if let Some(now) = engine.now {
-        engine.alerts.flush(now);
+        engine.flush_alerts(now);
     }
     Ok(engine)
 }
@@ -72,8 +75,9 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
         }
     }
     let mut engine_cfg = cfg.engine_config()?;
-    // The store is for drill-down; a check needs only the aggregates.
-    engine_cfg.store.max_calls = 1000;
+    // The store is for drill-down; a check needs the aggregates, and the calls of each
+    // alert's window when it fires to rank its "why" (bounded: the newest calls only).
+    engine_cfg.store.max_calls = engine_cfg.store.max_calls.min(CHECK_MAX_CALLS);
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
     let gate = super::range::gate(&args.select, &specs)?;
     let deadline = super::deadline(args.duration.as_deref())?;
@@ -151,6 +155,11 @@ fn notify(cfg: &Config, args: &CheckArgs, events: Vec<Transition>, lost: u64) ->
         &sub,
         &args.sources,
     ));
+    ncfg.report = notify::report_command(
+        cfg.path.as_deref(),
+        &args.sources,
+        args.select.filter.as_deref(),
+    );
     if let Some(stats) = notify::deliver_all(ncfg, events, NOTIFY_WAIT_CAP)? {
         stats
             .dropped
@@ -175,6 +184,11 @@ fn to_text(r: &CheckReport, top: usize) -> String {
             crate::model::record::format_time(t.at),
             t.describe()
         ));
+        if let Some(why) = &t.why {
+            // Values come from the data: one sanitised line.
+            let line = crate::present::sanitize::line(&why.headline()).into_owned();
+            s.push_str(&format!("  why: {line}\n"));
+        }
     }
     for b in r.budgets.iter().take(top) {
         s.push_str(&format!(

@@ -276,13 +276,14 @@ pub fn check_markdown(r: &CheckReport, top: usize, range: Option<(&str, u64)>) -
         );
     }
     if !r.fired.is_empty() {
-        let _ = writeln!(out, "\n### Fired\n\n| time | alert |\n|---|---|");
+        let _ = writeln!(out, "\n### Fired\n\n| time | alert | why |\n|---|---|---|");
         for t in r.fired.iter().take(top) {
             let _ = writeln!(
                 out,
-                "| {} | {} |",
+                "| {} | {} | {} |",
                 crate::model::record::format_time(t.at),
-                md_cell(&t.describe())
+                md_cell(&t.describe()),
+                md_cell(&t.why.as_ref().map(|w| w.headline()).unwrap_or_default())
             );
         }
     }

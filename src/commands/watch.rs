@@ -67,6 +67,7 @@ pub fn run(cfg: &Config, args: &WatchArgs) -> Result<i32> {
     let mut all = args.sources.clone();
     all.extend(args.otlp.source());
     let open = crate::notify::open_command(cfg.path.as_deref(), &sub, &all);
+    let report = crate::notify::report_command(cfg.path.as_deref(), &all, None);
     live(
         cfg,
         &specs,
@@ -74,6 +75,7 @@ pub fn run(cfg: &Config, args: &WatchArgs) -> Result<i32> {
         args.theme.as_deref(),
         demo,
         open,
+        report,
     )
 }
 
@@ -105,6 +107,7 @@ pub fn run_demo(cfg: &Config, args: &DemoArgs) -> Result<i32> {
         args.theme.as_deref(),
         Some(spawner),
         open,
+        None,
     )
 }
 
@@ -122,6 +125,7 @@ fn live(
     theme_flag: Option<&str>,
     demo: Option<Spawner>,
     open: String,
+    report: Option<crate::notify::ReportCommand>,
 ) -> Result<i32> {
     if !std::io::stdout().is_terminal() {
         bail!("the live view needs a terminal; use `llmmon report` for text or JSON output");
@@ -133,6 +137,7 @@ fn live(
     let windows = engine_cfg.windows.clone();
     let mut ncfg = NotifyConfig::from_config(cfg);
     ncfg.open = Some(open);
+    ncfg.report = report;
     let notifier = Notifier::start(ncfg)?;
     let mut engine = Engine::new(engine_cfg);
     let (enricher, table) = enricher(cfg, true)?;

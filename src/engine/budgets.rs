@@ -544,6 +544,7 @@ fn transition(
         threshold: Some(threshold),
         window_ns,
         renotify: false,
+        why: None,
     }
 }
 

@@ -28,6 +28,21 @@ use std::collections::BTreeMap;
 use store::{Store, StoreConfig};
 use window::{summarize, Dim, Windows};
 
+/// Alert steps given a "why" per ingest call at most (each costs up to a few ms).
+pub const WHY_PER_BATCH: usize = 4;
+
+/// [`read::why::rank`] over a store's calls, newest first (what [`Engine::why`] asks,
+/// usable while the alert state is borrowed). Not complete when the store has dropped
+/// calls that may have been in the window.
+fn store_why(store: &Store, drill: &alerts::Drill) -> read::why::Why {
+    let mut why = read::why::rank(store.calls().rev().map(|s| (s.time, &s.call)), drill);
+    let oldest = store.calls().next().map_or(Nanos::MAX, |s| s.time);
+    if store.evicted.calls > 0 && oldest > drill.from {
+        why.complete = false;
+    }
+    why
+}
+
 /// One second in nanoseconds.
 pub const SECOND: i64 = 1_000_000_000;
 
@@ -127,6 +142,8 @@ pub struct Engine {
     pub drift: drift::DriftState,
     /// Bumped on every change, so views redraw only when something changed.
     pub generation: u64,
+    /// Alert steps already given their "why" (a count of [`alerts::Sink::pushed`]).
+    explained: u64,
     /// The far-future guard and the one record it holds until the next decides.
     future: future::FutureGuard,
     held: Option<(SourceId, u64, Record)>,
@@ -152,6 +169,7 @@ impl Engine {
             drift: drift::DriftState::new(drift::DriftConfig::default()),
             future: future::FutureGuard::new(cfg.max_future),
             held: None,
+            explained: 0,
             cfg,
         }
     }
@@ -235,6 +253,40 @@ impl Engine {
                 self.held = Some((id, line_no, r));
             }
         }
+        self.explain_fired();
+    }
+
+    /// Gives each alert step to firing recorded since the last call its "why", ranked over
+    /// the calls of its window the store holds: at most [`WHY_PER_BATCH`] per call, newest
+    /// first, so a burst of instances firing at once costs bounded work per batch; the rest
+    /// are explained by the next calls (their notifications may have left without it).
+    /// A store that keeps no calls has nothing to rank: its steps carry no "why". Returns
+    /// how many steps still wait for one.
+    fn explain_fired(&mut self) -> usize {
+        if self.alerts.sink.pushed == self.explained {
+            return 0;
+        }
+        let waiting = if self.store.retains_calls() {
+            let store = &self.store;
+            self.alerts
+                .sink
+                .explain_new(self.explained, WHY_PER_BATCH, |t| {
+                    store_why(store, &t.drill())
+                })
+        } else {
+            0
+        };
+        if waiting == 0 {
+            self.explained = self.alerts.sink.pushed;
+        }
+        waiting
+    }
+
+    /// Closes the input for alerting ([`alerts::AlertState::flush`]) and explains every
+    /// step still waiting for its "why": what `check` calls at the end of its input.
+    pub fn flush_alerts(&mut self, now: Nanos) {
+        self.alerts.flush(now);
+        while self.explain_fired() > 0 {}
     }
 
     /// Runs the far-future guard on a record at `t`: true when it is to be folded now (a
@@ -326,6 +378,7 @@ impl Engine {
             self.alerts.advance(t);
             self.store.count_call(f, t);
         }
+        self.explain_fired();
     }
 
     /// The time a record counts at, or `None` (and a `late` rejection) when it is older

@@ -124,6 +124,8 @@ pub fn render(
         let _ = writeln!(md);
     }
 
+    why_section(&mut md, engine, range, redactor.is_some());
+
     // Per conversation (or lone call): cost, worst latency, flags.
     struct Row<'a> {
         key: String,
@@ -226,6 +228,70 @@ pub fn render(
     // The report holds names and text from the data, and people `cat` it: no control
     // character reaches their terminal.
     crate::present::terminal::text(&md).into_owned()
+}
+
+/// "Why" rows shown per fired alert.
+const WHY_ROWS: usize = 5;
+
+/// `## Why`: for each alert that started firing in the range, the values that stand out
+/// in its bad calls against the rest of its window, as ranked when it fired. Prompt terms
+/// are left out of a redacted report: they are words of the users' messages.
+fn why_section(md: &mut String, engine: &Engine, range: Range, redacted: bool) {
+    use crate::engine::alerts::AlertStatus;
+    use crate::engine::read::why::{percent, Dimension};
+    let fired: Vec<_> = engine
+        .alerts
+        .history()
+        .iter()
+        .filter(|t| t.to == AlertStatus::Firing && !t.renotify && range.contains(t.at))
+        .filter_map(|t| t.why.as_ref().map(|w| (t, w)))
+        .collect();
+    if fired.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Why\n");
+    for (t, why) in fired {
+        let _ = writeln!(
+            md,
+            "### {} {}\n\nBad calls: {}, compared with {} other calls of the window{}.\n",
+            format_time(t.at),
+            cell(&t.rule, 80),
+            why.bad,
+            why.rest,
+            if why.complete {
+                ""
+            } else {
+                " (the newest of it: the rest was no longer in memory)"
+            }
+        );
+        let items: Vec<_> = why
+            .items
+            .iter()
+            .filter(|i| !(redacted && i.dimension == Dimension::Term))
+            .take(WHY_ROWS)
+            .collect();
+        if items.is_empty() {
+            let _ = writeln!(md, "No value stands out.\n");
+            continue;
+        }
+        let _ = writeln!(md, "| value | bad calls | rest | lift |\n|---|---|---|---|");
+        for i in items {
+            let lift = i.lift_text();
+            let _ = writeln!(
+                md,
+                "| {}={} | {} ({}/{}) | {} ({}/{}) | {lift} |",
+                i.dimension.as_str(),
+                cell(&i.value, 60),
+                percent(i.bad_share),
+                i.bad_count,
+                i.bad_of,
+                percent(i.rest_share),
+                i.rest_count,
+                i.rest_of
+            );
+        }
+        let _ = writeln!(md);
+    }
 }
 
 /// A cost cell: dollars at the precision reports use (`$0` for the `-0.0` an empty float sum

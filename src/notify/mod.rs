@@ -12,6 +12,7 @@ mod webhook;
 pub use webhook::{sign, Endpoint, PostError, SIGNATURE_HEADER};
 
 use crate::engine::alerts::{AlertStatus, Level, Transition};
+use crate::engine::read::why::{Why, TOP_NOTIFIED};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,6 +58,8 @@ pub struct NotifyConfig {
     pub bell: bool,
     /// The `llmmon` command line that opens the same view, put in every payload.
     pub open: Option<String>,
+    /// How a payload's `drill.command` reads the same input again ([`report_command`]).
+    pub report: Option<ReportCommand>,
 }
 
 impl Default for NotifyConfig {
@@ -72,6 +75,7 @@ impl Default for NotifyConfig {
             command_timeout: Duration::from_secs(10),
             bell: false,
             open: None,
+            report: None,
         }
     }
 }
@@ -157,11 +161,76 @@ pub struct Payload<'a> {
     /// The `llmmon` command line that opens the same view.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open: Option<&'a str>,
+    /// The values that stand out in the step's bad calls (top 3), for steps to firing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<Why>,
+    /// The step's bad calls: what Enter on the alert opens.
+    pub drill: PayloadDrill,
+}
+
+/// `drill` in a payload: the query and window of the step's bad calls, and a command line
+/// that summarises exactly them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PayloadDrill {
+    /// The cause query (rule filter, instance and metric predicate).
+    pub query: String,
+    /// Start of the window (RFC 3339, UTC).
+    pub from: String,
+    /// End of the window (RFC 3339, UTC), inclusive.
+    pub to: String,
+    /// `llmmon report SOURCE... --filter QUERY --since FROM --until TO`, when the input
+    /// can be read again (files only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+/// What a drill command line is made of: `llmmon [--config C] report SOURCE...`, and the
+/// `--filter` the run itself applied (ANDed with each drill's query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportCommand {
+    /// `llmmon`, the config, `report` and the sources, made absolute.
+    pub argv: Vec<String>,
+    /// The run's own `--filter`, if any.
+    pub filter: Option<String>,
+}
+
+impl ReportCommand {
+    /// The command line summarising the calls of `query` in `[from, to]` (event time, ns):
+    /// `--since` is `from` to the millisecond below, `--until` (exclusive) the millisecond
+    /// after `to`.
+    pub fn line(&self, query: &str, from: i64, to: i64) -> String {
+        shell_line(&self.args(query, from, to))
+    }
+
+    /// [`ReportCommand::line`] as arguments.
+    fn args(&self, query: &str, from: i64, to: i64) -> Vec<String> {
+        const MS: i64 = 1_000_000;
+        let filter = match self.filter.as_deref().map(str::trim) {
+            Some(f) if !f.is_empty() => format!("({f}) {query}"),
+            _ => query.to_string(),
+        };
+        let mut line = self.argv.clone();
+        if !filter.trim().is_empty() {
+            line.extend(["--filter".to_string(), filter]);
+        }
+        line.extend([
+            "--since".to_string(),
+            crate::model::record::format_time(from.div_euclid(MS) * MS),
+            "--until".to_string(),
+            crate::model::record::format_time((to.div_euclid(MS) + 1) * MS),
+        ]);
+        line
+    }
 }
 
 impl<'a> Payload<'a> {
-    /// The payload of a transition.
-    pub fn new(t: &'a Transition, open: Option<&'a str>) -> Payload<'a> {
+    /// The payload of a transition; `report` makes its drill command line.
+    pub fn new(
+        t: &'a Transition,
+        open: Option<&'a str>,
+        report: Option<&ReportCommand>,
+    ) -> Payload<'a> {
+        let d = t.drill();
         Payload {
             source: "llmmon",
             text: t.describe(),
@@ -179,6 +248,13 @@ impl<'a> Payload<'a> {
             time: crate::model::record::format_time(t.at),
             filter: &t.filter,
             open,
+            why: t.why.as_ref().map(|w| w.top(TOP_NOTIFIED)),
+            drill: PayloadDrill {
+                command: report.map(|r| r.line(&d.query, d.from, d.to)),
+                from: crate::model::record::format_time(d.from),
+                to: crate::model::record::format_time(d.to),
+                query: d.query,
+            },
         }
     }
 
@@ -209,6 +285,11 @@ pub fn shell_line<S: AsRef<str>>(args: &[S]) -> String {
 /// the subcommand with its arguments, file sources made absolute so the line works from
 /// any directory.
 pub fn open_command(config: Option<&std::path::Path>, sub: &[&str], sources: &[String]) -> String {
+    shell_line(&argv(config, sub, sources))
+}
+
+/// `llmmon [--config C] SUB... SOURCE...`, with the config and file sources absolute.
+fn argv(config: Option<&std::path::Path>, sub: &[&str], sources: &[String]) -> Vec<String> {
     let mut line: Vec<String> = vec!["llmmon".into()];
     if let Some(c) = config {
         line.push("--config".into());
@@ -216,7 +297,22 @@ pub fn open_command(config: Option<&std::path::Path>, sub: &[&str], sources: &[S
     }
     line.extend(sub.iter().map(|s| s.to_string()));
     line.extend(sources.iter().map(|s| absolute(s)));
-    shell_line(&line)
+    line
+}
+
+/// How payloads name a command that summarises an alert's bad calls: `llmmon report` over
+/// the same sources (with the run's own `--filter`), or `None` when a source cannot be read
+/// again (stdin, WebSocket, demo, OTLP): only files replay.
+pub fn report_command(
+    config: Option<&std::path::Path>,
+    sources: &[String],
+    filter: Option<&str>,
+) -> Option<ReportCommand> {
+    let files = !sources.is_empty() && sources.iter().all(|s| std::path::Path::new(s).is_file());
+    files.then(|| ReportCommand {
+        argv: argv(config, &["report"], sources),
+        filter: filter.map(String::from),
+    })
 }
 
 fn absolute(s: &str) -> String {
@@ -478,7 +574,7 @@ async fn run(
     stats: Arc<NotifyStats>,
 ) {
     while let Some(t) = rx.recv().await {
-        let body = Payload::new(&t, cfg.open.as_deref()).json();
+        let body = Payload::new(&t, cfg.open.as_deref(), cfg.report.as_ref()).json();
         let cmd = async {
             let cmd = cfg.command.clone()?;
             let input = body.clone();
@@ -559,5 +655,46 @@ mod tests {
             ..NotifyConfig::default()
         };
         assert_eq!(cmd.worst_case(), cmd.command_timeout);
+    }
+
+    #[test]
+    fn a_drill_command_is_a_report_over_the_bad_calls_that_parses() {
+        use clap::Parser;
+        let r = ReportCommand {
+            argv: vec!["llmmon".into(), "report".into(), "/tmp/a b.jsonl".into()],
+            filter: Some("app:web".into()),
+        };
+        let (from, to) = (1_795_687_200_000_000_000, 1_795_687_260_000_000_000);
+        let args = r.args("model:\"gpt-4o\" latency>4000ms", from + 123, to + 456);
+        let cli = crate::cli::Cli::try_parse_from(&args).unwrap();
+        let Some(crate::cli::Command::Report(rep)) = cli.command else {
+            panic!("not a report: {args:?}");
+        };
+        assert_eq!(rep.sources, ["/tmp/a b.jsonl"]);
+        assert_eq!(
+            rep.select.filter.as_deref(),
+            Some("(app:web) model:\"gpt-4o\" latency>4000ms")
+        );
+        assert_eq!(
+            rep.select.range.since.as_deref(),
+            Some("2026-11-26T10:00:00.000Z")
+        );
+        assert_eq!(
+            rep.select.range.until.as_deref(),
+            Some("2026-11-26T10:01:00.001Z")
+        );
+        assert!(r.line("status:error", from, to).starts_with(
+            "llmmon report '/tmp/a b.jsonl' --filter '(app:web) status:error' --since "
+        ));
+    }
+
+    #[test]
+    fn only_files_can_be_reported_again() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let path = f.path().display().to_string();
+        assert!(report_command(None, std::slice::from_ref(&path), None).is_some());
+        assert_eq!(report_command(None, &["demo".into()], None), None);
+        assert_eq!(report_command(None, &[path, "-".into()], None), None);
+        assert_eq!(report_command(None, &[], None), None);
     }
 }

@@ -13,6 +13,12 @@ pub struct Drill {
     /// The full cause predicate in the query language: the rule's filter AND the instance's
     /// group AND the metric's predicate (`(app:web) model:gpt-4o latency>5000ms`).
     pub query: String,
+    /// The rule's filter as written (empty: all calls): the calls the bad ones are compared
+    /// with ("why") are the rest of the window within it.
+    pub filter: String,
+    /// The instance the drill is for (`model=gpt-4o`, as in [`super::Transition::group`]);
+    /// `None` for a rule over its whole scope.
+    pub group: Option<String>,
     pub from: Nanos,
     pub to: Nanos,
     /// How the opened list is ordered so the worst call comes first.
@@ -55,6 +61,38 @@ pub fn cause_query(
         terms.push(p);
     }
     terms.join(" ")
+}
+
+/// The scope a step's bad calls are compared within ("why"): the rule's filter as written,
+/// without the instance's own predicate. An instance's filter is its template's wrapped in
+/// parentheses and followed by the group predicate (`(status:ok) model:"gpt-4o"`), or the
+/// predicate alone when the template has none; this undoes that, so an instance's calls
+/// are compared with the rest of the template's scope (the other models too).
+pub fn scope_of<'a>(filter: &'a str, group: Option<&str>) -> &'a str {
+    let f = filter.trim();
+    if group.is_none() || f.is_empty() {
+        return f;
+    }
+    if !f.starts_with('(') {
+        return "";
+    }
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for (i, c) in f.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return f[1..i].trim();
+                }
+            }
+            _ => {}
+        }
+    }
+    f
 }
 
 /// The order that puts a metric's worst calls first.
@@ -128,5 +166,20 @@ mod tests {
         }
         assert_eq!(sort_of(&AlertMetric::Cost), DrillSort::Cost);
         assert_eq!(sort_of(&AlertMetric::Latency(0.5)), DrillSort::Latency);
+    }
+
+    #[test]
+    fn an_instance_is_compared_within_its_templates_scope() {
+        assert_eq!(
+            scope_of("(status:ok) model:\"gpt-4o\"", Some("model=gpt-4o")),
+            "status:ok"
+        );
+        assert_eq!(
+            scope_of("((a OR b) \")(\") user:\"x\"", Some("user=x")),
+            "(a OR b) \")(\""
+        );
+        assert_eq!(scope_of("user:\"bob\"", Some("user=bob")), "");
+        assert_eq!(scope_of("app:web", None), "app:web");
+        assert_eq!(scope_of("", Some("user=alice")), "");
     }
 }

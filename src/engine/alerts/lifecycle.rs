@@ -2,9 +2,10 @@
 //! step of either produces, and the [`Sink`] (bounded history and notifier outbox) they go
 //! to. Budgets depend on this, not on the rule engine, so the two do not import each other.
 
-use super::drill::{cause_query, sort_of, Drill};
+use super::drill::{cause_query, scope_of, sort_of, Drill};
 use super::metric::AlertMetric;
 use crate::engine::format_duration;
+use crate::engine::read::why::Why;
 use crate::model::record::Nanos;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -83,6 +84,14 @@ pub struct Transition {
     pub window_ns: i64,
     /// True when this is a reminder of an alert still firing, not a change.
     pub renotify: bool,
+    /// Which values stand out in the step's bad calls, attached by the engine when a step
+    /// to firing is recorded (`None` before, and for other steps); serialised with its
+    /// top 3 items.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::engine::read::why::serialize_notified"
+    )]
+    pub why: Option<Why>,
 }
 
 fn ser_time<S: serde::Serializer>(t: &Nanos, s: S) -> Result<S::Ok, S::Error> {
@@ -135,6 +144,8 @@ impl Transition {
         let metric = AlertMetric::parse(&self.metric).unwrap_or(AlertMetric::CallsPerMin);
         Drill {
             query: cause_query(&metric, &self.filter, self.group.as_deref(), self.threshold),
+            filter: scope_of(&self.filter, self.group.as_deref()).to_string(),
+            group: self.group.clone(),
             from: self.at.saturating_sub(self.window_ns),
             to: self.at,
             sort: sort_of(&metric),
@@ -152,6 +163,9 @@ pub struct Sink {
     pub dropped: u64,
     /// The worst level that fired since start (what `check` exits on).
     pub worst: Option<Level>,
+    /// Transitions pushed since start, so the engine can find the ones it has not
+    /// explained yet ([`Sink::explain_new`]).
+    pub pushed: u64,
 }
 
 impl Default for Sink {
@@ -174,11 +188,13 @@ impl Sink {
             cap: if cap == 0 { DEFAULT_HISTORY } else { cap },
             dropped: 0,
             worst: None,
+            pushed: 0,
         }
     }
 
     /// Records a transition.
     pub fn push(&mut self, t: Transition) {
+        self.pushed += 1;
         if t.to == AlertStatus::Firing {
             self.worst = self.worst.max(t.level);
         }
@@ -193,5 +209,43 @@ impl Sink {
             self.history.pop_front();
         }
         self.history.push_back(t);
+    }
+
+    /// Attaches `explain`'s answer to the steps to firing pushed after the first `seen`
+    /// that have none yet, newest first and at most `cap` of them, in the history and the
+    /// notifier outbox alike. Returns how many such steps are still waiting (for a later
+    /// call: a burst of firing instances is explained a few at a time).
+    pub fn explain_new(
+        &mut self,
+        seen: u64,
+        cap: usize,
+        mut explain: impl FnMut(&Transition) -> Why,
+    ) -> usize {
+        let new = usize::try_from(self.pushed.saturating_sub(seen))
+            .unwrap_or(usize::MAX)
+            .min(self.history.len());
+        let start = self.history.len() - new;
+        let (mut left, mut waiting) = (cap, 0);
+        let mut notified = Vec::new();
+        for t in self.history.range_mut(start..).rev() {
+            if t.to == AlertStatus::Firing && t.why.is_none() {
+                if left > 0 {
+                    left -= 1;
+                    t.why = Some(explain(t));
+                } else {
+                    waiting += 1;
+                }
+            }
+            if t.notifies() {
+                notified.push(t.why.clone());
+            }
+        }
+        // The outbox holds the same notifying steps in the same order, newest last.
+        for (t, why) in self.outbox.iter_mut().rev().zip(notified) {
+            if t.why.is_none() {
+                t.why = why;
+            }
+        }
+        waiting
     }
 }

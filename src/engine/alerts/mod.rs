@@ -16,7 +16,7 @@ pub mod lifecycle;
 mod metric;
 mod sketch;
 
-pub use drill::{cause_query, sort_of, Drill, DrillSort};
+pub use drill::{cause_query, scope_of, sort_of, Drill, DrillSort};
 pub use group::{GroupBy, GROUP_NAMES};
 pub use lifecycle::{AlertStatus, Level, Sink, Transition, DEFAULT_HISTORY};
 pub use metric::{parse_threshold, AlertMetric, ThresholdUnit, METRIC_NAMES};
@@ -548,6 +548,8 @@ impl RuleState {
                 None,
                 self.threshold(),
             ),
+            filter: drill::scope_of(&self.rule.filter_text, self.group.as_deref()).to_string(),
+            group: self.group.clone(),
             from,
             to,
             sort: sort_of(&self.rule.metric),
@@ -741,6 +743,7 @@ impl RuleState {
                 threshold,
                 window_ns: rule.window_ns,
                 renotify,
+                why: None,
             });
         };
         match (self.phase, cond) {

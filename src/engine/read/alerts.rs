@@ -52,6 +52,9 @@ impl RuleRow {
             scope: r.rule.scope().to_string(),
             drill: r.drill().unwrap_or_else(|| Drill {
                 query: cause_query(&r.rule.metric, &r.rule.filter_text, None, r.threshold()),
+                filter: crate::engine::alerts::scope_of(&r.rule.filter_text, r.group.as_deref())
+                    .to_string(),
+                group: r.group.clone(),
                 from: i64::MIN,
                 to: i64::MAX,
                 sort: sort_of(&r.rule.metric),

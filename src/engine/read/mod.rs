@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod drift;
 pub mod overview;
 pub mod trace;
+pub mod why;
 
 use super::sources::SourceStats;
 use super::store::{Evicted, Seq};
