@@ -5,7 +5,7 @@
 //! The critical path and the costliest branch (built by [`crate::engine::read::trace`]) are
 //! marked with `►`, whichever the bars are coloured by. Each row shows its span's own cost
 //! and tokens and, for a span with children, its subtree's (`Σ`); an unknown cost is `?`,
-//! a partly known one `$0.0123+?`, never `$0`.
+//! a partly known one `$0.0040+?`, never `$0`.
 
 mod panel;
 
@@ -319,6 +319,69 @@ fn draw_waterfall(
         f.render_widget(
             Paragraph::new(hint),
             Rect::new(area.x + 2, y, area.width.saturating_sub(4), 1),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(known_usd: f64, unknown: bool) -> Cost {
+        Cost { known_usd, unknown }
+    }
+
+    #[test]
+    fn an_unknown_cost_is_never_zero() {
+        assert_eq!(cost_text(cost(0.0042, false)), "$0.0042");
+        assert_eq!(cost_text(cost(0.0042, true)), "$0.0042+?");
+        assert_eq!(cost_text(cost(0.0, true)), "?");
+        assert_eq!(cost_text(cost(0.0, false)), "$0", "a known zero");
+        assert_eq!(cost_and_tokens(cost(0.0, false), None), None);
+        assert_eq!(
+            cost_and_tokens(cost(0.0, true), Some(140)).as_deref(),
+            Some("? 140t")
+        );
+    }
+
+    #[test]
+    fn a_row_shows_its_own_and_its_subtree_s_totals() {
+        let row = SpanRow {
+            seq: 0,
+            depth: 0,
+            start_ms: 0.0,
+            end_ms: 1200.0,
+            label: "agent".into(),
+            cost: Cost::default(),
+            tokens: None,
+            subtree_cost: cost(0.004, true),
+            subtree_tokens: 280,
+            descendants: 3,
+            error: false,
+            orphan: false,
+            on_critical_path: false,
+            on_costliest_branch: false,
+        };
+        assert_eq!(annotation(&row), "1.2s Σ$0.0040+? 280t");
+        let leaf = SpanRow {
+            cost: cost(0.002, false),
+            tokens: Some(140),
+            subtree_cost: cost(0.002, false),
+            subtree_tokens: 140,
+            descendants: 0,
+            ..row.clone()
+        };
+        assert_eq!(annotation(&leaf), "1.2s $0.0020 140t");
+        let tool_under_nothing = SpanRow {
+            subtree_cost: Cost::default(),
+            subtree_tokens: 0,
+            descendants: 2,
+            ..row
+        };
+        assert_eq!(
+            annotation(&tool_under_nothing),
+            "1.2s",
+            "nothing billed, no Σ"
         );
     }
 }
