@@ -11,7 +11,7 @@ use crate::tui::theme::Theme;
 use crate::tui::views::block;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 /// Draws the panel for `span` (its tree row and its call), or says there is none.
@@ -36,7 +36,8 @@ pub(super) fn draw(f: &mut Frame, area: Rect, t: &Theme, span: Option<(&SpanRow,
             ])
         })
         .collect();
-    f.render_widget(Paragraph::new(lines), inner);
+    // Long values (tool arguments, attributes) wrap rather than lose their end.
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// The panel's lines as (label, value, drawn as an error), most useful first.
@@ -168,7 +169,7 @@ fn cost(c: &Call) -> String {
     let text = cost_text(own);
     match (c.cost_usd, known_cost(c), &c.cost_source) {
         (None, _, _) if own.unknown => {
-            format!("{text} unpriced: no cost reported, model not in the price table")
+            format!("{text} unpriced: model not in the price table")
         }
         (None, _, _) => "- none reported".into(),
         (Some(_), None, _) => format!("{text} unknown: no token counts to price"),
