@@ -766,3 +766,91 @@ fn x_on_the_alerts_pane_is_not_bound_and_not_in_help() {
         assert!(!line.contains("alerts"), "{line}\n{help}");
     }
 }
+
+#[test]
+fn trace_panel_shows_the_cursor_span_and_an_unknown_cost_is_a_question_mark() {
+    let mut recs = fixture();
+    let span = |id: &'static str, t: i64, lat: f64, cost: Option<f64>| {
+        let mut c = call(C {
+            id,
+            t,
+            user: Some("alice"),
+            model: "gpt-4o",
+            lat,
+            cost,
+            ..C::default()
+        });
+        c.trace_id = Some("trace-1".into());
+        c.span_id = Some(format!("s-{id}"));
+        c.parent_span_id = Some("s-agent".into());
+        c.name = Some(id.into());
+        c
+    };
+    // An OTel streaming span without usage: the price table made $0 of no tokens.
+    let mut stream = span("stream_reply", 84, 300.0, Some(0.0));
+    stream.stream = Some(true);
+    stream.tokens = Default::default();
+    recs.push(Record::Call(Box::new(stream)));
+    // A model in no price table.
+    let mut mystery = span("mystery_call", 85, 200.0, None);
+    mystery.model = Some("mystery-model".into());
+    recs.push(Record::Call(Box::new(mystery)));
+    let mut t = Harness::with(160, 48, recs);
+    t.keys("3");
+    let s = t.frame();
+    let row = s.lines().find(|l| l.contains("trip_booking")).unwrap();
+    assert!(row.contains("travel") && row.contains("alice"), "{s}");
+    assert!(row.contains("$0.0040+?"), "known sum and unpriced: {s}");
+    t.keys("enter");
+    let s = t.frame();
+    let line = |s: &str, needle: &str| {
+        s.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{s}"))
+            .to_owned()
+    };
+    assert!(
+        line(&s, "► trip_booking").contains("Σ$0.0040+? 420t"),
+        "{s}"
+    );
+    assert!(line(&s, "  stream_reply").contains("300ms ?"), "{s}");
+    assert!(line(&s, "  mystery_call").contains("200ms ? 140t"), "{s}");
+    assert!(!s.contains("$0~") && !s.contains(" $0 "), "{s}");
+    // The cursor starts on the root; the panel follows it.
+    assert!(s.contains("span     trip_booking · workflow"), "{s}");
+    t.keys("j j");
+    let s = t.frame();
+    assert!(
+        s.contains("span     chat gpt-4o → search_flights · chat"),
+        "{s}"
+    );
+    assert!(
+        s.contains("ids      span s-t1 · parent s-agent · trace trace-1"),
+        "{s}"
+    );
+    assert!(s.contains("model    gpt-4o · openai"), "{s}");
+    assert!(
+        s.contains("cost     $0.0020 from the price table of 2026-11-01"),
+        "{s}"
+    );
+    assert!(s.contains("tokens   in 100 · out 40"), "{s}");
+    assert!(
+        s.contains(r#"tool     search_flights({"to":"LIS"}) → 3 flights"#),
+        "{s}"
+    );
+    t.keys("j");
+    let s = t.frame();
+    assert!(s.contains("status   error"), "the failed tool: {s}");
+    t.keys("j");
+    let s = t.frame();
+    assert!(s.contains("span     stream_reply · chat · stream"), "{s}");
+    assert!(
+        s.contains("cost     ? unknown: no token counts to price"),
+        "{s}"
+    );
+    assert!(s.contains("tokens   not reported"), "{s}");
+    t.keys("j j");
+    let s = t.frame();
+    assert!(s.contains("span     mystery_call · chat"), "{s}");
+    assert!(s.contains("cost     ? unpriced"), "{s}");
+}

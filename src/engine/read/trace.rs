@@ -1,5 +1,7 @@
 //! A trace laid out as a tree on a time axis, with its critical path, its costliest branch
-//! and tokens and cost rolled up each subtree. Views draw it; they never build it.
+//! and tokens and cost rolled up each subtree, and the summary the traces list shows (service,
+//! root span, model, user). Views draw it; they never build it. A cost that is not known is
+//! kept apart from $0 ([`Cost`]): an unpriced LLM call, or one priced from no token counts.
 //!
 //! The critical path is the chain of spans that decides when the trace ends: from each span,
 //! the child that ended last, then — walking back from that child's start — the child that
@@ -8,11 +10,64 @@
 //! only the one that finished last, and nested spans the chain down to the leaf.
 
 use crate::engine::store::{Seq, Store};
-use crate::model::record::{Call, Operation, Status};
+use crate::model::record::{Call, CostProvenance, Operation, Status};
 use std::collections::HashMap;
 
 /// Depth beyond which spans are drawn at the same indent (and recursion stops).
 const MAX_DEPTH: u16 = 12;
+
+/// A cost that may be partly unknown, so a missing price is never shown as `$0`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Cost {
+    /// Sum of the costs that are known.
+    pub known_usd: f64,
+    /// Some LLM call in it has no known cost: `known_usd` is a lower bound.
+    pub unknown: bool,
+}
+
+impl Cost {
+    /// What one span costs on its own; an LLM call without a known cost is `unknown`.
+    pub fn of(c: &Call) -> Cost {
+        let known = known_cost(c);
+        Cost {
+            known_usd: known.unwrap_or(0.0),
+            unknown: known.is_none() && c.operation.is_llm_call(),
+        }
+    }
+
+    fn add(&mut self, other: Cost) {
+        self.known_usd += other.known_usd;
+        self.unknown |= other.unknown;
+    }
+}
+
+/// The call's cost if it is known. A cost computed from the price table for a call that
+/// reported no token counts (an OTel streaming span without `include_usage`) is not a cost
+/// of zero but an unknown one.
+pub fn known_cost(c: &Call) -> Option<f64> {
+    let no_tokens = c.tokens.input.is_none() && c.tokens.output.is_none();
+    let guessed = matches!(c.cost_source, Some(CostProvenance::Computed { .. })) && no_tokens;
+    c.cost_usd.filter(|_| !guessed)
+}
+
+/// The span's own input + output tokens, `None` when it reported neither.
+pub fn own_tokens(c: &Call) -> Option<u64> {
+    match (c.tokens.input, c.tokens.output) {
+        (None, None) => None,
+        (i, o) => Some(i.unwrap_or(0).saturating_add(o.unwrap_or(0))),
+    }
+}
+
+/// What a span adds to its ancestors' rollups. Only LLM calls are billed, so only they are
+/// summed: an agent or workflow span that repeats its children's usage is not counted twice,
+/// and a subtree's total agrees with the trace totals the store keeps.
+fn billed(c: &Call) -> (Cost, u64) {
+    if c.operation.is_llm_call() {
+        (Cost::of(c), own_tokens(c).unwrap_or(0))
+    } else {
+        (Cost::default(), 0)
+    }
+}
 
 /// One span placed in the tree and on the time axis.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,18 +77,16 @@ pub struct SpanRow {
     pub start_ms: f64,
     pub end_ms: f64,
     pub label: String,
-    /// The span's own cost (0 when unknown).
-    pub cost_usd: f64,
-    /// An LLM call the source reported no cost for and the price table did not know.
-    pub unpriced: bool,
-    /// The span's own input + output tokens.
-    pub tokens: u64,
-    /// Cost of the span and everything under it.
-    pub subtree_cost_usd: f64,
-    /// Tokens of the span and everything under it.
+    /// The span's own cost, as reported or priced.
+    pub cost: Cost,
+    /// The span's own input + output tokens, `None` when not reported.
+    pub tokens: Option<u64>,
+    /// Cost of the LLM calls in the span and everything under it.
+    pub subtree_cost: Cost,
+    /// Tokens of the LLM calls in the span and everything under it.
     pub subtree_tokens: u64,
-    /// Some LLM call in the subtree has no known cost: the rolled-up cost is a lower bound.
-    pub subtree_unpriced: bool,
+    /// Spans under this one, at any depth.
+    pub descendants: usize,
     pub error: bool,
     /// No parent among the retained spans although it names one.
     pub orphan: bool,
@@ -46,6 +99,23 @@ pub struct SpanRow {
 pub struct TraceTree {
     pub rows: Vec<SpanRow>,
     pub axis_ms: f64,
+}
+
+/// What the traces list shows of a trace besides its id: who sent it and what it was.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceSummary {
+    /// The OTel `service.name` (kept as the calls' `app`), the root's first.
+    pub service: Option<String>,
+    /// The root span's label (`trip_booking`, `chat gpt-4o`).
+    pub root: Option<String>,
+    /// The root's model, else the first LLM call's.
+    pub model: Option<String>,
+    /// The root's user, else the first span's that names one.
+    pub user: Option<String>,
+    /// Cost of the trace's LLM calls.
+    pub cost: Cost,
+    /// Tokens of the trace's LLM calls.
+    pub tokens: u64,
 }
 
 /// What the tree shows of a span: `tool NAME`, the span name, or `OPERATION MODEL`, with
@@ -73,13 +143,12 @@ struct Span<'a> {
     end: i64,
 }
 
-/// Builds the tree of trace `id` from the store; spans newer than `max_seq` are left out.
-pub fn tree(store: &Store, id: &str, max_seq: Option<Seq>) -> TraceTree {
+/// The retained spans of trace `id` up to `max_seq`, in arrival order.
+fn spans_of<'a>(store: &'a Store, id: &str, max_seq: Option<Seq>) -> Vec<Span<'a>> {
     let Some(tr) = store.traces().get(id) else {
-        return TraceTree::default();
+        return Vec::new();
     };
-    let spans: Vec<Span<'_>> = tr
-        .spans
+    tr.spans
         .iter()
         .filter(|&&s| max_seq.is_none_or(|m| s <= m))
         .filter_map(|&s| store.get(s))
@@ -95,8 +164,58 @@ pub fn tree(store: &Store, id: &str, max_seq: Option<Seq>) -> TraceTree {
                 end,
             }
         })
-        .collect();
-    layout(&spans)
+        .collect()
+}
+
+/// Builds the tree of trace `id` from the store; spans newer than `max_seq` are left out.
+pub fn tree(store: &Store, id: &str, max_seq: Option<Seq>) -> TraceTree {
+    layout(&spans_of(store, id, max_seq))
+}
+
+/// Summarises trace `id` for its row in the list; spans newer than `max_seq` are left out.
+pub fn summary(store: &Store, id: &str, max_seq: Option<Seq>) -> TraceSummary {
+    summarise(&spans_of(store, id, max_seq))
+}
+
+fn summarise(spans: &[Span<'_>]) -> TraceSummary {
+    // The root is the earliest span that names no parent, else the earliest span at all.
+    let no_parent = |s: &&Span<'_>| s.call.parent_span_id.as_deref().is_none_or(str::is_empty);
+    let earliest = |a: &&Span<'_>, b: &&Span<'_>| (a.start, a.seq).cmp(&(b.start, b.seq));
+    let root = spans
+        .iter()
+        .filter(no_parent)
+        .min_by(earliest)
+        .or_else(|| spans.iter().min_by(earliest));
+    let first = |pick: fn(&Call) -> Option<&str>| {
+        root.and_then(|r| pick(r.call))
+            .or_else(|| spans.iter().find_map(|s| pick(s.call)))
+            .map(str::to_owned)
+    };
+    let mut cost = Cost::default();
+    let mut tokens = 0u64;
+    for s in spans {
+        let (c, t) = billed(s.call);
+        cost.add(c);
+        tokens = tokens.saturating_add(t);
+    }
+    TraceSummary {
+        service: first(|c| c.app.as_deref()),
+        root: root.map(|r| span_label(r.call)),
+        model: root
+            .and_then(|r| r.call.model_name())
+            .map(str::to_owned)
+            .or_else(|| {
+                spans
+                    .iter()
+                    .filter(|s| s.call.operation.is_llm_call())
+                    .min_by(earliest)
+                    .and_then(|s| s.call.model_name())
+                    .map(str::to_owned)
+            }),
+        user: first(|c| c.user.as_deref()),
+        cost,
+        tokens,
+    }
 }
 
 fn layout(spans: &[Span<'_>]) -> TraceTree {
@@ -154,12 +273,11 @@ fn layout(spans: &[Span<'_>]) -> TraceTree {
                 start_ms: (s.start - t0) as f64 / 1e6,
                 end_ms: (s.end - t0) as f64 / 1e6,
                 label: span_label(c),
-                cost_usd: c.cost_usd.unwrap_or(0.0),
-                unpriced: unpriced(c),
+                cost: Cost::of(c),
                 tokens: own_tokens(c),
-                subtree_cost_usd: roll[i].cost,
+                subtree_cost: roll[i].cost,
                 subtree_tokens: roll[i].tokens,
-                subtree_unpriced: roll[i].unpriced,
+                descendants: roll[i].spans,
                 error: c.status == Status::Error,
                 orphan: orphan[i],
                 on_critical_path: critical[i],
@@ -171,17 +289,6 @@ fn layout(spans: &[Span<'_>]) -> TraceTree {
         rows,
         axis_ms: ((t1 - t0) as f64 / 1e6).max(0.001),
     }
-}
-
-fn unpriced(c: &Call) -> bool {
-    c.operation.is_llm_call() && c.cost_usd.is_none()
-}
-
-fn own_tokens(c: &Call) -> u64 {
-    c.tokens
-        .input
-        .unwrap_or(0)
-        .saturating_add(c.tokens.output.unwrap_or(0))
 }
 
 /// Depth-first order with depths; each span once, even if the parent links loop.
@@ -206,12 +313,13 @@ fn tree_order(roots: &[usize], children: &[Vec<usize>], n: usize) -> Vec<(usize,
     out
 }
 
-/// Tokens, cost and unpriced-ness of each subtree.
+/// Billed tokens and cost of each subtree.
 #[derive(Debug, Clone, Copy, Default)]
 struct Rollup {
-    cost: f64,
+    cost: Cost,
     tokens: u64,
-    unpriced: bool,
+    /// Spans under this one.
+    spans: usize,
 }
 
 /// Rolls every subtree up, children before parents (the reverse of the tree order).
@@ -219,17 +327,17 @@ fn rollup(spans: &[Span<'_>], children: &[Vec<usize>], order: &[(usize, u16)]) -
     let mut roll = vec![Rollup::default(); spans.len()];
     let mut done = vec![false; spans.len()];
     for &(i, _) in order.iter().rev() {
-        let c = spans[i].call;
+        let (cost, tokens) = billed(spans[i].call);
         let mut r = Rollup {
-            cost: c.cost_usd.unwrap_or(0.0),
-            tokens: own_tokens(c),
-            unpriced: unpriced(c),
+            cost,
+            tokens,
+            spans: 0,
         };
         for &k in &children[i] {
             if done[k] {
-                r.cost += roll[k].cost;
+                r.cost.add(roll[k].cost);
                 r.tokens = r.tokens.saturating_add(roll[k].tokens);
-                r.unpriced |= roll[k].unpriced;
+                r.spans += 1 + roll[k].spans;
             }
         }
         roll[i] = r;
@@ -242,8 +350,8 @@ fn rollup(spans: &[Span<'_>], children: &[Vec<usize>], order: &[(usize, u16)]) -
 fn costliest(v: &[usize], roll: &[Rollup]) -> Option<usize> {
     v.iter()
         .copied()
-        .filter(|&i| roll[i].cost > 0.0)
-        .max_by(|&a, &b| roll[a].cost.total_cmp(&roll[b].cost))
+        .filter(|&i| roll[i].cost.known_usd > 0.0)
+        .max_by(|&a, &b| roll[a].cost.known_usd.total_cmp(&roll[b].cost.known_usd))
 }
 
 /// Marks the critical path under the children `kids` (of a span or of the trace itself):
@@ -349,26 +457,202 @@ mod tests {
         assert_eq!(critical(&t), ["root", "plan", "work", "a", "c", "c1"]);
     }
 
+    /// A span of operation `op` (tokens 10 + 5 unless changed).
+    fn span(id: &str, parent: Option<&str>, op: Operation, cost: Option<f64>) -> Call {
+        Call {
+            operation: op,
+            ..call(id, parent, 0, 100, cost)
+        }
+    }
+
+    fn row<'a>(t: &'a TraceTree, label: &str) -> &'a SpanRow {
+        t.rows.iter().find(|r| r.label == label).unwrap()
+    }
+
     #[test]
-    fn cost_and_tokens_roll_up_and_unknown_cost_is_marked() {
+    fn each_span_has_its_own_and_its_subtree_s_llm_tokens_and_cost() {
+        let mut agent = span("agent", Some("root"), Operation::Agent, None);
+        agent.tokens.input = Some(20);
+        agent.tokens.output = Some(10);
         let t = laid_out(&[
-            call("agent", None, 0, 300, None),
-            call("chat1", Some("agent"), 0, 100, Some(0.01)),
-            call("chat2", Some("agent"), 200, 300, Some(0.02)),
+            span("root", None, Operation::Workflow, None),
+            agent,
+            span("chat1", Some("agent"), Operation::Chat, Some(0.01)),
+            span("tool", Some("agent"), Operation::Tool, Some(0.5)),
+            span("chat2", Some("agent"), Operation::Chat, Some(0.02)),
         ]);
-        let root = &t.rows[0];
-        assert!((root.subtree_cost_usd - 0.03).abs() < 1e-12);
-        assert_eq!(root.subtree_tokens, 45);
-        assert!(
-            root.subtree_unpriced,
-            "the agent span itself is an unpriced chat"
+        let agent = row(&t, "agent");
+        assert_eq!(agent.tokens, Some(30), "its own usage is shown");
+        assert_eq!(
+            agent.subtree_tokens, 30,
+            "but only LLM calls are summed: the agent's usage repeats its chats'"
         );
-        assert!(!t.rows[1].subtree_unpriced);
+        assert!((agent.subtree_cost.known_usd - 0.03).abs() < 1e-12);
+        assert!(!agent.subtree_cost.unknown);
+        assert_eq!(agent.descendants, 3);
+        let root = row(&t, "root");
+        assert_eq!((root.subtree_tokens, root.descendants), (30, 4));
+        assert_eq!(root.subtree_cost, agent.subtree_cost);
+        assert_eq!(root.tokens, Some(15));
+        let chat = row(&t, "chat1");
+        assert_eq!((chat.tokens, chat.subtree_tokens), (Some(15), 15));
+        assert_eq!(chat.cost, chat.subtree_cost);
+        assert_eq!(
+            row(&t, "tool tool").cost.known_usd,
+            0.5,
+            "a tool's own cost is shown, not billed"
+        );
         assert_eq!(
             t.rows.iter().filter(|r| r.on_costliest_branch).count(),
-            2,
-            "agent and chat2"
+            3,
+            "root, agent and chat2"
         );
+    }
+
+    #[test]
+    fn an_unpriced_llm_call_makes_its_own_cost_unknown_and_its_ancestors_partial() {
+        let t = laid_out(&[
+            span("agent", None, Operation::Agent, None),
+            span("chat1", Some("agent"), Operation::Chat, Some(0.01)),
+            span("chat2", Some("agent"), Operation::Chat, None),
+        ]);
+        let chat2 = row(&t, "chat2");
+        assert_eq!(
+            chat2.cost,
+            Cost {
+                known_usd: 0.0,
+                unknown: true
+            }
+        );
+        let agent = row(&t, "agent");
+        assert!(!agent.cost.unknown, "an agent span has no price to miss");
+        assert!((agent.subtree_cost.known_usd - 0.01).abs() < 1e-12);
+        assert!(agent.subtree_cost.unknown, "the sum is a lower bound");
+        assert!(!row(&t, "chat1").subtree_cost.unknown);
+    }
+
+    #[test]
+    fn a_price_computed_without_token_counts_is_unknown_not_zero() {
+        let computed = Some(CostProvenance::Computed {
+            table_date: "2026-11-01".into(),
+        });
+        let mut stream = span("stream", None, Operation::Chat, Some(0.0));
+        stream.tokens = Default::default();
+        stream.cost_source = computed.clone();
+        assert_eq!(known_cost(&stream), None);
+        assert!(Cost::of(&stream).unknown);
+        assert_eq!(own_tokens(&stream), None);
+        let mut zero = span("zero", None, Operation::Chat, Some(0.0));
+        zero.tokens.input = Some(0);
+        zero.tokens.output = Some(0);
+        zero.cost_source = computed;
+        assert_eq!(known_cost(&zero), Some(0.0), "zero tokens do cost $0");
+        let mut reported = stream.clone();
+        reported.cost_source = Some(CostProvenance::Reported);
+        assert_eq!(known_cost(&reported), Some(0.0), "the source said $0");
+    }
+
+    #[test]
+    fn the_summary_names_the_root_its_service_model_and_user() {
+        let mut root = span("trip_booking", None, Operation::Workflow, None);
+        root.app = Some("trip-planner".into());
+        root.start = Some(0);
+        let mut chat = span("chat", Some("trip_booking"), Operation::Chat, Some(0.01));
+        chat.model = Some("gpt-4o".into());
+        chat.user = Some("alice".into());
+        chat.start = Some(-5);
+        let unpriced = span("chat2", Some("trip_booking"), Operation::Chat, None);
+        let calls = [chat, unpriced, root];
+        let spans: Vec<Span<'_>> = calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Span {
+                seq: i as Seq,
+                call: c,
+                start: c.start.unwrap_or(0),
+                end: c.end.unwrap_or(0),
+            })
+            .collect();
+        let s = summarise(&spans);
+        assert_eq!(
+            s.root.as_deref(),
+            Some("trip_booking"),
+            "not the earliest span"
+        );
+        assert_eq!(s.service.as_deref(), Some("trip-planner"));
+        assert_eq!(s.model.as_deref(), Some("gpt-4o"), "the first LLM call's");
+        assert_eq!(s.user.as_deref(), Some("alice"));
+        assert_eq!(s.tokens, 30);
+        assert!(s.cost.unknown && (s.cost.known_usd - 0.01).abs() < 1e-12);
+        assert_eq!(summarise(&[]), TraceSummary::default());
+    }
+
+    #[test]
+    fn a_real_otel_sample_keeps_service_and_root_and_its_stream_without_usage_is_unknown() {
+        use crate::engine::{Engine, EngineConfig};
+        use crate::source::SourceKind;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/samples/otel_genai_spans.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut dec = crate::decode::Decoder::new();
+        let mut records = Vec::new();
+        for line in text.lines() {
+            dec.decode(line.as_bytes(), 1, &mut records).unwrap();
+        }
+        let table = crate::enrich::pricing::PriceTable::builtin().unwrap();
+        let mut pricer = crate::enrich::pricing::Pricer::new(std::sync::Arc::new(table));
+        for r in &mut records {
+            if let crate::model::record::Record::Call(c) = r {
+                pricer.price(c);
+            }
+        }
+        let mut engine = Engine::new(EngineConfig::default());
+        let src = engine.add_source("otel_genai_spans.jsonl", SourceKind::File);
+        engine.ingest(
+            src,
+            records
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (i as u64 + 1, r))
+                .collect(),
+        );
+        let store = &engine.store;
+        let summaries: Vec<TraceSummary> = store
+            .traces()
+            .keys()
+            .map(|id| summary(store, id, None))
+            .collect();
+        assert!(summaries
+            .iter()
+            .all(|s| s.service.as_deref() == Some("trip-planner")));
+        assert!(
+            summaries
+                .iter()
+                .any(|s| s.root.as_deref() == Some("trip_booking")),
+            "{:?}",
+            summaries.iter().map(|s| &s.root).collect::<Vec<_>>()
+        );
+        let streams_without_usage: Vec<&Call> = store
+            .calls()
+            .map(|sc| &sc.call)
+            .filter(|c| c.stream == Some(true) && c.status != Status::Error)
+            .filter(|c| own_tokens(c).is_none())
+            .collect();
+        assert_eq!(streams_without_usage.len(), 1);
+        assert_eq!(
+            streams_without_usage[0].cost_usd,
+            Some(0.0),
+            "the table priced it from no tokens"
+        );
+        assert!(Cost::of(streams_without_usage[0]).unknown);
+        let tree = tree(
+            store,
+            streams_without_usage[0].trace_id.as_deref().unwrap(),
+            None,
+        );
+        assert!(tree.rows[0].subtree_cost.unknown, "and so is its trace's");
     }
 
     #[test]
