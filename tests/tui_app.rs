@@ -421,6 +421,8 @@ fn alerts_pane_shows_a_firing_rule_and_enter_opens_its_records() {
     assert_eq!(t.buffer()[(x, y)].fg, t.app.theme.crit.fg.unwrap());
     // Recent transitions are listed under the rules.
     assert!(s.contains("FIRING crit gpt errors: error_rate="), "{s}");
+    // Under the list, why the selected alert fires: its bad calls against the rest.
+    assert!(s.contains("why · 3 bad calls vs"), "{s}");
     t.keys("enter");
     let s = t.frame();
     // The Calls pane holds only the cause: the failing gpt-4o calls in the alert's window,

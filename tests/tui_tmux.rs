@@ -461,6 +461,9 @@ fn demo_incident_walk_from_alert_to_the_matched_text() {
     for _ in 0..row {
         tmux.keys(&["j"]);
     }
+    // Under the list, why it fired: the scripted attacker stands out.
+    let s = tmux.wait_for("bad calls vs");
+    assert!(s.contains("  user=mallory "), "{s}");
     tmux.keys(&["Enter"]);
     let s = tmux.wait_for("esc back to the alert");
     assert!(s.contains("(user:\"mallory\") flag:injection"), "{s}");

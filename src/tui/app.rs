@@ -447,6 +447,7 @@ impl App {
             rank: self.rank,
             model_pos: self.model_pos,
             drift,
+            why_of: (self.pane == Pane::Alerts).then_some(self.alert_pos),
         };
         self.snap = std::sync::Arc::new(engine.snapshot(&spec));
         let snap = &self.snap;
@@ -648,11 +649,11 @@ impl App {
             }
             Action::Up => {
                 self.move_by(-1);
-                self.overview_follow_model(engine);
+                self.follow_selection(engine);
             }
             Action::Down => {
                 self.move_by(1);
-                self.overview_follow_model(engine);
+                self.follow_selection(engine);
             }
             Action::PageUp => self.move_by(-(self.page() as i64)),
             Action::PageDown => self.move_by(self.page() as i64),
@@ -880,7 +881,8 @@ impl App {
             self.calls_sort = back.sort;
         }
         self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
-        if self.paused.is_none() && matches!(self.pane, Pane::Overview | Pane::Drift) {
+        if self.paused.is_none() && matches!(self.pane, Pane::Overview | Pane::Drift | Pane::Alerts)
+        {
             self.take_snapshot(engine, self.pane == Pane::Drift);
         }
         if self.pane == Pane::Calls {
@@ -1034,10 +1036,20 @@ impl App {
         }
     }
 
-    /// Rebuilds the overview after its model selection moved (the histogram follows it).
-    fn overview_follow_model(&mut self, engine: &Engine) {
-        if self.pane == Pane::Overview && self.paused.is_none() {
+    /// Rebuilds the snapshot after the selection moved where it follows the selection: the
+    /// overview's histogram follows the model, the Alerts pane's "why" the alert.
+    fn follow_selection(&mut self, engine: &Engine) {
+        if !matches!(self.pane, Pane::Overview | Pane::Alerts) {
+            return;
+        }
+        if self.paused.is_none() {
             self.take_snapshot(engine, false);
+        } else if self.pane == Pane::Alerts {
+            // Paused: the rows stay frozen; only the selected row's "why" is ranked, over
+            // the frozen drill's window, so it describes what is on screen.
+            let pos = self.alert_pos;
+            let why = self.snap.alerts.why_at(pos, |d| engine.why(d));
+            std::sync::Arc::make_mut(&mut self.snap).why = why.map(|w| (pos, w));
         }
     }
 

@@ -4,8 +4,8 @@
 
 use super::drill::{cause_query, scope_of, sort_of, Drill};
 use super::metric::AlertMetric;
+use super::why::Why;
 use crate::engine::format_duration;
-use crate::engine::read::why::Why;
 use crate::model::record::Nanos;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -89,7 +89,7 @@ pub struct Transition {
     /// top 3 items.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::engine::read::why::serialize_notified"
+        serialize_with = "super::why::serialize_notified"
     )]
     pub why: Option<Why>,
 }

@@ -15,6 +15,7 @@ mod group;
 pub mod lifecycle;
 mod metric;
 mod sketch;
+pub mod why;
 
 pub use drill::{cause_query, scope_of, sort_of, Drill, DrillSort};
 pub use group::{GroupBy, GROUP_NAMES};

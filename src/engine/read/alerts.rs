@@ -2,6 +2,7 @@
 //! and the event time that value is "as of", the recent transitions, the firing count and
 //! the banner, copied so a paused screen keeps them.
 
+use crate::engine::alerts::why::Why;
 use crate::engine::alerts::{
     cause_query, sort_of, AlertMetric, AlertState, AlertStatus, Level, RuleState, Transition,
 };
@@ -129,6 +130,25 @@ impl AlertsView {
     /// True when there is neither a rule nor a transition to show.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Why the row at `pos` fired: a transition's ranking taken when it fired, else (a rule
+    /// pending or firing now, or a step that was not ranked) `rank` of its drill now. An
+    /// OK rule has no bad calls to explain.
+    pub fn why_at(&self, pos: usize, rank: impl FnOnce(&Drill) -> Why) -> Option<Why> {
+        match self.rules.get(pos) {
+            Some(r) if matches!(r.status, AlertStatus::Firing | AlertStatus::Pending) => {
+                Some(rank(&r.drill))
+            }
+            Some(_) => None,
+            None => {
+                let t = self.recent.get(pos - self.rules.len())?;
+                if t.to != AlertStatus::Firing {
+                    return None;
+                }
+                t.why.clone().or_else(|| Some(rank(&t.drill())))
+            }
+        }
     }
 
     /// What Enter opens for the row at `pos`.

@@ -56,6 +56,9 @@ pub struct ReadSpec {
     pub model_pos: usize,
     /// Whether the drift verdict is wanted (it costs more than the rest).
     pub drift: bool,
+    /// The Alerts row (rules, then recent transitions) whose "why" is wanted: a ranking
+    /// over the window's calls costs a few ms, so only the selected row's is taken.
+    pub why_of: Option<usize>,
 }
 
 /// Everything a view shows at one moment, copied out of the engine.
@@ -78,6 +81,8 @@ pub struct Snapshot {
     pub evicted: Evicted,
     /// The drift verdict, when asked for.
     pub drift: Option<drift::DriftView>,
+    /// Why the asked Alerts row fired (or is firing): the row and its ranking.
+    pub why: Option<(usize, why::Why)>,
 }
 
 impl Engine {
@@ -94,6 +99,10 @@ impl Engine {
             spec.rank,
             spec.model_pos,
         );
+        let alerts = alerts::AlertsView::of(&self.alerts);
+        let why = spec
+            .why_of
+            .and_then(|pos| Some((pos, alerts.why_at(pos, |d| self.why(d))?)));
         Snapshot {
             generation: self.generation ^ self.store.generation.rotate_left(32),
             records: self.records,
@@ -101,10 +110,11 @@ impl Engine {
             max_seq: self.store.calls().next_back().map(|c| c.seq),
             summary,
             overview,
-            alerts: alerts::AlertsView::of(&self.alerts),
+            alerts,
             sources: self.sources.clone(),
             evicted: self.store.evicted,
             drift: spec.drift.then(|| drift::DriftView::of(&self.drift)),
+            why,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Pane 6, Alerts: every rule with its state (firing first), current value, threshold, since
-//! when and scope, then the recent transitions, newest first. Enter on a row opens the
-//! Conversations pane filtered to the records behind it.
-
+//! when and scope, then the recent transitions, newest first; under the list, why the
+//! selected alert fired (the values over-represented in its bad calls). Enter on a row opens
+//! the Calls pane holding only the calls behind it.
 use super::{block, body_rows, scroll_to};
 use crate::engine::alerts::{AlertStatus, Level as AlertLevel};
 use crate::engine::read::alerts::RuleRow;
+use crate::engine::read::why::{percent, Why};
 use crate::present::format::clock;
 use crate::present::format::fit;
 use crate::present::sanitize;
@@ -126,9 +127,27 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         inner,
     );
     let body = body_rows(inner);
+    // The selected alert's "why" under the list, when there is one to show.
+    let pos = app.alert_pos.min(alerts.len().saturating_sub(1));
+    let why = app
+        .snap
+        .why
+        .as_ref()
+        .filter(|(p, _)| *p == pos)
+        .map(|(_, w)| w);
+    let why_h = why.map_or(0, |w| 2 + w.items.len().clamp(1, 5) as u16);
+    let (body, why_area) = if why_h > 0 && body.height > why_h + 3 {
+        let list = Rect::new(body.x, body.y, body.width, body.height - why_h);
+        let below = Rect::new(body.x, body.y + list.height, body.width, why_h);
+        (list, Some(below))
+    } else {
+        (body, None)
+    };
+    if let (Some(area), Some(why)) = (why_area, why) {
+        draw_why(f, area, t, why);
+    }
     let w = usize::from(body.width);
     let len = alerts.len();
-    let pos = app.alert_pos.min(len.saturating_sub(1));
     let h = usize::from(body.height);
     let first = scroll_to(&app.alert_offset, pos, h, len);
     // Only the rows on screen are formatted: a grouped rule may have hundreds of instances.
@@ -154,6 +173,50 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     f.render_widget(Paragraph::new(shown), body);
+}
+
+/// The "why" of the selected alert: which values set its bad calls apart from the rest of
+/// the window (BubbleUp-style), with shares, counts and lift.
+fn draw_why(f: &mut Frame, area: Rect, t: &Theme, why: &Why) {
+    let w = usize::from(area.width);
+    let mut lines = vec![
+        Line::styled("─".repeat(w), t.dim),
+        Line::styled(
+            format!(
+                "why · {} bad calls vs {} others in the window{}",
+                why.bad,
+                why.rest,
+                if why.complete {
+                    ""
+                } else {
+                    " (partly evicted)"
+                }
+            ),
+            t.title,
+        ),
+    ];
+    if why.items.is_empty() {
+        lines.push(Line::styled(
+            "  nothing stands out: no value is much more common in the bad calls",
+            t.dim,
+        ));
+    }
+    for item in why.items.iter().take(5) {
+        let text = format!(
+            "  {}={}  {} of bad ({}/{}) vs {} of rest ({}/{}) · {}",
+            item.dimension.as_str(),
+            sanitize::line(&item.value),
+            percent(item.bad_share),
+            item.bad_count,
+            item.bad_of,
+            percent(item.rest_share),
+            item.rest_count,
+            item.rest_of,
+            item.lift_text()
+        );
+        lines.push(Line::raw(fit(&text, w).into_owned()));
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 #[cfg(test)]
