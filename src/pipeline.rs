@@ -6,6 +6,7 @@
 //! sources down instead of growing memory.
 
 use crate::decode::{Decoded, Decoder, Reject, RejectReason};
+use crate::engine::sources::snippet_of;
 use crate::engine::Engine;
 use crate::enrich::Enricher;
 use crate::gate::RecordGate;
@@ -33,7 +34,8 @@ pub enum Update {
         source: SourceId,
         lines: u64,
         records: Vec<(u64, Record)>,
-        rejects: Vec<(u64, Reject)>,
+        /// Line number, reason and the start of the line.
+        rejects: Vec<(u64, Reject, String)>,
         metric_points: u64,
         /// Requests a receiver answered "busy, retry later".
         throttled: u64,
@@ -478,7 +480,7 @@ impl Stage {
                                 }
                             }
                         }
-                        Err(e) => rejects.push((line.line_no, e)),
+                        Err(e) => rejects.push((line.line_no, e, snippet_of(&line.bytes))),
                     }
                 }
                 vec![Update::Batch {
@@ -499,7 +501,7 @@ impl Stage {
                 source,
                 lines: 1,
                 records: Vec::new(),
-                rejects: vec![(line_no, oversize(len))],
+                rejects: vec![(line_no, oversize(len), String::new())],
                 metric_points: 0,
                 throttled: 0,
             }],
@@ -567,7 +569,7 @@ impl Stage {
                 }
             });
             if let Err(e) = result {
-                engine.note_reject(source, line_no, e);
+                engine.note_reject(source, line_no, e, &line.bytes);
             }
         }
         engine.note_metric_points(dec.metric_points() - before);
@@ -608,7 +610,10 @@ fn received_update(
                 gate.is_none_or(|g| g.admit(&rec)).then_some((seq, rec))
             })
             .collect(),
-        rejects: rejects.into_iter().map(|e| (seq, e)).collect(),
+        rejects: rejects
+            .into_iter()
+            .map(|e| (seq, e, String::new()))
+            .collect(),
         metric_points,
         throttled,
     };

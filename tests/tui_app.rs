@@ -856,3 +856,47 @@ fn trace_panel_shows_the_cursor_span_and_an_unknown_cost_is_a_question_mark() {
     assert!(s.contains("span     mystery_call · chat"), "{s}");
     assert!(s.contains("cost     ? unpriced"), "{s}");
 }
+
+#[test]
+fn sources_inspector_lists_counters_and_the_latest_rejected_lines() {
+    use llmmon::model::reject::{Reject, RejectReason};
+    let mut t = Harness::new(160, 48);
+    t.frame();
+    let src = t.src;
+    t.engine.note_lines(
+        src,
+        2,
+        vec![
+            (
+                41,
+                Reject::new(RejectReason::NotJson, "expected a JSON object"),
+                "{\"type\":\"call\", broken\x1b]0;pwned\x07".into(),
+            ),
+            (
+                42,
+                Reject::new(RejectReason::MissingField, "no id"),
+                "{\"type\":\"call\"}".into(),
+            ),
+        ],
+    );
+    t.keys("i");
+    let s = t.frame();
+    assert!(s.contains("Sources · 1"), "{s}");
+    assert!(
+        s.contains("rejected 2 (not_json 1, missing_field 1)"),
+        "{s}"
+    );
+    // Newest first, with line number, reason and the sanitised start of the line.
+    let l42 = s
+        .find("line 42 · missing_field: no id")
+        .unwrap_or_else(|| panic!("{s}"));
+    let l41 = s
+        .find("line 41 · not_json")
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(l42 < l41, "{s}");
+    assert!(s.contains(r"broken\x1b]0;pwned\x07"), "{s}");
+    assert!(s.contains("rej 2 (i shows them)"), "{s}");
+    t.keys("esc");
+    let s = t.frame();
+    assert!(!s.contains("Sources · 1"), "{s}");
+}

@@ -491,3 +491,44 @@ fn demo_incident_walk_from_alert_to_the_matched_text() {
     assert!(s.contains(fired), "{s}");
     tmux.keys(&["q"]);
 }
+
+/// Sources as a user meets them: a file opened at its end says so with how to replay it, a
+/// file that does not exist yet is waited for and read once it appears, and `i` shows a
+/// rejected line with its number, reason and start.
+#[test]
+fn sources_wait_for_a_missing_file_and_the_inspector_shows_its_rejected_line() {
+    let Some(tmux) = Tmux::start("llmmon-sources") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("empty.toml");
+    std::fs::write(&cfg, "").unwrap();
+    let old = dir.path().join("old.jsonl");
+    std::fs::copy(SAMPLE, &old).unwrap();
+    let later = dir.path().join("later.jsonl");
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    tmux.literal(&format!(
+        "NO_COLOR= {bin} --config {} {} {}",
+        cfg.display(),
+        old.display(),
+        later.display()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("1:Overview");
+    tmux.keys(&["i"]);
+    let s = tmux.wait_for("waiting for the file to appear");
+    assert!(s.contains("it was opened at its end"), "{s}");
+    let good = r#"{"type":"call","id":"late-1","timestamp":"2026-11-26T10:00:00Z","model":"gpt-4o","latency_ms":100}"#;
+    std::fs::write(
+        &later,
+        format!(
+            "{good}\n{}\nnot json at all\n",
+            good.replace("late-1", "late-2")
+        ),
+    )
+    .unwrap();
+    let s = tmux.wait_for("line 3 · not_json");
+    assert!(s.contains("«not json at all»"), "{s}");
+    assert!(s.contains("records 2"), "{s}");
+    tmux.keys(&["Escape", "q"]);
+}

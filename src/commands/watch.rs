@@ -157,6 +157,7 @@ fn live(
         )?;
     let mut app = App::new(keymap, theme, windows);
     app.mouse = cfg.tui.mouse;
+    app.from_start = from_start;
     app.price_date = Some(table.date.clone());
     if let Some(path) = cfg.annotations_path() {
         app.annotations = crate::annotations::Annotations::open(&path)?;

@@ -190,21 +190,24 @@ impl Engine {
     }
 
     /// Notes lines read and rejections found by the decode stage.
-    pub fn note_lines(&mut self, id: SourceId, lines: u64, rejects: Vec<(u64, Reject)>) {
+    /// `rejects` holds each rejected line's number, reason and start (see
+    /// [`sources::snippet_of`]).
+    pub fn note_lines(&mut self, id: SourceId, lines: u64, rejects: Vec<(u64, Reject, String)>) {
         self.generation += 1;
         if let Some(s) = self.source(id) {
             s.lines += lines;
-            for (line_no, r) in rejects {
-                s.reject(line_no, r);
+            for (line_no, r, snippet) in rejects {
+                s.reject_line(line_no, r, snippet);
             }
         }
     }
 
-    /// Notes one rejected line (for consumers that decode and ingest line by line).
-    pub fn note_reject(&mut self, id: SourceId, line_no: u64, reject: Reject) {
+    /// Notes one rejected line and its start (for consumers that decode and ingest line by
+    /// line).
+    pub fn note_reject(&mut self, id: SourceId, line_no: u64, reject: Reject, line: &[u8]) {
         self.generation += 1;
         if let Some(s) = self.source(id) {
-            s.reject(line_no, reject);
+            s.reject_line(line_no, reject, sources::snippet_of(line));
         }
     }
 

@@ -270,6 +270,10 @@ pub struct App {
     pub drift_open: Option<String>,
     /// `b` was pressed: the event loop, which may change the engine, pins the reference.
     pub rebaseline_requested: bool,
+    /// The sources inspector is open over the pane (`i`; Esc closes it).
+    pub sources_open: bool,
+    /// Files were opened at their start (`--from-start`), for the inspector's at-end hint.
+    pub from_start: bool,
     /// PII and secret spans are masked on screen (`r`).
     pub redact: bool,
     /// Labels and marks, appended to the annotations file when one is configured.
@@ -336,6 +340,8 @@ impl App {
             drift_offset: Cell::new(0),
             drift_open: None,
             rebaseline_requested: false,
+            sources_open: false,
+            from_start: false,
             redact: false,
             annotations: Annotations::in_memory(),
             label_prompt: None,
@@ -691,6 +697,7 @@ impl App {
                     .map(|r| r.feature.name.clone());
             }
             Action::Back if self.drift_open.is_some() => self.drift_open = None,
+            Action::Back if self.sources_open => self.sources_open = false,
             Action::Enter => match self.selected_target(engine) {
                 Some(Target::Call(seq)) => self.open_call(seq, engine),
                 Some(t) => self.push(t, false),
@@ -742,6 +749,7 @@ impl App {
             Action::Annotate => self.start_label(engine),
             Action::Mark => self.mark(engine),
             Action::Rebaseline => self.rebaseline_requested = true,
+            Action::Sources => self.sources_open = !self.sources_open,
         }
     }
 
@@ -877,6 +885,7 @@ impl App {
     fn switch(&mut self, i: usize, engine: &Engine) {
         self.stack.clear();
         self.drift_open = None;
+        self.sources_open = false;
         if let Some(back) = self.calls_return.take() {
             self.calls_sort = back.sort;
         }

@@ -281,11 +281,13 @@ pub enum Action {
     Annotate,
     Mark,
     Rebaseline,
+    /// Open or close the sources inspector.
+    Sources,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 41] = [
         Action::Quit,
         Action::Help,
         Action::Filter,
@@ -326,6 +328,7 @@ impl Action {
         Action::Annotate,
         Action::Mark,
         Action::Rebaseline,
+        Action::Sources,
     ];
 
     /// The snake_case name used in config (`[keys] half_page_down = "ctrl+d"`).
@@ -365,6 +368,7 @@ impl Action {
             Action::Annotate => "annotate",
             Action::Mark => "mark",
             Action::Rebaseline => "rebaseline",
+            Action::Sources => "sources",
         };
         s.to_string()
     }
@@ -417,6 +421,7 @@ impl Action {
             Action::Annotate => "annotate the selection",
             Action::Mark => "mark the selection",
             Action::Rebaseline => "take the current window as the drift baseline",
+            Action::Sources => "sources inspector: state, counters, last rejected lines",
         }
     }
 
@@ -449,6 +454,7 @@ impl Action {
             Action::Annotate => "note",
             Action::Mark => "mark",
             Action::Rebaseline => "rebaseline",
+            Action::Sources => "sources",
         }
     }
 }
@@ -589,6 +595,7 @@ impl Keymap {
         add(C::Traces, A::SortNext, &["s"]);
         add(C::Traces, A::SortReverse, &["S"]);
         add(C::Drift, A::Rebaseline, &["b"]);
+        add(C::Global, A::Sources, &["i"]);
         add(C::Detail, A::Annotate, &["a"]);
         add(C::Detail, A::Mark, &["x"]);
         Keymap { entries }

@@ -72,10 +72,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
             sanitize::line(&s.state_label()).into_owned(),
             style,
         ));
+        if crate::tui::views::sources::opened_at_end(s, app.from_start) {
+            spans.push(Span::styled(
+                " (opened at its end: --from-start replays)",
+                t.warn,
+            ));
+        }
         spans.push(Span::raw(format!(" {rate:.0} rec/s")));
         let rej = s.rejected_total();
         if rej > 0 {
-            spans.push(Span::styled(format!(" rej {rej}"), t.warn));
+            spans.push(Span::styled(format!(" rej {rej} (i shows them)"), t.warn));
         }
         if s.throttled > 0 {
             spans.push(Span::styled(format!(" busy {}", s.throttled), t.warn));

@@ -12,6 +12,7 @@ pub mod footer;
 pub mod header;
 pub mod help;
 pub mod overview;
+pub mod sources;
 pub mod traces;
 
 use super::app::{App, Pane, Target, MIN_SIZE};
@@ -42,6 +43,7 @@ pub fn draw(f: &mut Frame, app: &App, engine: &Engine) {
             (Target::Trace(id), false) => traces::draw_full(f, body, app, engine, id, d.cursor),
             _ => detail::draw(f, body, app, engine, d),
         },
+        None if app.sources_open => sources::draw(f, body, app),
         None => match app.pane {
             Pane::Overview => overview::draw(f, body, app),
             Pane::Conversations => conversations::draw(f, body, app, engine),
