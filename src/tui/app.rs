@@ -454,6 +454,7 @@ impl App {
             model_pos: self.model_pos,
             drift,
             why_of: (self.pane == Pane::Alerts).then_some(self.alert_pos),
+            over_time: self.pane == Pane::Overview || drift,
         };
         self.snap = std::sync::Arc::new(engine.snapshot(&spec));
         let snap = &self.snap;

@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod drift;
+pub mod over_time;
 pub mod overview;
 pub mod trace;
 pub mod why;
@@ -59,6 +60,8 @@ pub struct ReadSpec {
     /// The Alerts row (rules, then recent transitions) whose "why" is wanted: a ranking
     /// over the window's calls costs a few ms, so only the selected row's is taken.
     pub why_of: Option<usize>,
+    /// Whether the Overview's latency-over-time chart is wanted (it reads the stored calls).
+    pub over_time: bool,
 }
 
 /// Everything a view shows at one moment, copied out of the engine.
@@ -98,6 +101,7 @@ impl Engine {
             scope,
             spec.rank,
             spec.model_pos,
+            spec.over_time,
         );
         let alerts = alerts::AlertsView::of(&self.alerts);
         let why = spec

@@ -54,6 +54,8 @@ pub struct Overview {
     pub budgets: Vec<BudgetLine>,
     /// Burn-rate forecasts of the calendar budgets.
     pub forecasts: Vec<String>,
+    /// Latency p50/p95 over time, per top model, with alert markers (when asked for).
+    pub over_time: Option<super::over_time::OverTime>,
 }
 
 impl Overview {
@@ -66,6 +68,7 @@ impl Overview {
         scope: Scope,
         rank: Rank,
         model_pos: usize,
+        over_time: bool,
     ) -> Overview {
         let Some(view) = view else {
             return Overview::default();
@@ -86,7 +89,11 @@ impl Overview {
             Scope::SinceStart => (view.to - view.from).max(SECOND),
         };
         let now = view.to;
+        let names: Vec<String> = models.iter().map(|(m, _)| m.clone()).collect();
+        let over_time = over_time
+            .then(|| super::over_time::OverTime::build(engine, now, length, SPARK_POINTS, &names));
         Overview {
+            over_time,
             has_data: g.all.calls > 0,
             latency: Dist::of(g.all.hists.get(Metric::Latency)),
             ttft: Dist::of(g.all.hists.get(Metric::Ttft)),

@@ -74,8 +74,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
+    // Rates, then latency over time: p95 and alert markers always, p50 and the top models'
+    // p95 when there is room.
+    let chart_rows = match (&d.over_time, area.height) {
+        (None, _) => 0,
+        (Some(_), h) if h < 30 => 2,
+        (Some(o), _) => 3 + o.models.len() as u16,
+    };
     let [top, mid, bottom] = Layout::vertical([
-        Constraint::Length(6),
+        Constraint::Length(6 + chart_rows),
         Constraint::Min(7),
         Constraint::Min(6),
     ])
@@ -145,6 +152,15 @@ fn draw_budgets(f: &mut Frame, area: Rect, app: &App) {
     );
 }
 
+/// One sparkline row: label, values, style, value text and an optional fixed maximum.
+type SparkRow<'a> = (
+    String,
+    &'a [Option<f64>],
+    ratatui::style::Style,
+    String,
+    Option<f64>,
+);
+
 fn draw_sparklines(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let d = &app.snap.overview;
@@ -179,24 +195,81 @@ fn draw_sparklines(f: &mut Frame, area: Rect, app: &App) {
         fmt_count(s.tokens_per_sec.round() as u64),
         format!("${:.3}", s.cost_per_min_usd),
     ];
-    let rows: [(&str, &[Option<f64>], _); 4] = [
-        ("calls/s", &calls, t.bar),
-        ("errors", &errs, if s.errors > 0 { t.crit } else { t.bar }),
-        ("tokens/s", &toks, t.bar),
-        ("cost/min", &cost, t.bar),
+    let mut rows: Vec<SparkRow> = vec![
+        ("calls/s".into(), &calls, t.bar, texts[0].clone(), None),
+        (
+            "errors".into(),
+            &errs,
+            if s.errors > 0 { t.crit } else { t.bar },
+            texts[1].clone(),
+            None,
+        ),
+        ("tokens/s".into(), &toks, t.bar, texts[2].clone(), None),
+        ("cost/min".into(), &cost, t.bar, texts[3].clone(), None),
     ];
-    for (i, ((label, values, style), text)) in rows.into_iter().zip(texts.iter()).enumerate() {
+    let last = |l: &[Option<f64>]| {
+        l.iter()
+            .rev()
+            .flatten()
+            .next()
+            .map_or("-".into(), |v| fmt_ms(*v))
+    };
+    // Latency lines share one logarithmic scale (10 ms at the bottom), so a 5 s spike on one
+    // model reads next to another model's steady 9 s.
+    let log = |l: &[Option<f64>]| -> Vec<Option<f64>> {
+        l.iter()
+            .map(|v| v.map(|ms| (ms / 10.0).max(1.0).ln()))
+            .collect()
+    };
+    type Scaled = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<Vec<Option<f64>>>);
+    let scaled: Option<Scaled> = d.over_time.as_ref().map(|o| {
+        (
+            log(&o.p95),
+            log(&o.p50),
+            o.models.iter().map(|(_, l)| log(l)).collect(),
+        )
+    });
+    if let (Some(o), Some((p95, p50, models))) = (&d.over_time, &scaled) {
+        let max = p95
+            .iter()
+            .chain(models.iter().flatten())
+            .flatten()
+            .copied()
+            .fold(0.0, f64::max);
+        rows.push(("p95 lat".into(), p95, t.warn, last(&o.p95), Some(max)));
+        let room = usize::from(inner.height).saturating_sub(rows.len() + 1);
+        if room > 0 {
+            rows.push(("p50 lat".into(), p50, t.bar, last(&o.p50), Some(max)));
+        }
+        for ((m, l), scaled) in o.models.iter().zip(models).take(room.saturating_sub(1)) {
+            rows.push((
+                format!("p95 {}", sanitize::line(m)),
+                scaled,
+                t.bar,
+                last(l),
+                Some(max),
+            ));
+        }
+        let fired = match o.fired {
+            0 => "none fired".to_string(),
+            n => format!("{n} fired"),
+        };
+        rows.push(("alerts".into(), &o.alerts, t.crit, fired, Some(1.0)));
+    }
+    for (i, (label, values, style, text, max)) in rows.iter().enumerate() {
         let y = inner.y + i as u16;
         if y >= inner.bottom() {
             break;
         }
         let r = Rect::new(inner.x, y, inner.width, 1);
-        f.render_widget(
-            SparklineRow::new(label, values, text, t)
-                .label_width(9)
-                .style(style),
-            r,
-        );
+        let row = SparklineRow::new(label, values, text, t)
+            .label_width(if d.over_time.is_some() && inner.width >= 70 {
+                16
+            } else {
+                9
+            })
+            .style(*style);
+        f.render_widget(max.map_or(row.clone(), |m| row.max(m)), r);
     }
 }
 
