@@ -575,6 +575,15 @@ fn mark_and_label_survive_reopening_the_annotations_file() {
     );
 }
 
+/// Presses `e`, and `y` when it asks to overwrite (a second export within the same second
+/// finds its file there).
+fn export(t: &mut Harness) {
+    t.keys("e");
+    if t.app.export_prompt.is_some() {
+        t.keys("y");
+    }
+}
+
 #[test]
 fn export_writes_the_filtered_calls_to_a_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -582,7 +591,8 @@ fn export_writes_the_filtered_calls_to_a_file() {
     t.app.export_dir = dir.path().to_path_buf();
     t.keys("2 /");
     t.type_text("user:alice");
-    t.keys("enter e");
+    t.keys("enter");
+    export(&mut t);
     let s = t.frame();
     assert!(s.contains("exported 5 calls to"), "{s}");
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -591,7 +601,8 @@ fn export_writes_the_filtered_calls_to_a_file() {
     assert_eq!(text.lines().count(), 5);
     assert!(text.contains("alice@example.com"));
     // From a call's detail only that call goes out, masked while redaction is on.
-    t.keys("esc 4 g enter r e");
+    t.keys("esc 4 g enter r");
+    export(&mut t);
     let s = t.frame();
     assert!(s.contains("exported 1 calls to"), "{s}");
     assert!(s.contains("(redacted)"), "{s}");
@@ -727,7 +738,7 @@ fn export_from_flagged_honours_the_filter() {
     t.keys("enter");
     let s = t.frame();
     assert!(s.contains("Flagged 1/2 hits"), "{s}");
-    t.keys("e");
+    export(&mut t);
     let s = t.frame();
     assert!(s.contains("exported 1 calls to"), "{s}");
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -736,18 +747,20 @@ fn export_from_flagged_honours_the_filter() {
     assert!(text.contains("alice@example.com"), "{text}");
     assert!(!text.contains("mallory"), "{text}");
     // Paused, calls that arrive later stay out of the export, as they stay off the screen.
-    t.keys("esc esc 2 e");
+    t.keys("esc esc 2");
+    export(&mut t);
     let before = t.app.status.clone().unwrap();
     let count = before.split(" calls").next().unwrap().to_string();
     t.keys("space");
     t.ingest(later("new-conv-1", 100));
-    t.keys("e");
+    export(&mut t);
     let paused = t.app.status.clone().unwrap();
     assert!(
         paused.starts_with(&format!("{count} calls")),
         "{before} / {paused}"
     );
-    t.keys("space e");
+    t.keys("space");
+    export(&mut t);
     let live = t.app.status.clone().unwrap();
     assert!(
         !live.starts_with(&format!("{count} calls")),

@@ -280,12 +280,14 @@ pub enum Action {
     Export,
     Annotate,
     Mark,
+    /// Take back the last label or mark made in this session.
+    Undo,
     Rebaseline,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 41] = [
         Action::Quit,
         Action::Help,
         Action::Filter,
@@ -325,6 +327,7 @@ impl Action {
         Action::Export,
         Action::Annotate,
         Action::Mark,
+        Action::Undo,
         Action::Rebaseline,
     ];
 
@@ -364,6 +367,7 @@ impl Action {
             Action::Export => "export",
             Action::Annotate => "annotate",
             Action::Mark => "mark",
+            Action::Undo => "undo",
             Action::Rebaseline => "rebaseline",
         };
         s.to_string()
@@ -413,9 +417,10 @@ impl Action {
             Action::Redact => "hide or show PII on screen",
             Action::SortNext => "sort by the next column",
             Action::SortReverse => "reverse the sort",
-            Action::Export => "export the selection",
-            Action::Annotate => "annotate the selection",
+            Action::Export => "export what the pane shows (asks before overwriting)",
+            Action::Annotate => "label the selection, then add a note",
             Action::Mark => "mark the selection",
+            Action::Undo => "undo the last label or mark of this session",
             Action::Rebaseline => "take the current window as the drift baseline",
         }
     }
@@ -448,6 +453,7 @@ impl Action {
             Action::Export => "export",
             Action::Annotate => "note",
             Action::Mark => "mark",
+            Action::Undo => "undo",
             Action::Rebaseline => "rebaseline",
         }
     }
@@ -581,16 +587,19 @@ impl Keymap {
             add(ctx, A::SortReverse, &["S"]);
             add(ctx, A::Annotate, &["a"]);
             add(ctx, A::Mark, &["x"]);
+            add(ctx, A::Undo, &["u"]);
         }
         add(C::Calls, A::SortNext, &["s"]);
         add(C::Calls, A::Annotate, &["a"]);
         add(C::Calls, A::Mark, &["x"]);
+        add(C::Calls, A::Undo, &["u"]);
         add(C::Traces, A::ToggleColorBy, &["c"]);
         add(C::Traces, A::SortNext, &["s"]);
         add(C::Traces, A::SortReverse, &["S"]);
         add(C::Drift, A::Rebaseline, &["b"]);
         add(C::Detail, A::Annotate, &["a"]);
         add(C::Detail, A::Mark, &["x"]);
+        add(C::Detail, A::Undo, &["u"]);
         Keymap { entries }
     }
 
