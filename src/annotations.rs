@@ -591,4 +591,54 @@ mod tests {
         assert_eq!(l.note.as_deref(), Some("made up a refund"));
         assert!(a.label(None, None, "x", None).is_err());
     }
+
+    #[test]
+    fn undo_lines_cancel_a_whole_step_and_are_honoured_on_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ann.jsonl");
+        let mut a = Annotations::open(&p).unwrap();
+        a.toggle_mark("conv", Some("t1")).unwrap();
+        a.toggle_mark("other", Some("t2")).unwrap();
+        a.label(Some("t2"), Some("conv"), "bad", Some("why"))
+            .unwrap();
+        // Unmarking the conversation writes two lines (its key, and t2 marked on its own
+        // under another key): one step.
+        a.unmark("conv", Some("t1"), ["t1", "t2", "t3"]).unwrap();
+        assert!(!a.is_marked("conv", Some("t1")) && !a.is_marked("x", Some("t2")));
+        assert_eq!((a.undoable(), a.all().len()), (4, 5));
+        let undone = a.undo_last().unwrap().unwrap();
+        assert_eq!(undone.action, Action::Unmark);
+        assert!(a.is_marked("conv", None) && a.is_marked("x", Some("t2")));
+        assert_eq!(
+            a.undo_last().unwrap().unwrap().label.as_deref(),
+            Some("bad")
+        );
+        let call = Call {
+            id: "t2".into(),
+            ..Call::default()
+        };
+        let labelled = LabelledCall {
+            call: &call,
+            conversation: Some("conv"),
+            annotations: &a,
+        };
+        assert!(!labelled.has(&Field::Label));
+        let b = Annotations::open(&p).unwrap();
+        assert!(b.is_marked("conv", None) && b.is_marked("x", Some("t2")));
+        assert_eq!(b.for_call("t2").count(), 0);
+        assert_eq!(b.live().count(), 2, "the two marks");
+        assert_eq!(b.undoable(), 0, "a new session starts with nothing to undo");
+        let mut c = b.clone();
+        c.label(Some("t1"), None, "good", None).unwrap();
+        let labelled = LabelledCall {
+            call: &Call {
+                id: "t1".into(),
+                ..Call::default()
+            },
+            conversation: None,
+            annotations: &c,
+        };
+        assert!(labelled.has(&Field::Label));
+        assert!(labelled.any_text(&Field::Label, &mut |l| l == "good"));
+    }
 }
