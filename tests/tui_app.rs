@@ -575,6 +575,15 @@ fn mark_and_label_survive_reopening_the_annotations_file() {
     );
 }
 
+/// Presses `e`, and `y` when it asks to overwrite (a second export within the same second
+/// finds its file there).
+fn export(t: &mut Harness) {
+    t.keys("e");
+    if t.app.export_prompt.is_some() {
+        t.keys("y");
+    }
+}
+
 #[test]
 fn export_writes_the_filtered_calls_to_a_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -582,7 +591,8 @@ fn export_writes_the_filtered_calls_to_a_file() {
     t.app.export_dir = dir.path().to_path_buf();
     t.keys("2 /");
     t.type_text("user:alice");
-    t.keys("enter e");
+    t.keys("enter");
+    export(&mut t);
     let s = t.frame();
     assert!(s.contains("exported 5 calls to"), "{s}");
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -591,7 +601,8 @@ fn export_writes_the_filtered_calls_to_a_file() {
     assert_eq!(text.lines().count(), 5);
     assert!(text.contains("alice@example.com"));
     // From a call's detail only that call goes out, masked while redaction is on.
-    t.keys("esc 4 g enter r e");
+    t.keys("esc 4 g enter r");
+    export(&mut t);
     let s = t.frame();
     assert!(s.contains("exported 1 calls to"), "{s}");
     assert!(s.contains("(redacted)"), "{s}");
@@ -727,7 +738,7 @@ fn export_from_flagged_honours_the_filter() {
     t.keys("enter");
     let s = t.frame();
     assert!(s.contains("Flagged 1/2 hits"), "{s}");
-    t.keys("e");
+    export(&mut t);
     let s = t.frame();
     assert!(s.contains("exported 1 calls to"), "{s}");
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -736,18 +747,20 @@ fn export_from_flagged_honours_the_filter() {
     assert!(text.contains("alice@example.com"), "{text}");
     assert!(!text.contains("mallory"), "{text}");
     // Paused, calls that arrive later stay out of the export, as they stay off the screen.
-    t.keys("esc esc 2 e");
+    t.keys("esc esc 2");
+    export(&mut t);
     let before = t.app.status.clone().unwrap();
     let count = before.split(" calls").next().unwrap().to_string();
     t.keys("space");
     t.ingest(later("new-conv-1", 100));
-    t.keys("e");
+    export(&mut t);
     let paused = t.app.status.clone().unwrap();
     assert!(
         paused.starts_with(&format!("{count} calls")),
         "{before} / {paused}"
     );
-    t.keys("space e");
+    t.keys("space");
+    export(&mut t);
     let live = t.app.status.clone().unwrap();
     assert!(
         !live.starts_with(&format!("{count} calls")),
@@ -899,4 +912,255 @@ fn sources_inspector_lists_counters_and_the_latest_rejected_lines() {
     t.keys("esc");
     let s = t.frame();
     assert!(!s.contains("Sources · 1"), "{s}");
+}
+
+#[test]
+fn typed_note_text_never_runs_as_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("annotations.jsonl");
+    let out = dir.path().join("exports");
+    std::fs::create_dir(&out).unwrap();
+    let mut t = Harness::new(160, 48);
+    t.app.annotations = llmmon::annotations::Annotations::open(&path).unwrap();
+    t.app.export_dir = out.clone();
+    t.keys("2 g");
+    let key = t.app.conv.key.clone().unwrap();
+    let call = t.app.annotation_target(&t.engine).unwrap().1.unwrap();
+    t.keys("a");
+    // Ctrl-U clears the field being edited (tui-input), Tab moves to the note.
+    t.type_text("junk");
+    t.keys("ctrl+u");
+    t.type_text("bad");
+    t.keys("tab");
+    let s = t.frame();
+    assert!(s.contains("label: bad  note: █"), "{s}");
+    // Every one of these is a command outside the editor: export, label, mark, quit.
+    t.type_text("e a x q");
+    t.keys("left left enter");
+    assert!(!t.app.quit);
+    assert!(t.app.label_prompt.is_none());
+    assert!(t.app.export_prompt.is_none());
+    assert!(!t.app.is_marked(&t.engine, &key));
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "nothing exported"
+    );
+    let labels: Vec<_> = t.app.annotations.for_call(&call).collect();
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    assert_eq!(labels[0].label.as_deref(), Some("bad"));
+    assert_eq!(labels[0].note.as_deref(), Some("e a x q"));
+    assert_eq!(
+        t.app.annotations.all().len(),
+        1,
+        "only the label was written"
+    );
+    // Esc cancels and saves nothing.
+    t.keys("a");
+    t.type_text("good");
+    t.keys("esc");
+    assert_eq!(t.app.annotations.all().len(), 1);
+    assert!(t.app.status.as_deref().unwrap().contains("cancelled"));
+}
+
+#[test]
+fn undo_takes_back_the_last_label_or_mark_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("annotations.jsonl");
+    let mut t = Harness::new(160, 48);
+    t.app.annotations = llmmon::annotations::Annotations::open(&path).unwrap();
+    t.keys("2 g");
+    let key = t.app.conv.key.clone().unwrap();
+    let call = t.app.annotation_target(&t.engine).unwrap().1.unwrap();
+    t.keys("x a");
+    t.type_text("hallucination made up a refund");
+    t.keys("enter");
+    assert_eq!(t.app.annotations.for_call(&call).count(), 1);
+    t.keys("u");
+    assert!(
+        t.app.status.as_deref().unwrap().contains("undid label"),
+        "{:?}",
+        t.app.status
+    );
+    assert_eq!(t.app.annotations.for_call(&call).count(), 0);
+    assert!(
+        t.app.is_marked(&t.engine, &key),
+        "only the label was undone"
+    );
+    let again = llmmon::annotations::Annotations::open(&path).unwrap();
+    assert_eq!(again.for_call(&call).count(), 0, "{:?}", again.all());
+    assert!(again.is_marked(&key, None));
+    // The mark is the next step back; then there is nothing left to undo.
+    t.keys("u");
+    assert!(!t.app.is_marked(&t.engine, &key));
+    t.keys("u");
+    assert!(t.app.status.as_deref().unwrap().contains("nothing to undo"));
+    let again = llmmon::annotations::Annotations::open(&path).unwrap();
+    assert!(!again.is_marked(&key, None));
+    assert_eq!(again.live().count(), 0);
+    // A new session cannot undo what an earlier one made.
+    let mut next = Harness::new(160, 48);
+    next.app.annotations = llmmon::annotations::Annotations::open(&path).unwrap();
+    next.keys("2 g x");
+    let mut later = Harness::new(160, 48);
+    later.app.annotations = llmmon::annotations::Annotations::open(&path).unwrap();
+    later.keys("2 g u");
+    assert!(later.app.is_marked(&later.engine, &key));
+}
+
+#[test]
+fn label_filter_finds_labelled_calls_conversations_and_traces() {
+    let mut t = Harness::new(160, 48);
+    // Label Bob's conversation (its last turn, b2) and Mallory's flagged call.
+    t.keys("/");
+    t.type_text("user:bob");
+    t.keys("enter 2 g a");
+    t.type_text("bad wrong model");
+    t.keys("enter esc 4 /");
+    t.type_text("flag:injection");
+    t.keys("enter g a");
+    t.type_text("unsafe");
+    t.keys("enter enter esc");
+    t.keys("/");
+    t.type_text("label:bad");
+    t.keys("enter 2");
+    let keys: Vec<&str> = t.app.conv_index.rows.iter().map(|r| &*r.key).collect();
+    assert_eq!(keys, ["code-bob-1"]);
+    let s = t.frame();
+    assert!(s.contains("code-bob-1"), "{s}");
+    t.keys("7");
+    let ids: Vec<String> = t
+        .app
+        .calls_index
+        .rows
+        .iter()
+        .map(|&q| t.engine.store.get(q).unwrap().call.id.clone())
+        .collect();
+    assert_eq!(ids, ["b2"]);
+    t.keys("/ ctrl+u");
+    t.type_text("has:label");
+    t.keys("enter 4");
+    assert_eq!(t.app.flagged_index.rows.len(), 1);
+    t.keys("2");
+    assert_eq!(t.app.conv_index.rows.len(), 2);
+    t.keys("/ ctrl+u");
+    t.type_text("label:unsafe OR label:hallu*");
+    t.keys("enter 3");
+    assert_eq!(t.app.trace_index.rows.len(), 0, "no span is labelled");
+    // Undoing the label takes the row out of a filtered list at once.
+    t.keys("/ ctrl+u");
+    t.type_text("label:unsafe");
+    t.keys("enter 4");
+    assert_eq!(t.app.flagged_index.rows.len(), 1);
+    t.keys("g u");
+    assert_eq!(t.app.flagged_index.rows.len(), 0);
+}
+
+#[test]
+fn export_writes_what_each_pane_shows_with_the_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Harness::new(160, 48);
+    t.app.export_dir = dir.path().to_path_buf();
+    t.keys("/");
+    t.type_text("user:alice");
+    t.keys("enter");
+    let store_ids = |t: &Harness, seqs: &[llmmon::engine::store::Seq]| -> Vec<String> {
+        let mut v: Vec<String> = seqs
+            .iter()
+            .map(|&q| t.engine.store.get(q).unwrap().call.id.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    let exported = |t: &mut Harness| -> Vec<String> {
+        export(t);
+        let status = t.app.status.clone().unwrap();
+        let path = status.split(" to ").nth(1).unwrap().to_string();
+        let text = std::fs::read_to_string(path.trim_end_matches(" (redacted)")).unwrap();
+        let mut v: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // Conversations: every retained turn of each listed conversation.
+    t.keys("2");
+    let mut want: Vec<llmmon::engine::store::Seq> = Vec::new();
+    for r in &t.app.conv_index.rows {
+        want.extend(
+            t.engine
+                .store
+                .conversations()
+                .get(&r.key)
+                .unwrap()
+                .turns
+                .iter(),
+        );
+    }
+    let want_ids = store_ids(&t, &want);
+    assert_eq!(exported(&mut t), want_ids);
+    // Flagged: the listed flagged calls only.
+    t.keys("4");
+    let want_ids = store_ids(&t, &t.app.flagged_index.rows.clone());
+    assert_eq!(want_ids, ["a2"]);
+    assert_eq!(exported(&mut t), want_ids);
+    // Calls (pane 7): every listed call and span, tools and workflow spans included.
+    t.keys("7");
+    let want_ids = store_ids(&t, &t.app.calls_index.rows.clone());
+    assert!(want_ids.contains(&"tool".to_string()), "{want_ids:?}");
+    assert_eq!(exported(&mut t), want_ids);
+    // Traces: every span of each listed trace.
+    t.keys("3");
+    let mut want = Vec::new();
+    for r in &t.app.trace_index.rows {
+        want.extend(t.engine.store.traces().get(&r.id).unwrap().spans.iter());
+    }
+    let want_ids = store_ids(&t, &want);
+    assert!(want_ids.contains(&"root".to_string()), "{want_ids:?}");
+    assert_eq!(exported(&mut t), want_ids);
+    // A filter that matches nothing exports nothing.
+    t.keys("/ ctrl+u");
+    t.type_text("user:nobody");
+    t.keys("enter 7");
+    assert!(exported(&mut t).is_empty());
+}
+
+#[test]
+fn export_asks_before_overwriting_an_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Harness::new(160, 48);
+    t.app.export_dir = dir.path().to_path_buf();
+    // The file `e` will pick exists already (for the next few seconds, so the test does
+    // not depend on when the clock ticks).
+    let now = jiff::Timestamp::now();
+    for s in 0..10 {
+        let at = now + jiff::SignedDuration::from_secs(s);
+        let name = format!("llmmon-export-{}.jsonl", at.strftime("%Y%m%dT%H%M%S"));
+        std::fs::write(dir.path().join(name), "keep me\n").unwrap();
+    }
+    t.keys("4 e");
+    let s = t.frame();
+    assert!(
+        s.contains("exists: overwrite with 2 calls? y overwrite · n keep it"),
+        "{s}"
+    );
+    let path = t.app.export_prompt.as_ref().unwrap().path.clone();
+    // Any key but y keeps the file; the key does nothing else.
+    t.keys("q");
+    assert!(!t.app.quit);
+    assert!(t.app.export_prompt.is_none());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me\n");
+    assert!(t.app.status.as_deref().unwrap().contains("kept"));
+    t.keys("e");
+    let path = t.app.export_prompt.as_ref().unwrap().path.clone();
+    t.keys("y");
+    let s = t.frame();
+    assert!(s.contains("exported 2 calls to"), "{s}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(!text.contains("keep me"));
 }

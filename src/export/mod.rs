@@ -100,7 +100,11 @@ pub fn select<'a>(
                         })
                     })
             }
-            Selection::Filter(q) => q.matches(&s.call),
+            Selection::Filter(q) => q.matches(&crate::annotations::LabelledCall {
+                call: &s.call,
+                conversation: s.conversation.as_deref(),
+                annotations: ann,
+            }),
         })
         .collect()
 }

@@ -49,6 +49,9 @@ pub enum Field {
     Tool,
     /// Kinds of feedback an item received (`thumbs_up`, `thumbs_down`, `score`, ...).
     Feedback,
+    /// Review labels a person gave the item (`bad`, `hallucination`, ...). They live beside
+    /// the records, so a bare call has none: the caller joins them in its own [`Filterable`].
+    Label,
     /// Latency in milliseconds.
     Latency,
     /// Time to first token in milliseconds.
@@ -111,6 +114,7 @@ const FIELD_TABLE: &[(&str, &[&str])] = &[
     ("name", &[]),
     ("tool", &["tools"]),
     ("feedback", &[]),
+    ("label", &["labels"]),
     ("latency", &["lat", "duration"]),
     ("ttft", &[]),
     ("cost", &[]),
@@ -139,6 +143,7 @@ pub const FIELD_NAMES: &[&str] = &[
     "name",
     "tool",
     "feedback",
+    "label",
     "latency",
     "ttft",
     "cost",
@@ -192,6 +197,7 @@ impl Field {
             "name" => Field::Name,
             "tool" => Field::Tool,
             "feedback" => Field::Feedback,
+            "label" => Field::Label,
             "latency" => Field::Latency,
             "ttft" => Field::Ttft,
             "cost" => Field::Cost,
@@ -230,6 +236,7 @@ impl Field {
             Field::Name => "name",
             Field::Tool => "tool",
             Field::Feedback => "feedback",
+            Field::Label => "label",
             Field::Latency => "latency",
             Field::Ttft => "ttft",
             Field::Cost => "cost",

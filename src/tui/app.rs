@@ -154,13 +154,34 @@ impl Default for Filter {
     }
 }
 
-/// The `a` prompt: what is being labelled (fixed when the prompt opens, so rows moving
-/// under a following view do not change it) and the text typed so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which field of the `a` editor has the cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelField {
+    /// The label, one word (`good`, `bad`, `hallucination`, `unsafe` or any word).
+    Label,
+    /// The free-text note saved with it.
+    Note,
+}
+
+/// The `a` editor: what is being labelled (fixed when it opens, so rows moving under a
+/// following view do not change it), the label and the note. Every key goes to its text
+/// fields until Enter saves or Esc cancels, so typed text never runs as a command.
+#[derive(Debug, Clone)]
 pub struct LabelPrompt {
-    pub text: String,
+    pub label: tui_input::Input,
+    pub note: tui_input::Input,
+    pub field: LabelField,
     pub conversation: Box<str>,
     pub call: Option<String>,
+}
+
+/// `e` found its file already there: what it would write, waiting for `y` (overwrite) or
+/// `n`/Esc (keep the file, write nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportPrompt {
+    pub path: PathBuf,
+    /// The calls the pane showed when `e` was pressed, in store order.
+    pub calls: Vec<Seq>,
 }
 
 /// Where Esc on the Calls pane goes back to after an alert opened it: the pane and the
@@ -280,6 +301,8 @@ pub struct App {
     pub annotations: Annotations,
     /// `Some` while the `a` label prompt is open.
     pub label_prompt: Option<LabelPrompt>,
+    /// `Some` while `e` asks whether to overwrite an existing file.
+    pub export_prompt: Option<ExportPrompt>,
     /// Directory `e` writes exports to (the current directory).
     pub export_dir: PathBuf,
     pub rates: Rates,
@@ -345,6 +368,7 @@ impl App {
             redact: false,
             annotations: Annotations::in_memory(),
             label_prompt: None,
+            export_prompt: None,
             export_dir: PathBuf::from("."),
             rates: Rates::default(),
             price_date: None,
@@ -422,17 +446,19 @@ impl App {
     fn rebuild(&mut self, engine: &Engine) {
         let store = &engine.store;
         let q = &self.filter.query;
+        let ann = &self.annotations;
         self.conv_index = rows::conversations(
             store,
+            ann,
             q,
             self.filter.range,
             self.conv_sort.0,
             self.conv_sort.1,
         );
-        self.trace_index = rows::traces(store, q, self.trace_sort.0, self.trace_sort.1);
-        self.flagged_index = rows::flagged(store, q);
+        self.trace_index = rows::traces(store, ann, q, self.trace_sort.0, self.trace_sort.1);
+        self.flagged_index = rows::flagged(store, ann, q);
         if self.pane == Pane::Calls {
-            self.calls_index = rows::calls(store, q, self.filter.range, self.calls_sort);
+            self.calls_index = rows::calls(store, ann, q, self.filter.range, self.calls_sort);
         }
         if self.paused.is_none() {
             self.take_snapshot(engine, self.pane == Pane::Drift);
@@ -483,7 +509,11 @@ impl App {
             return;
         }
         if self.label_prompt.is_some() {
-            self.edit_label(ev);
+            self.edit_label(ev, engine);
+            return;
+        }
+        if self.export_prompt.is_some() {
+            self.confirm_export(ev, engine);
             return;
         }
         let Some(action) = self.keymap.action(self.context(), ev) else {
@@ -749,6 +779,7 @@ impl App {
             Action::Export => self.export(engine),
             Action::Annotate => self.start_label(engine),
             Action::Mark => self.mark(engine),
+            Action::Undo => self.undo(engine),
             Action::Rebaseline => self.rebaseline_requested = true,
             Action::Sources => self.sources_open = !self.sources_open,
         }
@@ -1160,14 +1191,45 @@ impl App {
         key: &str,
         call: Option<&str>,
     ) -> Result<bool, AnnotationError> {
-        if self.annotations.is_marked(key, None) {
-            self.annotations.toggle_mark(key, call)?;
-        }
-        // With the key unmarked, a turn still counting as marked carries its own mark.
-        while let Some(c) = self.marked_turn(engine, key) {
-            self.annotations.toggle_mark(key, Some(&c))?;
-        }
+        let store = &engine.store;
+        let turns: Vec<&str> = store
+            .conversations()
+            .get(key)
+            .into_iter()
+            .flat_map(|c| c.turns.iter().filter_map(|&s| store.get(s)))
+            .map(|sc| sc.call.id.as_str())
+            .collect();
+        // One step for `u`: the key's mark and every turn marked on its own.
+        self.annotations.unmark(key, call, turns)?;
         Ok(false)
+    }
+
+    /// `u`: takes back the last label or mark made in this session (an `undo` line in the
+    /// annotations file, so it holds after a restart).
+    fn undo(&mut self, engine: &Engine) {
+        self.status = Some(match self.annotations.undo_last() {
+            Ok(Some(u)) => {
+                let what = match (u.action, &u.label) {
+                    (crate::annotations::Action::Label, Some(l)) => {
+                        format!("label {}", sanitize::line(l))
+                    }
+                    (crate::annotations::Action::Unmark, _) => "unmark".into(),
+                    _ => "mark".into(),
+                };
+                let on = u.conversation.as_deref().unwrap_or("?");
+                format!("↶ undid {what} on {}", sanitize::line(on))
+            }
+            Ok(None) => "nothing to undo: no label or mark made in this session".into(),
+            Err(e) => format!("✗ undo not saved: {e}"),
+        });
+        self.refilter_labels(engine);
+    }
+
+    /// Labels changed: a filter on them (`label:`, `has:label`) must see it at once.
+    fn refilter_labels(&mut self, engine: &Engine) {
+        if !self.filter.query.is_empty() {
+            self.rebuild_now(engine);
+        }
     }
 
     fn start_label(&mut self, engine: &Engine) {
@@ -1176,42 +1238,56 @@ impl App {
             return;
         };
         self.label_prompt = Some(LabelPrompt {
-            text: String::new(),
+            label: tui_input::Input::default(),
+            note: tui_input::Input::default(),
+            field: LabelField::Label,
             conversation,
             call,
         });
     }
 
-    fn edit_label(&mut self, ev: &KeyEvent) {
+    /// A key in the `a` editor. Every key stays in the editor: text keys edit the field
+    /// (with tui-input's cursor keys, Ctrl-U, Ctrl-W, Ctrl-K), Tab, Enter or a space move
+    /// from the label to the note, Shift-Tab back, Enter on the note saves, Esc cancels.
+    fn edit_label(&mut self, ev: &KeyEvent, engine: &Engine) {
+        use tui_input::backend::crossterm::EventHandler;
         let Some(prompt) = self.label_prompt.as_mut() else {
             return;
         };
-        let line = &mut prompt.text;
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let on_label = prompt.field == LabelField::Label;
+        let has_label = !prompt.label.value().trim().is_empty();
         match ev.code {
             KeyCode::Char('c') if ctrl => self.quit = true,
-            KeyCode::Char('u') if ctrl => line.clear(),
-            KeyCode::Char(c) if !ctrl => line.push(c),
-            KeyCode::Backspace => {
-                line.pop();
+            KeyCode::Esc => {
+                self.label_prompt = None;
+                self.status = Some("label cancelled; nothing saved".into());
             }
-            KeyCode::Esc => self.label_prompt = None,
-            KeyCode::Enter => {
-                if let Some(p) = self.label_prompt.take() {
-                    self.save_label(&p);
+            KeyCode::Tab | KeyCode::Enter | KeyCode::Char(' ') if on_label => {
+                if has_label {
+                    prompt.field = LabelField::Note;
                 }
             }
-            _ => {}
+            KeyCode::BackTab => prompt.field = LabelField::Label,
+            KeyCode::Enter => {
+                if let Some(p) = self.label_prompt.take() {
+                    self.save_label(&p, engine);
+                }
+            }
+            _ => {
+                let input = match prompt.field {
+                    LabelField::Label => &mut prompt.label,
+                    LabelField::Note => &mut prompt.note,
+                };
+                input.handle_event(&crossterm::event::Event::Key(*ev));
+            }
         }
     }
 
-    /// Saves `label [note]` on the prompt's target; the first word is the label.
-    fn save_label(&mut self, p: &LabelPrompt) {
-        let text = p.text.trim();
-        let (label, note) = match text.split_once(char::is_whitespace) {
-            Some((l, n)) => (l, Some(n.trim())),
-            None => (text, None),
-        };
+    /// Saves the editor's label and note on its target.
+    fn save_label(&mut self, p: &LabelPrompt, engine: &Engine) {
+        let label = p.label.value().trim();
+        let note = Some(p.note.value().trim()).filter(|n| !n.is_empty());
         if label.is_empty() {
             self.status = Some("no label given; nothing saved".into());
             return;
@@ -1223,63 +1299,136 @@ impl App {
             .map(|a| a.label.clone().unwrap_or_default());
         self.status = Some(match result {
             Ok(l) => format!(
-                "✎ labelled {} as {}",
+                "✎ labelled {} as {} (u undoes)",
                 sanitize::line(key),
                 sanitize::line(&l)
             ),
             Err(e) => format!("✗ label not saved: {e}"),
         });
+        self.refilter_labels(engine);
     }
 
-    /// Writes the calls of the current view (the open conversation, call or trace; else the
-    /// Flagged pane's flagged calls or the filter's matches) as raw records to a new file in
-    /// [`App::export_dir`]; masked when redaction is on.
-    fn export(&mut self, engine: &Engine) {
-        let target = self.stack.last().map(|d| d.target.clone());
-        let sel = match (self.pane, &target) {
-            (_, Some(_)) => export::Selection::Filter(Query::all()),
-            (Pane::Flagged, None) => export::Selection::Flagged,
-            _ => export::Selection::Filter(self.filter.query.clone()),
+    /// The calls the focused view shows, in store order: the open conversation, call or
+    /// trace; else the rows of the list pane (every turn of each listed conversation, every
+    /// span of each listed trace, the listed flagged calls or calls), all with the filter
+    /// applied as on screen; on the other panes the LLM calls the filter matches. A paused
+    /// view gives what it showed at the pause.
+    pub fn shown_calls(&self, engine: &Engine) -> Vec<Seq> {
+        let store = &engine.store;
+        let range = self.filter.range;
+        let in_range = |s: Seq| {
+            range.is_none_or(|(from, to)| {
+                store.get(s).is_some_and(|c| (from..=to).contains(&c.time))
+            })
         };
-        let range = export::Range {
-            from: self.filter.range.map(|r| r.0),
-            to: self.filter.range.map(|r| r.1),
+        let turns = |key: &str| -> Vec<Seq> {
+            store
+                .conversations()
+                .get(key)
+                .map(|c| c.turns.iter().copied().collect())
+                .unwrap_or_default()
         };
-        let mut calls = export::select(engine, &sel, &self.annotations, range);
-        // A paused screen shows the calls up to the pause: export those, not what came since.
+        let spans = |id: &str| -> Vec<Seq> {
+            store
+                .traces()
+                .get(id)
+                .map(|t| t.spans.to_vec())
+                .unwrap_or_default()
+        };
+        let mut seqs: Vec<Seq> = match (self.stack.last().map(|d| &d.target), self.pane) {
+            (Some(Target::Conversation(k)), _) => turns(k),
+            (Some(Target::Call(seq)), _) => vec![*seq],
+            (Some(Target::Trace(id)), _) => spans(id),
+            (None, Pane::Conversations) => self
+                .conv_index
+                .rows
+                .iter()
+                .flat_map(|r| turns(&r.key))
+                .filter(|&s| in_range(s))
+                .collect(),
+            (None, Pane::Traces) => self
+                .trace_index
+                .rows
+                .iter()
+                .flat_map(|r| spans(&r.id))
+                .collect(),
+            (None, Pane::Flagged) => self.flagged_index.rows.clone(),
+            (None, Pane::Calls) => self.calls_index.rows.clone(),
+            (None, _) => {
+                let sel = export::Selection::Filter(self.filter.query.clone());
+                let range = export::Range {
+                    from: range.map(|r| r.0),
+                    to: range.map(|r| r.1),
+                };
+                export::select(engine, &sel, &self.annotations, range)
+                    .iter()
+                    .map(|s| s.seq)
+                    .collect()
+            }
+        };
+        // A paused screen shows the calls up to the pause: not what came since.
         if let Some(max) = self.max_seq() {
-            calls.retain(|s| s.seq <= max);
+            seqs.retain(|&s| s <= max);
         }
-        match &target {
-            Some(Target::Conversation(k)) => calls.retain(|s| s.conversation.as_ref() == Some(k)),
-            Some(Target::Call(seq)) => calls.retain(|s| s.seq == *seq),
-            Some(Target::Trace(id)) => calls.retain(|s| s.call.trace_id.as_deref() == Some(&**id)),
-            // The Flagged pane shows the flagged calls the filter matches: export those.
-            None if self.pane == Pane::Flagged => {
-                calls.retain(|s| self.filter.query.matches(&s.call))
-            }
-            None => {}
-        }
+        seqs.retain(|&s| store.get(s).is_some());
+        seqs.sort_unstable();
+        seqs.dedup();
+        seqs
+    }
+
+    /// `e`: writes what the view shows ([`App::shown_calls`]) as raw records to
+    /// `llmmon-export-<time>.jsonl` in [`App::export_dir`], masked when redaction is on. When
+    /// that file exists (a second `e` within the same second) it asks before overwriting.
+    fn export(&mut self, engine: &Engine) {
+        let calls = self.shown_calls(engine);
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");
-        let mut path = self.export_dir.join(format!("llmmon-export-{stamp}.jsonl"));
-        let mut file = std::fs::File::create_new(&path);
-        for n in 2..100 {
-            if !matches!(&file, Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists) {
-                break;
+        let path = self.export_dir.join(format!("llmmon-export-{stamp}.jsonl"));
+        match std::fs::File::create_new(&path) {
+            Ok(f) => self.write_export(f, &path, &calls, engine),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                self.status = Some(format!(
+                    "{} exists: overwrite with {} calls? y overwrite · n keep it",
+                    path.display(),
+                    calls.len()
+                ));
+                self.export_prompt = Some(ExportPrompt { path, calls });
             }
-            path = self
-                .export_dir
-                .join(format!("llmmon-export-{stamp}-{n}.jsonl"));
-            file = std::fs::File::create_new(&path);
+            Err(e) => self.status = Some(format!("✗ export to {} failed: {e}", path.display())),
         }
+    }
+
+    /// A key while `e` asks about overwriting: `y` overwrites, anything else keeps the file.
+    fn confirm_export(&mut self, ev: &KeyEvent, engine: &Engine) {
+        let Some(p) = self.export_prompt.take() else {
+            return;
+        };
+        if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return;
+        }
+        if !matches!(ev.code, KeyCode::Char('y' | 'Y')) {
+            self.status = Some(format!("not exported; {} kept", p.path.display()));
+            return;
+        }
+        match std::fs::File::create(&p.path) {
+            Ok(f) => self.write_export(f, &p.path, &p.calls, engine),
+            Err(e) => self.status = Some(format!("✗ export to {} failed: {e}", p.path.display())),
+        }
+    }
+
+    fn write_export(
+        &mut self,
+        f: std::fs::File,
+        path: &std::path::Path,
+        seqs: &[Seq],
+        engine: &Engine,
+    ) {
+        let calls: Vec<_> = seqs.iter().filter_map(|&s| engine.store.get(s)).collect();
         let redactor = export::redact::PatternRedactor;
         let r: Option<&dyn export::redact::Redactor> = self.redact.then_some(&redactor as _);
-        let result = file.and_then(|f| {
-            let mut w = std::io::BufWriter::new(f);
-            let written = export::write_raw(&mut w, &calls, &self.annotations, r)?;
-            std::io::Write::flush(&mut w)?;
-            Ok(written)
-        });
+        let mut w = std::io::BufWriter::new(f);
+        let result = export::write_raw(&mut w, &calls, &self.annotations, r)
+            .and_then(|written| std::io::Write::flush(&mut w).map(|()| written));
         self.status = Some(match result {
             Ok(w) => format!(
                 "exported {} calls to {}{}",
@@ -1337,7 +1486,13 @@ impl App {
     /// Rebuilds the Calls pane's rows now (it is built only while shown).
     fn rebuild_calls(&mut self, engine: &Engine) {
         let range = self.filter.range;
-        self.calls_index = rows::calls(&engine.store, &self.filter.query, range, self.calls_sort);
+        self.calls_index = rows::calls(
+            &engine.store,
+            &self.annotations,
+            &self.filter.query,
+            range,
+            self.calls_sort,
+        );
         reselect(&mut self.calls, &self.calls_index, self.follow, |s| s);
     }
 

@@ -280,6 +280,8 @@ pub enum Action {
     Export,
     Annotate,
     Mark,
+    /// Take back the last label or mark made in this session.
+    Undo,
     Rebaseline,
     /// Open or close the sources inspector.
     Sources,
@@ -287,7 +289,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 42] = [
         Action::Quit,
         Action::Help,
         Action::Filter,
@@ -327,6 +329,7 @@ impl Action {
         Action::Export,
         Action::Annotate,
         Action::Mark,
+        Action::Undo,
         Action::Rebaseline,
         Action::Sources,
     ];
@@ -367,6 +370,7 @@ impl Action {
             Action::Export => "export",
             Action::Annotate => "annotate",
             Action::Mark => "mark",
+            Action::Undo => "undo",
             Action::Rebaseline => "rebaseline",
             Action::Sources => "sources",
         };
@@ -417,9 +421,10 @@ impl Action {
             Action::Redact => "hide or show PII on screen",
             Action::SortNext => "sort by the next column",
             Action::SortReverse => "reverse the sort",
-            Action::Export => "export the selection",
-            Action::Annotate => "annotate the selection",
+            Action::Export => "export what the pane shows (asks before overwriting)",
+            Action::Annotate => "label the selection, then add a note",
             Action::Mark => "mark the selection",
+            Action::Undo => "undo the last label or mark of this session",
             Action::Rebaseline => "take the current window as the drift baseline",
             Action::Sources => "sources inspector: state, counters, last rejected lines",
         }
@@ -453,6 +458,7 @@ impl Action {
             Action::Export => "export",
             Action::Annotate => "note",
             Action::Mark => "mark",
+            Action::Undo => "undo",
             Action::Rebaseline => "rebaseline",
             Action::Sources => "sources",
         }
@@ -587,10 +593,12 @@ impl Keymap {
             add(ctx, A::SortReverse, &["S"]);
             add(ctx, A::Annotate, &["a"]);
             add(ctx, A::Mark, &["x"]);
+            add(ctx, A::Undo, &["u"]);
         }
         add(C::Calls, A::SortNext, &["s"]);
         add(C::Calls, A::Annotate, &["a"]);
         add(C::Calls, A::Mark, &["x"]);
+        add(C::Calls, A::Undo, &["u"]);
         add(C::Traces, A::ToggleColorBy, &["c"]);
         add(C::Traces, A::SortNext, &["s"]);
         add(C::Traces, A::SortReverse, &["S"]);
@@ -598,6 +606,7 @@ impl Keymap {
         add(C::Global, A::Sources, &["i"]);
         add(C::Detail, A::Annotate, &["a"]);
         add(C::Detail, A::Mark, &["x"]);
+        add(C::Detail, A::Undo, &["u"]);
         Keymap { entries }
     }
 

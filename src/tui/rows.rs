@@ -1,8 +1,9 @@
 //! The list panes' row indexes: conversations, traces, flagged calls and all calls, filtered by the
-//! query and sorted, as small snapshots of the numbers each column shows. They are rebuilt
+//! query (review labels joined from the annotations, for `label:`) and sorted, as small snapshots of the numbers each column shows. They are rebuilt
 //! from the store only when it changed (and at most a few times per second), so a frame
 //! costs O(visible rows) even with 100,000 conversations; a paused view keeps its snapshot.
 
+use crate::annotations::{Annotations, LabelledCall};
 use crate::engine::read::alerts::DrillSort;
 use crate::engine::store::{Conversation, Seq, Store, StoredCall, Trace};
 use crate::model::query::{contains_ignore_case, severity_rank, Field, Filterable, Query};
@@ -207,6 +208,7 @@ fn newest_by<R>(rows: &[R], last: impl Fn(&R) -> Nanos) -> Option<usize> {
 /// sorted by `column` (descending unless `ascending`).
 pub fn conversations(
     store: &Store,
+    ann: &Annotations,
     query: &Query,
     range: Option<(Nanos, Nanos)>,
     column: ConvColumn,
@@ -223,7 +225,14 @@ pub fn conversations(
     };
     let mut rows: Vec<ConvRow> = all
         .values()
-        .filter(|c| query.is_empty() || query.matches(&ConvItem { conv: c, store }))
+        .filter(|c| {
+            query.is_empty()
+                || query.matches(&ConvItem {
+                    conv: c,
+                    store,
+                    ann,
+                })
+        })
         .filter(|c| in_range(c))
         .map(ConvRow::new)
         .collect();
@@ -269,6 +278,7 @@ pub fn conversations(
 /// Traces matching `query`, sorted by `column` (descending unless `ascending`).
 pub fn traces(
     store: &Store,
+    ann: &Annotations,
     query: &Query,
     column: TraceColumn,
     ascending: bool,
@@ -276,7 +286,14 @@ pub fn traces(
     let all = store.traces();
     let mut rows: Vec<TraceRow> = all
         .values()
-        .filter(|t| query.is_empty() || query.matches(&TraceItem { trace: t, store }))
+        .filter(|t| {
+            query.is_empty()
+                || query.matches(&TraceItem {
+                    trace: t,
+                    store,
+                    ann,
+                })
+        })
         .map(TraceRow::new)
         .collect();
     rows.sort_unstable_by(|a, b| {
@@ -302,11 +319,11 @@ pub fn traces(
 }
 
 /// Flagged calls matching `query`, newest first.
-pub fn flagged(store: &Store, query: &Query) -> Index<Seq> {
+pub fn flagged(store: &Store, ann: &Annotations, query: &Query) -> Index<Seq> {
     let rows: Vec<Seq> = store
         .flagged()
         .rev()
-        .filter(|&s| query.is_empty() || store.get(s).is_some_and(|c| query.matches(&c.call)))
+        .filter(|&s| query.is_empty() || store.get(s).is_some_and(|c| matches(query, c, ann)))
         .collect();
     Index {
         newest: (!rows.is_empty()).then_some(0),
@@ -320,13 +337,14 @@ pub fn flagged(store: &Store, query: &Query) -> Index<Seq> {
 /// Ties keep the newest first, so the order is stable while rows arrive.
 pub fn calls(
     store: &Store,
+    ann: &Annotations,
     query: &Query,
     range: Option<(Nanos, Nanos)>,
     sort: DrillSort,
 ) -> Index<Seq> {
     let matching = |sc: &&StoredCall| {
         range.is_none_or(|(from, to)| (from..=to).contains(&sc.time))
-            && (query.is_empty() || query.matches(&sc.call))
+            && (query.is_empty() || matches(query, sc, ann))
     };
     let mut hits: Vec<&StoredCall> = store.calls().rev().filter(matching).collect();
     let worst = |sc: &StoredCall| -> f64 {
@@ -359,6 +377,15 @@ pub fn calls(
         total: store.len(),
         newest,
     }
+}
+
+/// Whether a stored call matches `query`, its review labels included.
+pub fn matches(query: &Query, sc: &StoredCall, ann: &Annotations) -> bool {
+    query.matches(&LabelledCall {
+        call: &sc.call,
+        conversation: sc.conversation.as_deref(),
+        annotations: ann,
+    })
 }
 
 /// The finding that best says why `call` is in a list filtered by `query`: the most
@@ -408,10 +435,12 @@ impl Filterable for OneFlag<'_> {
     }
 }
 
-/// A conversation as the query language sees it: its totals plus the retained turns.
+/// A conversation as the query language sees it: its totals plus the retained turns, with
+/// the review labels made on it or on any of its turns.
 pub struct ConvItem<'a> {
     pub conv: &'a Conversation,
     pub store: &'a Store,
+    pub ann: &'a Annotations,
 }
 
 impl ConvItem<'_> {
@@ -432,6 +461,14 @@ impl Filterable for ConvItem<'_> {
             Field::User => c.user.as_deref().is_some_and(&mut *pred),
             Field::App => c.app.as_deref().is_some_and(&mut *pred),
             Field::Conversation => pred(&c.key),
+            Field::Label => {
+                self.ann.labels_of_conversation(&c.key).any(&mut *pred)
+                    || self.any_turn(|t| {
+                        self.ann
+                            .labels_of_call(&t.call.id, Some(&c.key))
+                            .any(&mut *pred)
+                    })
+            }
             Field::Status => (c.errors > 0 && pred("error")) || (c.calls > c.errors && pred("ok")),
             Field::Flag => {
                 c.flag_detectors.iter().any(|d| pred(d))
@@ -490,10 +527,12 @@ fn feedback_name(k: FeedbackKind) -> &'static str {
     }
 }
 
-/// A trace as the query language sees it: its totals plus its retained spans.
+/// A trace as the query language sees it: its totals plus its retained spans, with the
+/// review labels on any of them.
 pub struct TraceItem<'a> {
     pub trace: &'a Trace,
     pub store: &'a Store,
+    pub ann: &'a Annotations,
 }
 
 impl TraceItem<'_> {
@@ -513,6 +552,11 @@ impl Filterable for TraceItem<'_> {
             Field::Trace => pred(&t.id),
             Field::Conversation => t.conversation.as_deref().is_some_and(&mut *pred),
             Field::User => t.user.as_deref().is_some_and(&mut *pred),
+            Field::Label => t.spans.iter().filter_map(|&s| self.store.get(s)).any(|sc| {
+                self.ann
+                    .labels_of_call(&sc.call.id, sc.conversation.as_deref())
+                    .any(&mut *pred)
+            }),
             Field::Status => (t.errors > 0 && pred("error")) || (t.errors == 0 && pred("ok")),
             _ => self.any_span(|c| c.any_text(field, &mut *pred)),
         }
@@ -582,23 +626,58 @@ mod tests {
     #[test]
     fn conversations_sort_and_filter() {
         let s = store();
-        let all = conversations(&s, &Query::all(), None, ConvColumn::Last, false);
+        let all = conversations(
+            &s,
+            &Annotations::in_memory(),
+            &Query::all(),
+            None,
+            ConvColumn::Last,
+            false,
+        );
         let keys: Vec<&str> = all.rows.iter().map(|r| &*r.key).collect();
         assert_eq!(keys, ["c", "a", "b"]);
         assert_eq!(all.newest, Some(0));
-        let by_cost = conversations(&s, &Query::all(), None, ConvColumn::Cost, true);
+        let by_cost = conversations(
+            &s,
+            &Annotations::in_memory(),
+            &Query::all(),
+            None,
+            ConvColumn::Cost,
+            true,
+        );
         assert_eq!(by_cost.rows[0].key.as_ref(), "b");
-        let by_user = conversations(&s, &Query::all(), None, ConvColumn::User, false);
+        let by_user = conversations(
+            &s,
+            &Annotations::in_memory(),
+            &Query::all(),
+            None,
+            ConvColumn::User,
+            false,
+        );
         assert_eq!(by_user.rows[0].key.as_ref(), "a");
         let q = Query::parse("model:gpt-4o* -user:bob").unwrap();
-        let hits = conversations(&s, &q, None, ConvColumn::Last, false);
+        let hits = conversations(
+            &s,
+            &Annotations::in_memory(),
+            &q,
+            None,
+            ConvColumn::Last,
+            false,
+        );
         assert_eq!((hits.rows.len(), hits.total), (1, 3));
         assert_eq!(hits.rows[0].turns, 2);
         let q = Query::parse("cost>1").unwrap();
         assert_eq!(
-            conversations(&s, &q, None, ConvColumn::Last, false)
-                .rows
-                .len(),
+            conversations(
+                &s,
+                &Annotations::in_memory(),
+                &q,
+                None,
+                ConvColumn::Last,
+                false
+            )
+            .rows
+            .len(),
             1
         );
     }
@@ -606,7 +685,13 @@ mod tests {
     #[test]
     fn calls_list_newest_first_or_worst_first_within_range() {
         let s = store();
-        let newest = calls(&s, &Query::all(), None, DrillSort::Newest);
+        let newest = calls(
+            &s,
+            &Annotations::in_memory(),
+            &Query::all(),
+            None,
+            DrillSort::Newest,
+        );
         let ids = |idx: &Index<Seq>| -> Vec<String> {
             idx.rows
                 .iter()
@@ -615,12 +700,19 @@ mod tests {
         };
         assert_eq!(ids(&newest), ["c3", "c2", "c1", "c0"]);
         assert_eq!((newest.newest, newest.total), (Some(0), 4));
-        let by_cost = calls(&s, &Query::all(), None, DrillSort::Cost);
+        let by_cost = calls(
+            &s,
+            &Annotations::in_memory(),
+            &Query::all(),
+            None,
+            DrillSort::Cost,
+        );
         assert_eq!(ids(&by_cost), ["c3", "c0", "c2", "c1"]);
         assert_eq!(by_cost.newest, Some(0));
         let q = Query::parse("model:gpt-4o").unwrap();
         let ranged = calls(
             &s,
+            &Annotations::in_memory(),
             &q,
             Some((1_000_000_000, 3_000_000_000)),
             DrillSort::Cost,
@@ -657,9 +749,20 @@ mod tests {
     #[test]
     fn traces_sort_newest_first() {
         let s = store();
-        let t = traces(&s, &Query::all(), TraceColumn::Last, false);
+        let t = traces(
+            &s,
+            &Annotations::in_memory(),
+            &Query::all(),
+            TraceColumn::Last,
+            false,
+        );
         assert_eq!(t.rows[0].id.as_ref(), "tc");
         let q = Query::parse("user:alice").unwrap();
-        assert_eq!(traces(&s, &q, TraceColumn::Last, false).rows.len(), 1);
+        assert_eq!(
+            traces(&s, &Annotations::in_memory(), &q, TraceColumn::Last, false)
+                .rows
+                .len(),
+            1
+        );
     }
 }
