@@ -13,8 +13,13 @@ const SAMPLE: &str = concat!(
     "/../shared/samples/litellm.jsonl"
 );
 
+/// One real terminal at a time: the demo walk keeps both cores busy, and a receiver test
+/// beside it timed out waiting for its listener under that load.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Tmux {
     socket: String,
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Tmux {
@@ -33,6 +38,7 @@ impl Tmux {
         }
         let tmux = Tmux {
             socket: format!("{name}-{}", std::process::id()),
+            _serial: SERIAL.lock().unwrap_or_else(|e| e.into_inner()),
         };
         let started = tmux.run(&[
             "-f",
