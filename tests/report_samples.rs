@@ -199,13 +199,18 @@ fn expected_otlp(file: &str) -> Expected {
         };
         let error = span["status"]["code"].as_u64() == Some(2);
         let latency = (nanos(&span["endTimeUnixNano"]) - nanos(&span["startTimeUnixNano"])) / 1e6;
+        // A span that reported no token counts at all has an unknown cost, not $0.
+        let counted = a
+            .keys()
+            .any(|k| k.starts_with("gen_ai.usage.") || k.starts_with("llm.token_count."));
         let cost = price(
             response_model.as_deref().unwrap_or(&model),
             input,
             cached,
             output,
         )
-        .or_else(|| price(&model, input, cached, output));
+        .or_else(|| price(&model, input, cached, output))
+        .filter(|_| counted);
         e.add(&model, user.as_deref(), error, input, output, latency, cost);
     }
     e

@@ -60,9 +60,8 @@ fn a_real_otel_sample_keeps_service_and_root_and_its_stream_without_usage_is_unk
         .collect();
     assert_eq!(streams_without_usage.len(), 1);
     assert_eq!(
-        streams_without_usage[0].cost_usd,
-        Some(0.0),
-        "the table priced it from no tokens"
+        streams_without_usage[0].cost_usd, None,
+        "a call with no token counts is unpriced, not $0"
     );
     assert!(Cost::of(streams_without_usage[0]).unknown);
     let tree = tree(

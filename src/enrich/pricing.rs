@@ -500,11 +500,13 @@ impl Pricer {
             .into_iter()
             .flatten()
             .find_map(|m| self.lookup(m));
+        // A call that reported no token counts (a stream without usage) costs something
+        // unknown, not $0: it is unpriced like a model the table lacks.
+        let counted = tokens.input.is_some() || tokens.output.is_some();
         match idx.and_then(|i| self.table.price(i)) {
-            Some(p) if operation.is_llm_call() => Quote::Computed(p.cost_of(tokens)),
-            Some(_) => Quote::None,
-            None if operation.is_llm_call() => Quote::Unpriced,
-            None => Quote::None,
+            _ if !operation.is_llm_call() => Quote::None,
+            Some(p) if counted => Quote::Computed(p.cost_of(tokens)),
+            _ => Quote::Unpriced,
         }
     }
 }
@@ -514,7 +516,7 @@ impl Pricer {
 pub enum Quote {
     /// Cost computed from the table.
     Computed(f64),
-    /// An LLM call of a model in no table.
+    /// An LLM call whose cost cannot be known: a model in no table, or no token counts.
     Unpriced,
     /// Not an LLM call: nothing to say.
     None,
