@@ -21,6 +21,13 @@ pub fn fmt_cost(usd: f64) -> String {
     }
 }
 
+/// Input and output tokens as `1.2k→40` (`-` for a side not reported); `None` when neither
+/// was reported.
+pub fn token_pair(input: Option<u64>, output: Option<u64>) -> Option<String> {
+    let side = |n: Option<u64>| n.map_or("-".into(), fmt_count);
+    (input.is_some() || output.is_some()).then(|| format!("{}→{}", side(input), side(output)))
+}
+
 /// `950`, `12.3k`, `4.5M` (table cells).
 pub fn fmt_count(n: u64) -> String {
     if n < 10_000 {

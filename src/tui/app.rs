@@ -981,8 +981,6 @@ impl App {
                     DrillSort::Cost => DrillSort::Severity,
                     DrillSort::Severity => DrillSort::Newest,
                 };
-                self.rebuild_calls(engine);
-                return;
             }
             Pane::Overview => {
                 self.rank = match self.rank {

@@ -367,11 +367,7 @@ pub fn calls(
     if sort != DrillSort::Newest {
         hits.sort_by(|a, b| cmp_f64(worst(b), worst(a)));
     }
-    let newest = hits
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, sc)| (sc.time, std::cmp::Reverse(*i)))
-        .map(|(i, _)| i);
+    let newest = newest_by(&hits, |sc| sc.time);
     Index {
         rows: hits.iter().map(|sc| sc.seq).collect(),
         total: store.len(),

@@ -43,9 +43,11 @@ impl Cost {
 
 /// The call's cost if it is known. A cost computed from the price table for a call that
 /// reported no token counts (an OTel streaming span without `include_usage`) is not a cost
-/// of zero but an unknown one.
+/// of zero but an unknown one. The pricer itself now leaves such a call unpriced
+/// (`Pricer::quote`); this keeps the trace view honest for a call that was priced that way
+/// anyway.
 pub fn known_cost(c: &Call) -> Option<f64> {
-    let no_tokens = c.tokens.input.is_none() && c.tokens.output.is_none();
+    let no_tokens = own_tokens(c).is_none();
     let guessed = matches!(c.cost_source, Some(CostProvenance::Computed { .. })) && no_tokens;
     c.cost_usd.filter(|_| !guessed)
 }

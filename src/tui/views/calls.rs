@@ -10,7 +10,7 @@ use crate::engine::store::StoredCall;
 use crate::engine::Engine;
 use crate::model::query::Query;
 use crate::model::record::Status;
-use crate::present::format::{clock, fit, fmt_cost, fmt_count, fmt_ms};
+use crate::present::format::{clock, fit, fmt_cost, fmt_ms, token_pair};
 use crate::present::sanitize;
 use crate::tui::app::App;
 use crate::tui::theme::{severity_label, Theme};
@@ -154,25 +154,14 @@ fn call_row<'a>(
     let cell = |s: Option<&str>, w: u16| -> Cell<'a> {
         Cell::from(fit(&sanitize::line(s.unwrap_or("-")), usize::from(w)).into_owned())
     };
-    let tokens = match (c.tokens.input, c.tokens.output) {
-        (None, None) => "-".to_string(),
-        (i, o) => format!(
-            "{}→{}",
-            i.map_or("-".into(), fmt_count),
-            o.map_or("-".into(), fmt_count)
-        ),
-    };
+    let tokens = token_pair(c.tokens.input, c.tokens.output).unwrap_or_else(|| "-".into());
     let status = match c.status {
         Status::Ok => Span::styled("✓", t.ok),
         Status::Error => Span::styled("✗", t.crit),
     };
     let what: Line<'a> = match crate::tui::rows::shown_flag(c, query) {
         Some(worst) => {
-            let shown = if redact {
-                super::detail::masked(&worst.snippet, worst)
-            } else {
-                worst.snippet.clone()
-            };
+            let shown = super::detail::shown_snippet(worst, redact);
             let text = format!(
                 " {}/{} «{}»",
                 sanitize::line(&worst.detector),

@@ -12,7 +12,7 @@ use crate::enrich::safety::redact;
 use crate::export::redact::{PatternRedactor, Redactor};
 use crate::model::record::{format_time, Flag, Status, TextField};
 use crate::present::format::fmt_ms;
-use crate::present::format::{fmt_cost, fmt_count};
+use crate::present::format::{fmt_cost, fmt_count, token_pair};
 use crate::present::sanitize;
 use crate::tui::app::{App, Detail, Target};
 use crate::tui::theme::{cost_mark, severity_label, Theme};
@@ -202,14 +202,8 @@ fn turn(out: &mut Vec<Line<'static>>, app: &App, sc: &StoredCall, no: u64, skip_
         Status::Ok => Span::styled("✓ ok", t.ok),
         Status::Error => Span::styled("✗ error", t.crit),
     };
-    let tokens = match (c.tokens.input, c.tokens.output) {
-        (None, None) => "tokens -".to_string(),
-        (i, o) => format!(
-            "{}→{} tok",
-            i.map_or("-".into(), fmt_count),
-            o.map_or("-".into(), fmt_count)
-        ),
-    };
+    let tokens = token_pair(c.tokens.input, c.tokens.output)
+        .map_or("tokens -".to_string(), |p| format!("{p} tok"));
     let cost = match c.cost_usd {
         Some(v) => format!("{}{}", fmt_cost(v), cost_mark(c.cost_source.as_ref())),
         None => "unpriced?".into(),
@@ -314,11 +308,7 @@ fn turn(out: &mut Vec<Line<'static>>, app: &App, sc: &StoredCall, no: u64, skip_
                 sanitize::line(&fl.rule),
                 fl.score,
                 field_name(fl.field),
-                sanitize::line(&if redact {
-                    masked(&fl.snippet, fl)
-                } else {
-                    fl.snippet.clone()
-                })
+                sanitize::line(&shown_snippet(fl, redact))
             )),
         ]));
     }
@@ -357,6 +347,15 @@ fn annotation_line(t: &Theme, a: &Annotation) -> Line<'static> {
         s.push_str(&format!(" by {}", sanitize::line(who)));
     }
     Line::styled(s, if a.is_negative() { t.warn } else { t.key })
+}
+
+/// A flag's matched text as the screen shows it: masked when redaction is on.
+pub fn shown_snippet(flag: &Flag, redact: bool) -> String {
+    if redact {
+        masked(&flag.snippet, flag)
+    } else {
+        flag.snippet.clone()
+    }
 }
 
 /// A flagged span's text as shown with redaction on: its type label for PII and secrets

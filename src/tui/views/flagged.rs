@@ -59,11 +59,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
             } else {
                 String::new()
             };
-            let shown = if app.redact {
-                super::detail::masked(&worst.snippet, worst)
-            } else {
-                worst.snippet.clone()
-            };
+            let shown = super::detail::shown_snippet(worst, app.redact);
             let snippet = format!("«{}»{more}", sanitize::line(&shown));
             let row = Row::new(vec![
                 Cell::from(clock(sc.time)),
