@@ -164,7 +164,15 @@ type SparkRow<'a> = (
 fn draw_sparklines(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let d = &app.snap.overview;
-    let outer = block(" rates ", t, false);
+    // Latency lines come from the stored calls; say so when the store no longer holds the
+    // whole window (its older buckets are then partial).
+    let partial = d.over_time.as_ref().is_some_and(|o| !o.complete);
+    let title = if partial {
+        " rates · latency from the newest stored calls only "
+    } else {
+        " rates "
+    };
+    let outer = block(title, t, false);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
     let secs = d.point_secs;

@@ -3,7 +3,7 @@
 //! from, its subtree's totals, tool calls, metadata), one sanitised line each.
 
 use super::{cost_text, subtree_sum};
-use crate::engine::read::trace::{known_cost, Cost, SpanRow};
+use crate::engine::read::trace::{known_cost, own_tokens, Cost, SpanRow};
 use crate::model::record::{Call, CostProvenance, Status};
 use crate::present::format::{fmt_count, fmt_ms};
 use crate::present::sanitize;
@@ -168,6 +168,9 @@ fn cost(c: &Call) -> String {
     let own = Cost::of(c);
     let text = cost_text(own);
     match (c.cost_usd, known_cost(c), &c.cost_source) {
+        (None, _, _) if own.unknown && own_tokens(c).is_none() => {
+            format!("{text} unpriced: no token counts to price")
+        }
         (None, _, _) if own.unknown => {
             format!("{text} unpriced: model not in the price table")
         }
@@ -177,5 +180,26 @@ fn cost(c: &Call) -> String {
             format!("{text} from the price table of {table_date}")
         }
         (Some(_), Some(_), _) => format!("{text} reported by the source"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cost;
+    use crate::model::record::{Call, CostProvenance, Operation};
+
+    #[test]
+    fn an_unpriced_span_says_why_it_has_no_price() {
+        let mut stream = Call {
+            id: "s".into(),
+            model: Some("gpt-4o".into()),
+            operation: Operation::Chat,
+            cost_source: Some(CostProvenance::Unpriced),
+            ..Call::default()
+        };
+        assert!(cost(&stream).contains("unpriced: no token counts to price"));
+        stream.model = Some("mystery-model".into());
+        stream.tokens.input = Some(100);
+        assert!(cost(&stream).contains("unpriced: model not in the price table"));
     }
 }
