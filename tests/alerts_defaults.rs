@@ -36,19 +36,24 @@ fn gen(dir: &Path, scenario: &str, records: u32, seed: u32) -> std::path::PathBu
     path
 }
 
+/// What `llmmon --config CFG check --json LOG` printed.
+fn check_json(cfg: &Path, log: &Path) -> Value {
+    let out = Command::new(bin())
+        .arg("--config")
+        .arg(cfg)
+        .args(["check", "--json"])
+        .arg(log)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// `check --json` with an empty config (defaults on), from a directory with no config.
 fn fired(log: &Path) -> Vec<(String, f64)> {
     let dir = log.parent().unwrap();
     let cfg = dir.join("empty.toml");
     std::fs::write(&cfg, "").unwrap();
-    let out = Command::new(bin())
-        .arg("--config")
-        .arg(&cfg)
-        .args(["check", "--json"])
-        .arg(log)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = check_json(&cfg, log);
     let start = timestamp(START);
     v["fired"]
         .as_array()
@@ -138,14 +143,7 @@ warn = "20%"
     )
     .unwrap();
     let run = |log: &Path| -> Vec<String> {
-        let out = Command::new(bin())
-            .arg("--config")
-            .arg(&cfg)
-            .args(["check", "--json"])
-            .arg(log)
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = check_json(&cfg, log);
         let rules = v["rules"].as_array().unwrap();
         assert!(
             rules.iter().all(|r| r["value"].is_number()),
