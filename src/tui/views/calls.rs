@@ -195,7 +195,12 @@ fn call_row<'a>(
         Kind::Latency => Cell::from(c.effective_latency_ms().map_or("-".into(), fmt_ms)),
         Kind::Ttft => Cell::from(c.ttft_ms.map_or("-".into(), fmt_ms)),
         Kind::Tokens => Cell::from(fit(&tokens, usize::from(col.width)).into_owned()),
-        Kind::Cost => Cell::from(c.cost_usd.map_or("?".into(), fmt_cost)),
+        // Only an LLM call has a price to miss; a tool or workflow span costs nothing itself.
+        Kind::Cost => Cell::from(match c.cost_usd {
+            Some(v) => fmt_cost(v),
+            None if c.operation.is_llm_call() => "?".into(),
+            None => "-".into(),
+        }),
         Kind::Status => Cell::from(status.clone()),
     });
     Row::new(cells.chain([Cell::from(what)]).collect::<Vec<_>>())

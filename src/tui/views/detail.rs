@@ -206,7 +206,8 @@ fn turn(out: &mut Vec<Line<'static>>, app: &App, sc: &StoredCall, no: u64, skip_
         .map_or("tokens -".to_string(), |p| format!("{p} tok"));
     let cost = match c.cost_usd {
         Some(v) => format!("{}{}", fmt_cost(v), cost_mark(c.cost_source.as_ref())),
-        None => "unpriced?".into(),
+        None if c.operation.is_llm_call() => "unpriced?".into(),
+        None => "no cost of its own".into(),
     };
     out.push(Line::raw(""));
     out.push(Line::from(vec![
