@@ -32,6 +32,8 @@ fn feedback(id: &str, t: i64, kind: FeedbackKind) -> Record {
         value: None,
         comment: None,
         user: Some("ana".into()),
+        name: None,
+        judge: None,
     })
 }
 

@@ -165,6 +165,9 @@ pub(super) struct Wire<'a> {
     operation: Option<Str<'a>>,
     #[serde(borrow)]
     name: Option<Str<'a>>,
+    /// The judge model of a feedback record written by an LLM judge.
+    #[serde(borrow)]
+    judge: Option<Str<'a>>,
     #[serde(borrow)]
     status: Option<Str<'a>>,
     #[serde(borrow)]
@@ -346,6 +349,8 @@ fn feedback(w: Wire<'_>, arrival: Nanos) -> Result<Record, Reject> {
         value: w.value.filter(|v| v.is_finite()),
         comment: own(w.comment),
         user: own(w.user).or_else(|| own(w.user_id)),
+        name: own(w.name),
+        judge: own(w.judge),
     }))
 }
 

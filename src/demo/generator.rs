@@ -740,6 +740,8 @@ impl Generator {
             value,
             comment: comment.map(str::to_owned),
             user: call.user.clone(),
+            name: None,
+            judge: None,
         }));
     }
 

@@ -499,6 +499,8 @@ mod tests {
             value: None,
             comment: None,
             user: None,
+            name: None,
+            judge: None,
         };
         q.observe_feedback(&fb, None);
         q.roll(10);

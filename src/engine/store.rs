@@ -645,6 +645,8 @@ mod tests {
             value: None,
             comment: None,
             user: None,
+            name: None,
+            judge: None,
         };
         s.add_feedback(fb("x", FeedbackKind::ThumbsDown));
         s.add_call(call("x", "u", 0), 0);

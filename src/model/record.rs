@@ -514,6 +514,28 @@ pub struct Feedback {
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The score's name for a named rating (`judge.groundedness` from an LLM judge,
+    /// `csat` from the app); unnamed scores are a user's rating of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The judge model that gave this verdict, when an LLM judge did (its reason is in
+    /// `comment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
+}
+
+impl Feedback {
+    /// Prefix of score names written by an LLM judge.
+    pub const JUDGE_PREFIX: &'static str = "judge.";
+
+    /// Whether this is an LLM judge's verdict rather than a person's feedback.
+    pub fn is_judge_verdict(&self) -> bool {
+        self.judge.is_some()
+            || self
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with(Self::JUDGE_PREFIX))
+    }
 }
 
 /// Parses a timestamp given as ISO-8601/RFC 3339 text, or as epoch seconds, milliseconds,

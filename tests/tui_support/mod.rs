@@ -122,6 +122,8 @@ pub fn fixture() -> Vec<Record> {
         value: None,
         comment: Some("wrong airport".into()),
         user: Some("alice".into()),
+        name: None,
+        judge: None,
     }));
     // Bob: two turns on another model, one rate-limited.
     for (i, id) in ["b1", "b2"].into_iter().enumerate() {
