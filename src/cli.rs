@@ -53,6 +53,33 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Show which price-table entry each model matches and why, or why it is unpriced.
     Prices(PricesArgs),
+    /// Judge logged calls offline with the `[judge]` configuration: print per-criterion
+    /// figures and write the verdicts as feedback records llmmon reads back.
+    #[command(after_help = JUDGE_EXAMPLES)]
+    Judge(JudgeArgs),
+}
+
+const JUDGE_EXAMPLES: &str = "Examples:
+  llmmon judge app.jsonl --out verdicts.jsonl     judge, keep the verdicts
+  llmmon report app.jsonl verdicts.jsonl --json   read them back with the calls
+  llmmon judge app.jsonl --sample 1 --json        judge every call, figures as JSON";
+
+/// `llmmon judge`.
+#[derive(Debug, Args, Clone)]
+pub struct JudgeArgs {
+    /// Log files to judge (`-` for stdin).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<String>,
+    /// Write the verdicts here as feedback JSONL (default: nowhere; the figures only).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Share of calls judged, overriding `[judge] sample` (flagged calls are always judged
+    /// while `[judge] flagged = true`).
+    #[arg(long, value_name = "RATE")]
+    pub sample: Option<f64>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `llmmon prices`.

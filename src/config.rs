@@ -57,6 +57,8 @@ pub struct Config {
     pub alerting: AlertingSection,
     pub budgets: BudgetsSection,
     pub annotations: AnnotationsSection,
+    /// `[judge]`: the LLM judge on sampled live traffic (off unless configured).
+    pub judge: crate::judge::JudgeSection,
     /// `[[formats]]`: mappings that read logs of any JSON shape (see `llmmon.toml.example`).
     pub formats: Vec<crate::decode::FormatSection>,
     /// The `[[formats]]` checked at parse time.

@@ -14,6 +14,8 @@ pub mod engine;
 pub mod enrich;
 pub mod export;
 pub mod gate;
+pub mod http;
+pub mod judge;
 pub mod model;
 pub mod notify;
 pub mod pipeline;

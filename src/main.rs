@@ -42,6 +42,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Report(args)) => commands::report::run(&cfg, &args),
         Some(Command::Gen(args)) => commands::gen::run(&args),
+        Some(Command::Judge(args)) => commands::judge::run(&cfg, &args),
         Some(Command::Baseline(args)) => commands::baseline::run(&cfg, &args),
         Some(Command::Scan(args)) => commands::scan::run(&cfg, &args),
         Some(Command::Watch(args)) => commands::watch::run(&cfg, &args),

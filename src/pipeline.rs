@@ -10,8 +10,10 @@ use crate::engine::sources::snippet_of;
 use crate::engine::Engine;
 use crate::enrich::Enricher;
 use crate::gate::RecordGate;
+use crate::judge::{JudgeHandle, JudgeSetup};
 use crate::model::record::Nanos;
 use crate::model::record::Record;
+use crate::model::source::SourceKind;
 use crate::source::{
     spawn_file, spawn_otlp, spawn_stdin, spawn_websocket, Line, Received, SourceDrop, SourceEvent,
     SourceId, SourceOptions, SourceSpec, SourceState,
@@ -115,6 +117,25 @@ pub struct Pipeline {
     interrupted: Arc<AtomicBool>,
     /// The sources were told to stop; only what they already sent is still handed out.
     closing: bool,
+    /// The running judge, when `[judge]` is on: told when the other sources have ended.
+    judge: Option<JudgeRunning>,
+}
+
+/// What a pipeline may run beside its sources and decoders.
+#[derive(Default)]
+pub struct Extras {
+    /// Only what this admits reaches the engine (`--since`, `--until`, `--filter`).
+    pub gate: Option<Arc<RecordGate>>,
+    /// The LLM judge, when `[judge]` is on.
+    pub judge: Option<JudgeSetup>,
+}
+
+/// A judge running beside the sources.
+struct JudgeRunning {
+    link: crate::judge::Link,
+    stats: Arc<crate::judge::JudgeStats>,
+    cfg: Arc<crate::judge::JudgeConfig>,
+    told: bool,
 }
 
 /// Where work waits for the engine owner.
@@ -141,7 +162,8 @@ pub type ExtraSpawner = Box<
 
 impl Pipeline {
     /// Registers every source with the engine and starts reading. `demo` starts the
-    /// built-in generator for [`SourceSpec::Demo`] entries.
+    /// built-in generator for [`SourceSpec::Demo`] entries; `judge` runs the LLM judge on
+    /// what they send, as one more source whose records are its verdicts.
     pub fn start(
         specs: &[SourceSpec],
         opts: &SourceOptions,
@@ -149,12 +171,14 @@ impl Pipeline {
         engine: &mut Engine,
         mode: Mode,
         demo: impl FnMut() -> ExtraSpawner,
+        judge: Option<JudgeSetup>,
     ) -> std::io::Result<Pipeline> {
-        Pipeline::start_gated(specs, opts, enricher, engine, mode, demo, None)
+        let extras = Extras { gate: None, judge };
+        Pipeline::start_gated(specs, opts, enricher, engine, mode, demo, extras)
     }
 
-    /// [`Pipeline::start`], letting only what `gate` admits (a time range, a filter) reach
-    /// the engine; what it keeps out is counted by the gate as skipped.
+    /// [`Pipeline::start`], letting only what the gate admits (a time range, a filter)
+    /// reach the engine; what it keeps out is counted by the gate as skipped.
     pub fn start_gated(
         specs: &[SourceSpec],
         opts: &SourceOptions,
@@ -162,11 +186,19 @@ impl Pipeline {
         engine: &mut Engine,
         mode: Mode,
         demo: impl FnMut() -> ExtraSpawner,
-        gate: Option<Arc<RecordGate>>,
+        extras: Extras,
     ) -> std::io::Result<Pipeline> {
-        let (runtime, src_rx, finished) = start_sources(specs, opts, engine, demo)?;
+        let Extras { gate, judge } = extras;
+        let (runtime, src_rx, finished, judged) = start_sources(specs, opts, engine, demo, judge)?;
         let replay = !opts.follow || opts.from_start;
-        let stage = Stage::new(specs.len(), enricher, gate, &opts.formats, replay);
+        let mut stage = Stage::new(specs.len(), enricher, gate, &opts.formats, replay);
+        stage.judge = judged.as_ref().map(|(h, _)| h.clone());
+        let judge = judged.map(|(h, link)| JudgeRunning {
+            link,
+            stats: h.stats.clone(),
+            cfg: h.cfg.clone(),
+            told: false,
+        });
         let inbox = match mode {
             Mode::Facts => Inbox::Inline {
                 rx: src_rx,
@@ -190,7 +222,20 @@ impl Pipeline {
             finished,
             interrupted: Arc::default(),
             closing: false,
+            judge,
         })
+    }
+
+    /// The judge's counters and configuration, when one runs.
+    pub fn judge(
+        &self,
+    ) -> Option<(
+        Arc<crate::judge::JudgeStats>,
+        Arc<crate::judge::JudgeConfig>,
+    )> {
+        self.judge
+            .as_ref()
+            .map(|j| (j.stats.clone(), j.cfg.clone()))
     }
 
     /// The next update, decoded into owned records, until every source ends, `deadline`
@@ -217,6 +262,7 @@ impl Pipeline {
     /// deadline and the interrupt flag are looked at again soon; [`CLOSE_WAIT`] once closing.
     fn next_wait(&mut self, deadline: Option<Instant>) -> Duration {
         let due = deadline.is_some_and(|d| Instant::now() >= d);
+        self.tell_judge();
         if !self.closing && (self.interrupted() || self.all_finished() || due) {
             self.close();
         }
@@ -283,9 +329,22 @@ impl Pipeline {
         }
     }
 
-    /// True when every source has ended (done or failed).
+    /// True when every source has ended (done or failed), the judge included: it ends once
+    /// the others have and its queue is judged (or its wait ran out).
     pub fn all_finished(&self) -> bool {
         self.finished.iter().all(|&f| f)
+    }
+
+    /// Tells the judge, once, that every other source has ended: everything they sent was
+    /// decoded and offered to it before their end reached this thread.
+    fn tell_judge(&mut self) {
+        let Some(j) = self.judge.as_mut() else { return };
+        let id = usize::from(j.link.id);
+        let others = self.finished.iter().enumerate().all(|(i, &f)| f || i == id);
+        if others && !j.told {
+            j.told = true;
+            j.link.input_ended.notify_one();
+        }
     }
 
     /// Makes [`Pipeline::drain_into`] return on Ctrl-C or SIGTERM, so a headless command
@@ -401,6 +460,8 @@ struct Stage {
     /// instead of its arrival, which would be far ahead of the replayed timeline and be
     /// rejected as `future` (or, live, move the clock past every later record).
     replay_time: Option<Vec<Option<Nanos>>>,
+    /// The judge every admitted call is offered to, when `[judge]` is on.
+    judge: Option<JudgeHandle>,
 }
 
 /// The time a time-less record on `source` takes: the last own time in a replay, else the
@@ -448,6 +509,7 @@ impl Stage {
             enricher,
             gate,
             replay_time: replay.then(|| vec![None; n_sources]),
+            judge: None,
         }
     }
 
@@ -476,6 +538,7 @@ impl Stage {
                                 note_time(&mut self.replay_time, source, r.time(), arrival);
                                 self.enricher.enrich(&mut r);
                                 if gate.is_none_or(|g| g.admit(&r)) {
+                                    offer(self.judge.as_ref(), &r);
                                     records.push((line.line_no, r));
                                 }
                             }
@@ -506,8 +569,12 @@ impl Stage {
                 throttled: 0,
             }],
             SourceEvent::Received(r) => {
-                let (source, bytes, update) =
-                    received_update(*r, &mut self.enricher, self.gate.as_deref());
+                let (source, bytes, update) = received_update(
+                    *r,
+                    &mut self.enricher,
+                    self.gate.as_deref(),
+                    self.judge.as_ref(),
+                );
                 vec![Update::Bytes { source, n: bytes }, update]
             }
             SourceEvent::State { source, state } => vec![Update::State { source, state }],
@@ -525,6 +592,7 @@ impl Stage {
     /// event times.
     fn apply(&mut self, ev: SourceEvent, engine: &mut Engine) {
         let facts = !engine.store.retains_calls()
+            && self.judge.is_none()
             && self.enricher.prices_only()
             && !self.gate.as_deref().is_some_and(RecordGate::needs_records);
         match ev {
@@ -576,6 +644,13 @@ impl Stage {
     }
 }
 
+/// Offers an admitted call to the judge, if one runs.
+fn offer(judge: Option<&JudgeHandle>, r: &Record) {
+    if let (Some(j), Record::Call(c)) = (judge, r) {
+        j.offer(c);
+    }
+}
+
 /// The rejection of a line a source skipped for its length.
 fn oversize(len: u64) -> Reject {
     Reject::new(
@@ -589,6 +664,7 @@ fn received_update(
     r: Received,
     enricher: &mut Enricher,
     gate: Option<&RecordGate>,
+    judge: Option<&JudgeHandle>,
 ) -> (SourceId, u64, Update) {
     let Received {
         source,
@@ -607,7 +683,11 @@ fn received_update(
             .into_iter()
             .filter_map(|mut rec| {
                 enricher.enrich(&mut rec);
-                gate.is_none_or(|g| g.admit(&rec)).then_some((seq, rec))
+                let admitted = gate.is_none_or(|g| g.admit(&rec));
+                if admitted {
+                    offer(judge, &rec);
+                }
+                admitted.then_some((seq, rec))
             })
             .collect(),
         rejects: rejects
@@ -650,6 +730,7 @@ type Started = (
     tokio::runtime::Runtime,
     tokio::sync::mpsc::Receiver<SourceEvent>,
     Vec<bool>,
+    Option<(JudgeHandle, crate::judge::Link)>,
 );
 
 fn start_sources(
@@ -657,6 +738,7 @@ fn start_sources(
     opts: &SourceOptions,
     engine: &mut Engine,
     mut demo: impl FnMut() -> ExtraSpawner,
+    judge: Option<JudgeSetup>,
 ) -> std::io::Result<Started> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -684,13 +766,18 @@ fn start_sources(
             }
         }
     }
+    let judged = judge.map(|j| {
+        let id = engine.add_source(format!("judge {}", j.cfg.model), SourceKind::Judge);
+        let _guard = runtime.enter();
+        crate::judge::spawn(j.cfg, id, src_tx.clone(), j.tee)
+    });
     drop(src_tx);
     let finished = engine
         .sources
         .iter()
         .map(|s| matches!(s.state, SourceState::Error(_)))
         .collect();
-    Ok((runtime, src_rx, finished))
+    Ok((runtime, src_rx, finished, judged))
 }
 
 /// The decode thread: takes source events until they end or `close` is signalled, then
@@ -774,6 +861,7 @@ mod tests {
             finished: vec![false],
             interrupted: Arc::default(),
             closing: false,
+            judge: None,
         };
         (p, src_tx)
     }

@@ -48,6 +48,7 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
         crate::demo::Scenario::Steady,
         None,
         Some(gate.clone()),
+        false,
     )?;
     drop(progress);
     if gate.is_active() {

@@ -55,6 +55,7 @@ pub fn read_to_end(
         crate::demo::Scenario::Incident,
         deadline,
         Some(gate.clone()),
+        true,
     )?;
     drop(progress);
     let failures = super::source_failures(&engine);

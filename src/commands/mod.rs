@@ -9,6 +9,7 @@ pub mod explain;
 pub mod export;
 pub mod format;
 pub mod gen;
+pub mod judge;
 pub mod prices;
 pub mod progress;
 pub mod range;
@@ -187,9 +188,15 @@ pub fn read_until(
     scenario: crate::demo::Scenario,
     deadline: Option<std::time::Instant>,
     gate: Option<Arc<RecordGate>>,
-) -> Result<Arc<PriceTable>> {
+    judge: bool,
+) -> Result<(Arc<PriceTable>, Option<crate::judge::JudgeRun>)> {
     let (enricher, table) = enricher(cfg, true)?;
     let opts = source_options(cfg, false, true)?;
+    let judge = if judge {
+        judge_setup(cfg, &table, None)?
+    } else {
+        None
+    };
     let mut pipeline = crate::pipeline::Pipeline::start_gated(
         specs,
         &opts,
@@ -197,14 +204,28 @@ pub fn read_until(
         engine,
         crate::pipeline::Mode::Owned,
         demo_spawner(7, f64::INFINITY, scenario),
-        gate,
+        crate::pipeline::Extras { gate, judge },
     )?;
     // Only now that every receiver is bound: a port in use must not be announced first.
     announce_receivers(specs, engine, deadline);
     pipeline.stop_on_interrupt();
     pipeline.drain_into(engine, deadline);
+    let run = pipeline.judge().map(|(stats, cfg)| stats.snapshot(&cfg));
     pipeline.shutdown();
-    Ok(table)
+    Ok((table, run))
+}
+
+/// The judge `[judge]` describes, priced from `table`, ready for the pipeline; `tee` also
+/// receives every verdict record. `None` when the section leaves it off.
+pub fn judge_setup(
+    cfg: &Config,
+    table: &PriceTable,
+    tee: Option<crate::judge::Tee>,
+) -> Result<Option<crate::judge::JudgeSetup>> {
+    Ok(cfg.judge.build(table)?.map(|c| crate::judge::JudgeSetup {
+        cfg: Arc::new(c),
+        tee,
+    }))
 }
 
 /// One line per source that ended in error: `id: cause`.

@@ -44,7 +44,11 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     }
     let mut engine_cfg = cfg.engine_config()?;
     engine_cfg.windows = window.into_iter().collect();
-    engine_cfg.store.max_calls = REPORT_MAX_CALLS;
+    // A judge's verdicts join their calls in the store (for the judged model); without
+    // one the report keeps no calls.
+    if !cfg.judge.active() {
+        engine_cfg.store.max_calls = REPORT_MAX_CALLS;
+    }
     let mut engine = Engine::new(engine_cfg);
     engine.drift = match &args.baseline {
         Some(path) => {
@@ -70,13 +74,17 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         &mut engine,
         Mode::Facts,
         super::demo_spawner(7, f64::INFINITY, crate::demo::Scenario::Incident),
-        Some(gate.clone()),
+        crate::pipeline::Extras {
+            gate: Some(gate.clone()),
+            judge: super::judge_setup(cfg, &table, None)?,
+        },
     )?;
     pipeline.stop_on_interrupt();
     super::announce_receivers(&specs, &engine, deadline);
     let progress = super::progress::Progress::start(&specs, &gate, args.select.range.quiet);
     pipeline.drain_into(&mut engine, deadline);
     drop(progress);
+    let judge_run = pipeline.judge().map(|(stats, cfg)| stats.snapshot(&cfg));
     pipeline.shutdown();
 
     let scope = window.map_or(Scope::SinceStart, Scope::Window);
@@ -95,7 +103,13 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
                 if args.top.is_some() {
                     super::format::keep_top(&mut summary, top);
                 }
-                with_drift(&engine, &summary, args.baseline.is_some(), &gate)? + "\n"
+                with_drift(
+                    &engine,
+                    &summary,
+                    args.baseline.is_some(),
+                    &gate,
+                    judge_run.as_ref(),
+                )? + "\n"
             }
             OutputFormat::Csv => super::format::report_csv(&summary, top),
             OutputFormat::Markdown => super::format::report_markdown(&summary, top, range),
@@ -112,6 +126,10 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
                     ));
                 }
                 t.push_str(&crate::report::to_text(&engine, &summary, top, &table.date));
+                if let Some(run) = &judge_run {
+                    t.push_str(&crate::present::sanitize::line(&run.line()));
+                    t.push('\n');
+                }
                 if args.baseline.is_some() {
                     let d = engine.drift.report();
                     t.push_str(&crate::engine::drift::report::to_text(
@@ -145,15 +163,17 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     })
 }
 
-/// The summary JSON, with `range` (when `--since`, `--until` or `--filter` was given) and,
-/// with a baseline, `drift` and `quality` added.
+/// The summary JSON, with `range` (when `--since`, `--until` or `--filter` was given),
+/// with a baseline `drift` and `quality` added, and the judge's counters under
+/// `quality.judge.run` when it ran.
 fn with_drift(
     engine: &Engine,
     summary: &crate::engine::Summary,
     baseline: bool,
     gate: &RecordGate,
+    judge: Option<&crate::judge::JudgeRun>,
 ) -> Result<String> {
-    if !baseline && !gate.is_active() {
+    if !baseline && !gate.is_active() && judge.is_none() {
         return Ok(crate::report::to_json(summary, true)?);
     }
     let mut v = serde_json::to_value(summary)?;
@@ -167,6 +187,15 @@ fn with_drift(
                 "quality".into(),
                 serde_json::to_value(engine.drift.quality_report())?,
             );
+        }
+        if let Some(run) = judge {
+            let quality = m.entry("quality").or_insert_with(|| serde_json::json!({}));
+            if let serde_json::Value::Object(q) = quality {
+                let j = q.entry("judge").or_insert_with(|| serde_json::json!({}));
+                if let serde_json::Value::Object(j) = j {
+                    j.insert("run".into(), serde_json::to_value(run)?);
+                }
+            }
         }
     }
     Ok(crate::present::json::to_string_pretty(&v)?)

@@ -151,7 +151,10 @@ fn scan_otlp(
         &mut engine,
         Mode::Owned,
         super::demo_spawner(7, 1.0, crate::demo::Scenario::Steady),
-        Some(gate.clone()),
+        crate::pipeline::Extras {
+            gate: Some(gate.clone()),
+            judge: None,
+        },
     )?;
     pipeline.stop_on_interrupt();
     super::announce_receivers(specs, &engine, deadline);

@@ -143,18 +143,18 @@ fn live(
     let (enricher, table) = enricher(cfg, true)?;
     let opts = source_options(cfg, true, from_start)?;
     let mut demo = demo;
-    let mut pipeline =
-        Pipeline::start(
-            specs,
-            &opts,
-            enricher,
-            &mut engine,
-            Mode::Owned,
-            || match demo.as_mut() {
-                Some(d) => d(),
-                None => Box::new(|_, _| tokio::spawn(async {})),
-            },
-        )?;
+    let mut pipeline = Pipeline::start(
+        specs,
+        &opts,
+        enricher,
+        &mut engine,
+        Mode::Owned,
+        || match demo.as_mut() {
+            Some(d) => d(),
+            None => Box::new(|_, _| tokio::spawn(async {})),
+        },
+        super::judge_setup(cfg, &table, None)?,
+    )?;
     let mut app = App::new(keymap, theme, windows);
     app.mouse = cfg.tui.mouse;
     app.from_start = from_start;

@@ -14,6 +14,8 @@ pub enum SourceKind {
     WebSocket,
     Demo,
     Otlp,
+    /// The LLM judge's verdicts (`[judge]`).
+    Judge,
 }
 
 impl SourceKind {
@@ -25,6 +27,7 @@ impl SourceKind {
             SourceKind::WebSocket => "websocket",
             SourceKind::Demo => "demo",
             SourceKind::Otlp => "otlp",
+            SourceKind::Judge => "judge",
         }
     }
 }

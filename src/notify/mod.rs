@@ -29,8 +29,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Why notifications could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
-    #[error("webhook URL {0:?}: {1}")]
-    Url(String, &'static str),
+    #[error("webhook {0}")]
+    Url(#[from] crate::http::UrlError),
     #[error("cannot start the notifier: {0}")]
     Runtime(#[from] std::io::Error),
 }
@@ -603,7 +603,9 @@ async fn deliver(cfg: &NotifyConfig, ep: &Endpoint, body: &str, stats: &NotifySt
     let mut delay = cfg.backoff;
     for attempt in 1..=cfg.retries.max(1) {
         NotifyStats::bump(&stats.attempts);
-        match tokio::time::timeout(cfg.timeout, ep.post(body, cfg.secret.as_deref())).await {
+        match tokio::time::timeout(cfg.timeout, webhook::post(ep, body, cfg.secret.as_deref()))
+            .await
+        {
             Ok(Ok(status)) if (200..300).contains(&status) => return true,
             // A redirect is not followed, and a refusal will not change on a retry.
             Ok(Ok(status)) if (300..500).contains(&status) && status != 408 && status != 429 => {
