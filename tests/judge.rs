@@ -449,3 +449,35 @@ fn a_missing_key_or_a_bad_section_is_a_clear_error() {
     let out = run(&cfg, &["report", log.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("sample"));
 }
+
+#[test]
+fn the_readme_setups_for_openai_and_ollama_parse_and_build() {
+    let readme = include_str!("../README.md");
+    let section = &readme[readme.find("## The LLM judge").unwrap()..];
+    let section = &section[..section.find("\n## ").unwrap()];
+    let blocks: Vec<&str> = section
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| &b[..b.find("```").unwrap()])
+        .collect();
+    assert_eq!(blocks.len(), 2);
+    let table = llmmon::enrich::pricing::PriceTable::builtin().unwrap();
+    std::env::set_var("OPENAI_API_KEY", "sk-readme");
+    for (i, b) in blocks.iter().enumerate() {
+        let cfg = llmmon::config::Config::parse(b, Path::new("README.md")).unwrap();
+        let judge = cfg.judge.build(&table).unwrap().unwrap();
+        match i {
+            0 => {
+                assert_eq!(judge.model, "gpt-4o-mini");
+                assert_eq!(judge.api_key.as_deref(), Some("sk-readme"));
+                assert!(judge.price.is_some(), "OpenAI's judge model is priced");
+                assert_eq!(judge.criteria.len(), 2);
+            }
+            _ => {
+                assert_eq!(judge.endpoint.port, 11434);
+                assert_eq!(judge.api_key, None);
+                assert_eq!(judge.criteria[0].name, "groundedness");
+            }
+        }
+    }
+}
