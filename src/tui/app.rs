@@ -481,6 +481,7 @@ impl App {
             drift,
             why_of: (self.pane == Pane::Alerts).then_some(self.alert_pos),
             over_time: self.pane == Pane::Overview || drift,
+            review: false,
         };
         self.snap = std::sync::Arc::new(engine.snapshot(&spec));
         let snap = &self.snap;
