@@ -96,14 +96,16 @@ pub fn per_criterion<C: AsRef<str>, L: AsRef<str>>(
 }
 
 /// One line for people: `groundedness κ 0.62 (12/14 agree)` per criterion, joined with
-/// ` · `; `None` when no call has both verdicts.
+/// ` · ` (`κ n/a, one verdict throughout` when kappa is undefined); `None` when no call has
+/// both verdicts.
 pub fn summary(agreements: &[Agreement]) -> Option<String> {
     let parts: Vec<String> = agreements
         .iter()
         .map(|a| {
-            let k = a
-                .kappa
-                .map_or_else(|| "n/a".to_string(), |k| format!("{k:.2}"));
+            let k = a.kappa.map_or_else(
+                || "n/a, one verdict throughout".to_string(),
+                |k| format!("{k:.2}"),
+            );
             format!(
                 "{} κ {k} ({}/{} agree)",
                 a.criterion,
@@ -167,5 +169,10 @@ mod tests {
             "groundedness κ 0.40 (2/3 agree) · helpfulness κ 0.00 (1/2 agree)"
         );
         assert_eq!(summary(&[]), None);
+        let same = per_criterion([("coherence", 0.9, "good")]);
+        assert_eq!(
+            summary(&same).unwrap(),
+            "coherence κ n/a, one verdict throughout (1/1 agree)"
+        );
     }
 }
