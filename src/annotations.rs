@@ -458,6 +458,14 @@ impl Annotations {
             .filter_map(|&i| self.items.get(i))
     }
 
+    /// Every call carrying a label, by id, with the label line in effect (its latest).
+    pub fn labelled_calls(&self) -> impl Iterator<Item = (&str, &Annotation)> {
+        self.by_call.iter().filter_map(|(id, lines)| {
+            let a = lines.last().and_then(|&i| self.items.get(i))?;
+            Some((id.as_str(), a))
+        })
+    }
+
     /// Labels made on a conversation as a whole, oldest first.
     pub fn for_conversation(&self, key: &str) -> impl Iterator<Item = &Annotation> {
         self.by_conversation

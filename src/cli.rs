@@ -362,7 +362,7 @@ pub enum ExportFormat {
 
 /// `llmmon export`.
 #[derive(Debug, Args, Clone)]
-#[command(group(clap::ArgGroup::new("select").args(["flagged", "marked", "filter"])))]
+#[command(group(clap::ArgGroup::new("select").args(["flagged", "marked", "filter", "reviewed"])))]
 #[command(after_help = EXPORT_EXAMPLES)]
 pub struct ExportArgs {
     /// File paths or `-` for stdin, read to their end.
@@ -377,6 +377,11 @@ pub struct ExportArgs {
     /// Export calls matching a query (the TUI's filter language).
     #[arg(long, value_name = "QUERY")]
     pub filter: Option<String>,
+    /// Write an evaluation dataset: one line per labelled call with its input, output,
+    /// context, the reviewer's label and note, and the judge's verdicts; prints the judge/human
+    /// agreement (Cohen's kappa per criterion) on stderr.
+    #[arg(long, conflicts_with = "format")]
+    pub reviewed: bool,
     #[arg(long, value_enum, default_value_t = ExportFormat::Chat)]
     pub format: ExportFormat,
     /// Replace PII and secrets with placeholders.
@@ -487,6 +492,7 @@ const EXPORT_EXAMPLES: &str = "\
 Examples:
   llmmon export app.jsonl --flagged --redact -o flagged.jsonl
   llmmon export app.jsonl --filter 'has:feedback' --format raw -o feedback.jsonl
+  llmmon export app.jsonl --reviewed -o eval.jsonl
   llmmon export app.jsonl --since 2026-11-26T14:00:00Z --until 2026-11-26T14:20:00Z \\
     --incident-report incident.md";
 

@@ -220,6 +220,89 @@ fn annotations_survive_a_restart_and_drive_marked_exports() {
     assert!(text.contains("llmmon_annotations"), "{text}");
 }
 
+/// `--reviewed`: one line per labelled call with input, output, the label and note and the
+/// judge's verdicts; the label in effect is the latest; kappa per criterion on stderr.
+#[test]
+fn reviewed_export_writes_labelled_calls_with_judge_verdicts_and_agreement() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = log(&dir);
+    // Judge verdicts: a score carried by b1, and a judge's feedback record on a2.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&src).unwrap();
+    writeln!(
+        f,
+        r#"{{"type":"call","id":"d1","ts":1795687215,"conversation_id":"conv-d","model":"gpt-4o","messages":[{{"role":"user","content":"fare?"}}],"output":"90 EUR","context":["Fares from 90 EUR."],"scores":{{"groundedness":0.95}}}}"#
+    )
+    .unwrap();
+    writeln!(
+        f,
+        r#"{{"type":"feedback","call_id":"a2","ts":1795687216,"kind":"score","value":0.1,"name":"judge.groundedness","judge":"gpt-4o-mini","comment":"nothing was done"}}"#
+    )
+    .unwrap();
+    drop(f);
+    {
+        let mut ann = Annotations::open(&dir.path().join("ann.jsonl")).unwrap();
+        ann.label(Some("a2"), Some("conv-a"), "good", None).unwrap();
+        ann.label(
+            Some("a2"),
+            Some("conv-a"),
+            "hallucination",
+            Some("claims it is done"),
+        )
+        .unwrap();
+        ann.label(Some("d1"), Some("conv-d"), "good", None).unwrap();
+        ann.label(Some("b1"), Some("conv-b"), "unsafe", None)
+            .unwrap();
+        assert!(ann.toggle_mark("conv-c", Some("c1")).unwrap());
+    }
+    let out = dir.path().join("eval.jsonl");
+    let assert = export(&dir, &[&src, "--reviewed", "-o", out.to_str().unwrap()]).success();
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        err.contains("wrote 3 reviewed calls") && err.contains("2 with a judge verdict"),
+        "{err}"
+    );
+    assert!(
+        err.contains("judge/human agreement (Cohen's kappa): groundedness κ 1.00 (2/2 agree)"),
+        "{err}"
+    );
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r["call_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a2", "b1", "d1"], "a mark is no review");
+    assert_eq!(rows[0]["label"], "hallucination");
+    assert_eq!(rows[0]["note"], "claims it is done");
+    assert_eq!(
+        rows[0]["input"]["system"],
+        format!("Support bot. Escalate to {EMAIL}.")
+    );
+    assert_eq!(rows[0]["output"], "Done.");
+    assert_eq!(rows[0]["judge"][0]["reason"], "nothing was done");
+    assert_eq!(rows[0]["judge"][0]["pass"], false);
+    assert!(rows[1].get("judge").is_none(), "{}", rows[1]);
+    assert_eq!(rows[2]["context"][0], "Fares from 90 EUR.");
+    // --redact masks the texts of the dataset too.
+    let red = dir.path().join("eval.redacted.jsonl");
+    export(
+        &dir,
+        &[&src, "--reviewed", "--redact", "-o", red.to_str().unwrap()],
+    )
+    .success();
+    assert_clean(&std::fs::read_to_string(&red).unwrap());
+    // --reviewed writes its own shape: --format does not apply.
+    export(
+        &dir,
+        &[&src, "--reviewed", "--format", "raw", "-o", "x.jsonl"],
+    )
+    .failure()
+    .stderr(predicates::str::contains("cannot be used with"));
+}
+
 #[test]
 fn export_usage_errors_are_explained() {
     let dir = tempfile::tempdir().unwrap();

@@ -361,12 +361,15 @@ fn mouse_toggle_and_keys_from_config() {
     t.keys("m");
     assert!(t.app.mouse);
     let mut o = llmmon::tui::keymap::KeyOverrides::new();
-    o.insert("help".into(), llmmon::tui::keymap::KeyList::One("h".into()));
+    o.insert(
+        "help".into(),
+        llmmon::tui::keymap::KeyList::One("f1".into()),
+    );
     t.app.keymap = llmmon::tui::keymap::Keymap::with_overrides(&o).unwrap();
     t.app.status = None;
     let s = t.frame();
-    assert!(s.contains("h help"), "footer follows the keymap: {s}");
-    t.keys("h");
+    assert!(s.contains("f1 help"), "footer follows the keymap: {s}");
+    t.keys("f1");
     assert!(t.frame().contains("show or hide this help"));
 }
 

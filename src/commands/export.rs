@@ -1,11 +1,12 @@
-//! `llmmon export SOURCE... (--flagged | --marked | --filter QUERY) [--format chat|raw]
-//! [--redact] -o FILE [--incident-report FILE.md]`.
+//! `llmmon export SOURCE... (--flagged | --marked | --filter QUERY | --reviewed)
+//! [--format chat|raw] [--redact] -o FILE [--incident-report FILE.md]`.
 
 use crate::annotations::Annotations;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Config;
+use crate::engine::read::agreement;
 use crate::export::redact::{PatternRedactor, Redactor};
-use crate::export::{incident, select, write_chat, write_raw, Format, Range, Selection};
+use crate::export::{incident, reviewed, select, write_chat, write_raw, Format, Range, Selection};
 use crate::gate::RecordGate;
 use anyhow::{bail, Context, Result};
 use std::io::Write;
@@ -21,8 +22,10 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
     } else {
         None
     };
-    if args.output.is_some() != sel.is_some() {
-        bail!("a dataset needs both -o FILE and one of --flagged, --marked or --filter");
+    if args.output.is_some() != (sel.is_some() || args.reviewed) {
+        bail!(
+            "a dataset needs both -o FILE and one of --flagged, --marked, --filter or --reviewed"
+        );
     }
     if args.output.is_none() && args.incident_report.is_none() {
         bail!("nothing to write: give -o FILE with a selection, or --incident-report FILE.md");
@@ -89,6 +92,9 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
             }
         ));
     }
+    if let (Some(path), true) = (&args.output, args.reviewed) {
+        write_reviewed(&engine, &ann, range, redactor, path, args.force)?;
+    }
     if let Some(path) = &args.incident_report {
         let calls: Vec<_> = engine
             .store
@@ -105,6 +111,49 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
         ));
     }
     Ok(0)
+}
+
+/// `--reviewed`: the evaluation dataset, then a summary on stderr: what was written, by
+/// label, and the judge/human agreement per criterion.
+fn write_reviewed(
+    engine: &crate::engine::Engine,
+    ann: &Annotations,
+    range: Range,
+    redactor: Option<&dyn Redactor>,
+    path: &std::path::Path,
+    force: bool,
+) -> Result<()> {
+    let rows = reviewed::select(engine, ann, range);
+    let labelled = ann.labelled_calls().count();
+    let mut out = std::io::BufWriter::new(create(path, force)?);
+    let s = reviewed::write(&mut out, &rows, redactor)?;
+    out.flush()?;
+    let labels: Vec<String> = s.labels.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    let mut lines = vec![format!(
+        "llmmon: wrote {} reviewed calls to {}{}; {} with a judge verdict",
+        s.written.items,
+        path.display(),
+        if labels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", labels.join(", "))
+        },
+        s.judged
+    )];
+    if labelled > rows.len() {
+        lines.push(format!(
+            "llmmon: {} labelled calls are not in these sources (or outside the range)",
+            labelled - rows.len()
+        ));
+    }
+    lines.push(match agreement::summary(&s.agreement) {
+        Some(a) => format!("llmmon: judge/human agreement (Cohen's kappa): {a}"),
+        None => "llmmon: judge/human agreement: no call has both a judge score and a good, bad or hallucination label".into(),
+    });
+    for l in lines {
+        crate::present::terminal::eprintln(l);
+    }
+    Ok(())
 }
 
 /// Creates an output file; an existing file is refused unless `force`, so a typo in `-o`

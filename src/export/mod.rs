@@ -18,6 +18,7 @@
 
 pub mod incident;
 pub mod redact;
+pub mod reviewed;
 
 use crate::annotations::{Annotation, Annotations};
 use crate::engine::store::StoredCall;

@@ -4,10 +4,11 @@
 //! and mouse events into state changes; it reads the engine but never computes statistics.
 
 use super::keymap::{Action, Context, Keymap};
-use super::rows::{self, ConvColumn, ConvRow, Index, TraceColumn, TraceRow};
+use super::rows::{self, ConvColumn, ConvRow, Index, ReviewRow, TraceColumn, TraceRow};
 use super::theme::Theme;
 use super::views::detail;
 use crate::annotations::{AnnotationError, Annotations};
+use crate::engine::read::agreement::Agreement;
 use crate::engine::read::alerts::DrillSort;
 use crate::engine::read::{Rank, ReadSpec, Snapshot};
 use crate::engine::store::Seq;
@@ -30,7 +31,7 @@ const REBUILD_EVERY: Duration = Duration::from_millis(250);
 /// ...and at most this share of the UI thread's time (large stores rebuild less often).
 const REBUILD_SHARE: u32 = 10;
 
-/// The seven panes, in number-key order.
+/// The eight panes, in number-key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Overview,
@@ -40,11 +41,12 @@ pub enum Pane {
     Drift,
     Alerts,
     Calls,
+    Review,
 }
 
 impl Pane {
     /// Every pane, in order.
-    pub const ALL: [Pane; 7] = [
+    pub const ALL: [Pane; 8] = [
         Pane::Overview,
         Pane::Conversations,
         Pane::Traces,
@@ -52,6 +54,7 @@ impl Pane {
         Pane::Drift,
         Pane::Alerts,
         Pane::Calls,
+        Pane::Review,
     ];
 
     /// Title in the tab bar.
@@ -64,6 +67,7 @@ impl Pane {
             Pane::Drift => "Drift",
             Pane::Alerts => "Alerts",
             Pane::Calls => "Calls",
+            Pane::Review => "Review",
         }
     }
 
@@ -76,6 +80,7 @@ impl Pane {
             Pane::Drift => Context::Drift,
             Pane::Alerts => Context::Alerts,
             Pane::Calls => Context::Calls,
+            Pane::Review => Context::Review,
         }
     }
 
@@ -277,6 +282,14 @@ pub struct App {
     pub calls_sort: DrillSort,
     /// Set when an alert opened the Calls pane: where Esc goes back to.
     pub calls_return: Option<Return>,
+    pub review: ListState<Seq>,
+    /// The Review pane's rows: the snapshot's queue with the filter and labels joined;
+    /// built only while that pane is shown.
+    pub review_index: Index<ReviewRow>,
+    /// Rows of `review_index` that carry a label.
+    pub review_reviewed: usize,
+    /// Judge/human agreement per criterion over every labelled call the store holds.
+    pub review_agreement: Vec<Agreement>,
     /// What every pane draws: the engine as of the last rebuild, kept while paused.
     pub snap: std::sync::Arc<Snapshot>,
     /// Selected row of the Alerts pane (rules, then recent transitions).
@@ -356,6 +369,10 @@ impl App {
             calls_index: Index::default(),
             calls_sort: DrillSort::Newest,
             calls_return: None,
+            review: ListState::default(),
+            review_index: Index::default(),
+            review_reviewed: 0,
+            review_agreement: Vec::new(),
             snap: std::sync::Arc::default(),
             alert_pos: 0,
             alert_offset: Cell::new(0),
@@ -461,7 +478,10 @@ impl App {
             self.calls_index = rows::calls(store, ann, q, self.filter.range, self.calls_sort);
         }
         if self.paused.is_none() {
-            self.take_snapshot(engine, self.pane == Pane::Drift);
+            self.take_snapshot(engine, false);
+        }
+        if self.pane == Pane::Review {
+            self.rebuild_review(engine);
         }
         let follow = self.follow;
         reselect(&mut self.conv, &self.conv_index, follow, |r| &r.key);
@@ -470,10 +490,11 @@ impl App {
         reselect(&mut self.calls, &self.calls_index, follow, |s| s);
     }
 
-    /// Takes what every pane draws from the engine. The drift verdict is taken only when
-    /// `drift` (the Drift pane is shown, or the view is being paused): comparing the
-    /// current window costs more than the rest.
-    fn take_snapshot(&mut self, engine: &Engine, drift: bool) {
+    /// Takes what every pane draws from the engine. The drift verdict and the review queue
+    /// are taken only for their pane, or when `full` (the view is being paused): comparing
+    /// the current window and reading every stored call cost more than the rest.
+    fn take_snapshot(&mut self, engine: &Engine, full: bool) {
+        let drift = full || self.pane == Pane::Drift;
         let spec = ReadSpec {
             scope: Some(self.scope()),
             rank: self.rank,
@@ -481,6 +502,7 @@ impl App {
             drift,
             why_of: (self.pane == Pane::Alerts).then_some(self.alert_pos),
             over_time: self.pane == Pane::Overview || drift,
+            review: full || self.pane == Pane::Review,
         };
         self.snap = std::sync::Arc::new(engine.snapshot(&spec));
         let snap = &self.snap;
@@ -593,6 +615,11 @@ impl App {
                 self.calls.offset.get(),
                 self.calls_index.rows.len(),
             ),
+            Pane::Review => (
+                self.review.area.get(),
+                self.review.offset.get(),
+                self.review_index.rows.len(),
+            ),
             _ => return,
         };
         if !area.contains(pos) {
@@ -667,6 +694,7 @@ impl App {
             Pane::Traces => self.traces.area.get().height,
             Pane::Flagged => self.flagged.area.get().height,
             Pane::Calls => self.calls.area.get().height,
+            Pane::Review => self.review.area.get().height,
             _ => 10,
         };
         usize::from(h.max(2)) - 1
@@ -782,6 +810,12 @@ impl App {
             Action::Undo => self.undo(engine),
             Action::Rebaseline => self.rebaseline_requested = true,
             Action::Sources => self.sources_open = !self.sources_open,
+            Action::LabelGood => self.review_label("good", engine),
+            Action::LabelBad => self.review_label("bad", engine),
+            Action::LabelHallucination => self.review_label("hallucination", engine),
+            Action::LabelUnsafe => self.review_label("unsafe", engine),
+            Action::Note => self.start_note(engine),
+            Action::Skip => self.skip(),
         }
     }
 
@@ -922,12 +956,23 @@ impl App {
             self.calls_sort = back.sort;
         }
         self.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)];
-        if self.paused.is_none() && matches!(self.pane, Pane::Overview | Pane::Drift | Pane::Alerts)
+        if self.paused.is_none()
+            && matches!(
+                self.pane,
+                Pane::Overview | Pane::Drift | Pane::Alerts | Pane::Review
+            )
         {
-            self.take_snapshot(engine, self.pane == Pane::Drift);
+            self.take_snapshot(engine, false);
         }
         if self.pane == Pane::Calls {
             self.rebuild_calls(engine);
+        }
+        if self.pane == Pane::Review {
+            let first = self.review.key.is_none();
+            self.rebuild_review(engine);
+            if first {
+                self.select(self.next_unreviewed(0).unwrap_or(0));
+            }
         }
     }
 
@@ -954,7 +999,7 @@ impl App {
         }
         let i = (self.window_idx as i64 + by).clamp(0, n - 1);
         self.window_idx = i as usize;
-        self.take_snapshot(engine, self.pane == Pane::Drift);
+        self.take_snapshot(engine, false);
     }
 
     fn sort(&mut self, reverse: bool, engine: &Engine) {
@@ -999,6 +1044,7 @@ impl App {
             Pane::Traces => Some(self.trace_index.rows.len()),
             Pane::Flagged => Some(self.flagged_index.rows.len()),
             Pane::Calls => Some(self.calls_index.rows.len()),
+            Pane::Review => Some(self.review_index.rows.len()),
             Pane::Overview => Some(self.snap.overview.models.len()),
             Pane::Alerts => Some(self.snap.alerts.len()),
             Pane::Drift => Some(self.snap.drift.as_ref().map_or(0, |d| d.rows.len())),
@@ -1015,12 +1061,16 @@ impl App {
             Pane::Traces => self.traces.pos,
             Pane::Flagged => self.flagged.pos,
             Pane::Calls => self.calls.pos,
+            Pane::Review => self.review.pos,
             Pane::Alerts => self.alert_pos,
             Pane::Drift => self.drift_pos,
             _ => self.model_pos,
         };
         let to = (pos as i64 + by).clamp(0, len as i64 - 1) as usize;
-        if !matches!(self.pane, Pane::Overview | Pane::Alerts | Pane::Drift) {
+        if !matches!(
+            self.pane,
+            Pane::Overview | Pane::Alerts | Pane::Drift | Pane::Review
+        ) {
             // Moving off the newest row detaches follow.
             let newest = self.newest_pos();
             if Some(to) != newest {
@@ -1039,6 +1089,7 @@ impl App {
             Pane::Traces => self.traces.pos,
             Pane::Flagged => self.flagged.pos,
             Pane::Calls => self.calls.pos,
+            Pane::Review => self.review.pos,
             Pane::Alerts => self.alert_pos,
             Pane::Drift => self.drift_pos,
             _ => self.model_pos,
@@ -1069,6 +1120,7 @@ impl App {
             Pane::Traces => set_pos(&mut self.traces, &self.trace_index, pos, |r| &r.id),
             Pane::Flagged => set_pos(&mut self.flagged, &self.flagged_index, pos, |s| s),
             Pane::Calls => set_pos(&mut self.calls, &self.calls_index, pos, |s| s),
+            Pane::Review => set_pos(&mut self.review, &self.review_index, pos, |r| &r.seq),
             Pane::Overview => self.model_pos = pos,
             Pane::Alerts => self.alert_pos = pos,
             Pane::Drift => self.drift_pos = pos,
@@ -1104,6 +1156,11 @@ impl App {
                 .map(Target::Call),
             Pane::Calls => self
                 .calls
+                .key
+                .filter(|&s| engine.store.get(s).is_some())
+                .map(Target::Call),
+            Pane::Review => self
+                .review
                 .key
                 .filter(|&s| engine.store.get(s).is_some())
                 .map(Target::Call),
@@ -1223,10 +1280,13 @@ impl App {
         self.refilter_labels(engine);
     }
 
-    /// Labels changed: a filter on them (`label:`, `has:label`) must see it at once.
+    /// Labels changed: a filter on them (`label:`, `has:label`) and the Review pane's
+    /// progress must see it at once.
     fn refilter_labels(&mut self, engine: &Engine) {
         if !self.filter.query.is_empty() {
             self.rebuild_now(engine);
+        } else if self.pane == Pane::Review {
+            self.rebuild_review(engine);
         }
     }
 
@@ -1291,6 +1351,10 @@ impl App {
             return;
         }
         let (key, call) = (&p.conversation, &p.call);
+        let was_reviewed = call
+            .as_deref()
+            .is_some_and(|c| self.annotations.for_call(c).next().is_some());
+        let at = (self.review.key, self.review.pos);
         let result = self
             .annotations
             .label(call.as_deref(), Some(key), label, note)
@@ -1304,6 +1368,123 @@ impl App {
             Err(e) => format!("✗ label not saved: {e}"),
         });
         self.refilter_labels(engine);
+        if !was_reviewed && self.pane == Pane::Review && self.stack.is_empty() {
+            self.advance_review(at);
+        }
+    }
+
+    /// Rebuilds the Review pane's rows from the snapshot's queue with the current filter
+    /// and labels, its progress count and the judge/human agreement.
+    fn rebuild_review(&mut self, engine: &Engine) {
+        let empty = crate::engine::read::review::ReviewQueue::default();
+        let queue = self.snap.review.as_ref().unwrap_or(&empty);
+        self.review_index = rows::review(
+            queue,
+            &engine.store,
+            &self.annotations,
+            &self.filter.query,
+            self.filter.range,
+        );
+        self.review_reviewed = self
+            .review_index
+            .rows
+            .iter()
+            .filter(|r| r.label.is_some())
+            .count();
+        self.review_agreement = export::reviewed::agreement(
+            self.annotations
+                .labelled_calls()
+                .filter_map(|(id, a)| Some((engine.store.by_id(id)?, a.label.as_deref()?))),
+        );
+        reselect(&mut self.review, &self.review_index, false, |r| &r.seq);
+    }
+
+    /// The first unlabelled row at or after `from`, wrapping around.
+    fn next_unreviewed(&self, from: usize) -> Option<usize> {
+        let rows = &self.review_index.rows;
+        let n = rows.len();
+        (0..n)
+            .map(|i| (from + i) % n)
+            .find(|&i| rows[i].label.is_none())
+    }
+
+    /// After a label: the next unreviewed row after the one that was selected at `at`
+    /// (key and position before the rows were rebuilt), or a word that all are done.
+    fn advance_review(&mut self, at: (Option<Seq>, usize)) {
+        let (key, pos) = at;
+        let still_there = self
+            .review_index
+            .rows
+            .get(pos)
+            .is_some_and(|r| Some(r.seq) == key);
+        let from = if still_there { pos + 1 } else { pos };
+        match self.next_unreviewed(from) {
+            Some(i) => self.select(i),
+            None => {
+                let n = self.review_index.rows.len();
+                self.status = Some(format!(
+                    "✓ all {n} reviewed (u undoes the last label; export --reviewed writes them)"
+                ));
+            }
+        }
+    }
+
+    /// `o`/`b`/`h`/`!` on the Review pane: labels the selected call and moves on to the next
+    /// unreviewed one.
+    fn review_label(&mut self, label: &str, engine: &Engine) {
+        let Some((key, call)) = self.annotation_target(engine) else {
+            self.status = Some("nothing to label: the review queue is empty".into());
+            return;
+        };
+        let at = (self.review.key, self.review.pos);
+        let id = call.clone().unwrap_or_else(|| key.to_string());
+        if let Err(e) = self
+            .annotations
+            .label(call.as_deref(), Some(&key), label, None)
+        {
+            self.status = Some(format!("✗ label not saved: {e}"));
+            return;
+        }
+        self.refilter_labels(engine);
+        self.status = Some(format!(
+            "✎ {} labelled {label} · {} of {} reviewed (u undoes)",
+            sanitize::line(&id),
+            self.review_reviewed,
+            self.review_index.rows.len()
+        ));
+        self.advance_review(at);
+    }
+
+    /// `c` on the Review pane: the label editor on the note, with the call's label and
+    /// note in it; a call with no label yet starts on the label.
+    fn start_note(&mut self, engine: &Engine) {
+        self.start_label(engine);
+        let Some(p) = self.label_prompt.as_mut() else {
+            return;
+        };
+        let latest = p
+            .call
+            .as_deref()
+            .and_then(|c| self.annotations.for_call(c).last());
+        if let Some(a) = latest {
+            p.label = tui_input::Input::new(a.label.clone().unwrap_or_default());
+            p.note = tui_input::Input::new(a.note.clone().unwrap_or_default());
+            if !p.label.value().is_empty() {
+                p.field = LabelField::Note;
+            }
+        }
+    }
+
+    /// `s` on the Review pane: the next unreviewed call, leaving this one unlabelled.
+    fn skip(&mut self) {
+        let from = self.review.pos + 1;
+        match self.next_unreviewed(from) {
+            Some(i) if i != self.review.pos => {
+                self.select(i);
+                self.status = Some("skipped; it stays unreviewed".into());
+            }
+            _ => self.status = Some("no other unreviewed call".into()),
+        }
     }
 
     /// The calls the focused view shows, in store order: the open conversation, call or
@@ -1352,6 +1533,7 @@ impl App {
                 .collect(),
             (None, Pane::Flagged) => self.flagged_index.rows.clone(),
             (None, Pane::Calls) => self.calls_index.rows.clone(),
+            (None, Pane::Review) => self.review_index.rows.iter().map(|r| r.seq).collect(),
             (None, _) => {
                 let sel = export::Selection::Filter(self.filter.query.clone());
                 let range = export::Range {

@@ -204,6 +204,7 @@ pub enum Context {
     Drift,
     Alerts,
     Calls,
+    Review,
     /// The drill-down detail of a record or conversation.
     Detail,
     /// The raw JSON view.
@@ -212,7 +213,7 @@ pub enum Context {
 
 impl Context {
     /// Every context, in help order.
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Overview,
         Context::Conversations,
@@ -221,6 +222,7 @@ impl Context {
         Context::Drift,
         Context::Alerts,
         Context::Calls,
+        Context::Review,
         Context::Detail,
         Context::Json,
     ];
@@ -236,6 +238,7 @@ impl Context {
             Context::Drift => "drift",
             Context::Alerts => "alerts",
             Context::Calls => "calls",
+            Context::Review => "review",
             Context::Detail => "detail",
             Context::Json => "json",
         }
@@ -261,7 +264,7 @@ pub enum Action {
     Bottom,
     NextPane,
     PrevPane,
-    /// Jump to pane 1..=7.
+    /// Jump to pane 1..=8.
     Pane(u8),
     Enter,
     Back,
@@ -285,11 +288,23 @@ pub enum Action {
     Rebaseline,
     /// Open or close the sources inspector.
     Sources,
+    /// Review queue: label the call `good` and go to the next unreviewed one.
+    LabelGood,
+    /// Review queue: label the call `bad` and go on.
+    LabelBad,
+    /// Review queue: label the call `hallucination` and go on.
+    LabelHallucination,
+    /// Review queue: label the call `unsafe` and go on.
+    LabelUnsafe,
+    /// Review queue: add a note to the call's label.
+    Note,
+    /// Review queue: go to the next unreviewed call without labelling this one.
+    Skip,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 49] = [
         Action::Quit,
         Action::Help,
         Action::Filter,
@@ -312,6 +327,7 @@ impl Action {
         Action::Pane(5),
         Action::Pane(6),
         Action::Pane(7),
+        Action::Pane(8),
         Action::Enter,
         Action::Back,
         Action::Pause,
@@ -332,6 +348,12 @@ impl Action {
         Action::Undo,
         Action::Rebaseline,
         Action::Sources,
+        Action::LabelGood,
+        Action::LabelBad,
+        Action::LabelHallucination,
+        Action::LabelUnsafe,
+        Action::Note,
+        Action::Skip,
     ];
 
     /// The snake_case name used in config (`[keys] half_page_down = "ctrl+d"`).
@@ -373,6 +395,12 @@ impl Action {
             Action::Undo => "undo",
             Action::Rebaseline => "rebaseline",
             Action::Sources => "sources",
+            Action::LabelGood => "label_good",
+            Action::LabelBad => "label_bad",
+            Action::LabelHallucination => "label_hallucination",
+            Action::LabelUnsafe => "label_unsafe",
+            Action::Note => "note",
+            Action::Skip => "skip",
         };
         s.to_string()
     }
@@ -406,7 +434,8 @@ impl Action {
             Action::Pane(4) => "flagged pane",
             Action::Pane(5) => "drift pane",
             Action::Pane(6) => "alerts pane",
-            Action::Pane(_) => "calls pane",
+            Action::Pane(7) => "calls pane",
+            Action::Pane(_) => "review pane: the calls that need a person",
             Action::Enter => "open the selected row",
             Action::Back => "back / close",
             Action::Pause => "pause the view (ingest continues)",
@@ -427,6 +456,33 @@ impl Action {
             Action::Undo => "undo the last label or mark of this session",
             Action::Rebaseline => "take the current window as the drift baseline",
             Action::Sources => "sources inspector: state, counters, last rejected lines",
+            Action::LabelGood => "label good, then the next unreviewed call",
+            Action::LabelBad => "label bad, then the next unreviewed call",
+            Action::LabelHallucination => "label hallucination, then the next unreviewed call",
+            Action::LabelUnsafe => "label unsafe, then the next unreviewed call",
+            Action::Note => "add a note to the call's label",
+            Action::Skip => "skip to the next unreviewed call",
+        }
+    }
+
+    /// The help line in `context`, where a key means something more precise there.
+    pub fn description_in(self, context: Context) -> &'static str {
+        match (context, self) {
+            (Context::Review, Action::NextHit) => "next call in the queue",
+            (Context::Review, Action::PrevHit) => "previous call in the queue",
+            (Context::Review, Action::Annotate) => {
+                "label with any word (then tab for a note), then the next unreviewed call"
+            }
+            _ => self.description(),
+        }
+    }
+
+    /// The footer label in `context` (see [`Action::description_in`]).
+    pub fn short_in(self, context: Context) -> &'static str {
+        match (context, self) {
+            (Context::Review, Action::NextHit) => "next",
+            (Context::Review, Action::Annotate) => "label",
+            _ => self.short(),
         }
     }
 
@@ -461,6 +517,12 @@ impl Action {
             Action::Undo => "undo",
             Action::Rebaseline => "rebaseline",
             Action::Sources => "sources",
+            Action::LabelGood => "good",
+            Action::LabelBad => "bad",
+            Action::LabelHallucination => "hallucination",
+            Action::LabelUnsafe => "unsafe",
+            Action::Note => "note",
+            Action::Skip => "skip",
         }
     }
 }
@@ -571,7 +633,10 @@ impl Keymap {
         add(C::Global, A::Bottom, &["G", "end"]);
         add(C::Global, A::NextPane, &["tab"]);
         add(C::Global, A::PrevPane, &["shift+tab"]);
-        for (n, k) in ["1", "2", "3", "4", "5", "6", "7"].into_iter().enumerate() {
+        for (n, k) in ["1", "2", "3", "4", "5", "6", "7", "8"]
+            .into_iter()
+            .enumerate()
+        {
             add(C::Global, A::Pane(n as u8 + 1), &[k]);
         }
         add(C::Global, A::Enter, &["enter"]);
@@ -604,6 +669,14 @@ impl Keymap {
         add(C::Traces, A::SortReverse, &["S"]);
         add(C::Drift, A::Rebaseline, &["b"]);
         add(C::Global, A::Sources, &["i"]);
+        add(C::Review, A::LabelGood, &["o"]);
+        add(C::Review, A::LabelBad, &["b"]);
+        add(C::Review, A::LabelHallucination, &["h"]);
+        add(C::Review, A::LabelUnsafe, &["!"]);
+        add(C::Review, A::Annotate, &["a"]);
+        add(C::Review, A::Note, &["c"]);
+        add(C::Review, A::Skip, &["s"]);
+        add(C::Review, A::Undo, &["u"]);
         add(C::Detail, A::Annotate, &["a"]);
         add(C::Detail, A::Mark, &["x"]);
         add(C::Detail, A::Undo, &["u"]);
@@ -753,7 +826,7 @@ impl Keymap {
                 out.push(HelpLine {
                     keys: join_keys(&e.keys),
                     action: e.action,
-                    description: e.action.description(),
+                    description: e.action.description_in(context),
                 });
             }
         }
@@ -772,6 +845,18 @@ impl Keymap {
             Context::Drift => &[A::Rebaseline],
             Context::Alerts => &[A::Enter],
             Context::Calls => &[A::Enter, A::Back, A::SortNext, A::JumpTrace],
+            Context::Review => &[
+                A::LabelGood,
+                A::LabelBad,
+                A::LabelHallucination,
+                A::LabelUnsafe,
+                A::Annotate,
+                A::Note,
+                A::Skip,
+                A::NextHit,
+                A::Enter,
+                A::Undo,
+            ],
             Context::Detail => &[A::Back, A::RawJson, A::JumpTrace, A::Copy],
             Context::Json => &[A::Back, A::Copy],
         };
@@ -782,7 +867,7 @@ impl Keymap {
             .filter_map(|&a| {
                 self.keys_for(context, a)
                     .first()
-                    .map(|k| (k.to_string(), a.short()))
+                    .map(|k| (k.to_string(), a.short_in(context)))
             })
             .collect()
     }
@@ -1039,10 +1124,60 @@ mod tests {
             ]
         );
         let mut o = KeyOverrides::new();
-        o.insert("help".into(), KeyList::One("h".into()));
+        o.insert("help".into(), KeyList::One("f1".into()));
         let k = Keymap::with_overrides(&o).unwrap();
         assert!(k
             .footer(Context::Global)
-            .contains(&("h".to_string(), "help")));
+            .contains(&("f1".to_string(), "help")));
+        // `h` labels hallucinations on the Review pane: taking it for help says so.
+        o.insert("help".into(), KeyList::One("h".into()));
+        let e = Keymap::with_overrides(&o).unwrap_err().to_string();
+        assert!(
+            e.contains("key 'h' in review is bound to both help and label_hallucination"),
+            "{e}"
+        );
+        o.insert(
+            "review.label_hallucination".into(),
+            KeyList::One("H".into()),
+        );
+        assert!(Keymap::with_overrides(&o).is_ok());
+    }
+
+    #[test]
+    fn review_keys_label_skip_and_name_next_in_footer_and_help() {
+        let k = Keymap::defaults();
+        let press = |c: char| ev(KeyCode::Char(c), KeyModifiers::NONE);
+        for (c, a) in [
+            ('o', Action::LabelGood),
+            ('b', Action::LabelBad),
+            ('h', Action::LabelHallucination),
+            ('!', Action::LabelUnsafe),
+            ('a', Action::Annotate),
+            ('c', Action::Note),
+            ('s', Action::Skip),
+            ('u', Action::Undo),
+            ('n', Action::NextHit),
+            ('8', Action::Pane(8)),
+        ] {
+            assert_eq!(k.action(Context::Review, &press(c)), Some(a), "{c}");
+        }
+        assert_eq!(k.action(Context::Calls, &press('o')), None);
+        let footer = k.footer(Context::Review);
+        assert_eq!(
+            &footer[..8],
+            &[
+                ("o".to_string(), "good"),
+                ("b".to_string(), "bad"),
+                ("h".to_string(), "hallucination"),
+                ("!".to_string(), "unsafe"),
+                ("a".to_string(), "label"),
+                ("c".to_string(), "note"),
+                ("s".to_string(), "skip"),
+                ("n".to_string(), "next"),
+            ]
+        );
+        let help = k.help(Context::Review);
+        let next = help.iter().find(|h| h.action == Action::NextHit).unwrap();
+        assert_eq!(next.description, "next call in the queue");
     }
 }

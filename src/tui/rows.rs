@@ -5,6 +5,7 @@
 
 use crate::annotations::{Annotations, LabelledCall};
 use crate::engine::read::alerts::DrillSort;
+use crate::engine::read::review::ReviewQueue;
 use crate::engine::store::{Conversation, Seq, Store, StoredCall, Trace};
 use crate::model::query::{contains_ignore_case, severity_rank, Field, Filterable, Query};
 use crate::model::record::{Call, FeedbackKind, Flag, Nanos, Status};
@@ -372,6 +373,51 @@ pub fn calls(
         rows: hits.iter().map(|sc| sc.seq).collect(),
         total: store.len(),
         newest,
+    }
+}
+
+/// One row of the Review pane: the queue item (by position in the snapshot's queue) and
+/// the label in effect on its call, if it has been reviewed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewRow {
+    pub seq: Seq,
+    /// Position in [`ReviewQueue::items`].
+    pub item: usize,
+    pub label: Option<String>,
+}
+
+/// The review queue's calls the store still holds that match `query` with event time in
+/// `range` (inclusive), in queue order, each with its latest label.
+pub fn review(
+    queue: &ReviewQueue,
+    store: &Store,
+    ann: &Annotations,
+    query: &Query,
+    range: Option<(Nanos, Nanos)>,
+) -> Index<ReviewRow> {
+    let rows = queue
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| range.is_none_or(|(from, to)| (from..=to).contains(&it.time)))
+        .filter(|(_, it)| {
+            store
+                .get(it.seq)
+                .is_some_and(|sc| query.is_empty() || matches(query, sc, ann))
+        })
+        .map(|(item, it)| ReviewRow {
+            seq: it.seq,
+            item,
+            label: ann
+                .for_call(&it.call_id)
+                .last()
+                .and_then(|a| a.label.clone()),
+        })
+        .collect();
+    Index {
+        rows,
+        total: queue.items.len(),
+        newest: None,
     }
 }
 

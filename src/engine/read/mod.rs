@@ -4,10 +4,12 @@
 //! time, drift, sources with their last rejections and the opened trace laid out as a tree.
 //! A paused TUI keeps its last `Arc<Snapshot>`, so every pane freezes together.
 
+pub mod agreement;
 pub mod alerts;
 pub mod drift;
 pub mod over_time;
 pub mod overview;
+pub mod review;
 pub mod trace;
 pub mod why;
 
@@ -62,6 +64,8 @@ pub struct ReadSpec {
     pub why_of: Option<usize>,
     /// Whether the Overview's latency-over-time chart is wanted (it reads the stored calls).
     pub over_time: bool,
+    /// Whether the review queue is wanted (it reads every stored call).
+    pub review: bool,
 }
 
 /// Everything a view shows at one moment, copied out of the engine.
@@ -86,6 +90,8 @@ pub struct Snapshot {
     pub drift: Option<drift::DriftView>,
     /// Why the asked Alerts row fired (or is firing): the row and its ranking.
     pub why: Option<(usize, why::Why)>,
+    /// The calls that need a person, in review order, when asked for.
+    pub review: Option<review::ReviewQueue>,
 }
 
 impl Engine {
@@ -104,6 +110,7 @@ impl Engine {
             spec.over_time,
         );
         let alerts = alerts::AlertsView::of(&self.alerts);
+        let review = spec.review.then(|| review::queue(&self.store, &alerts));
         let why = spec
             .why_of
             .and_then(|pos| Some((pos, alerts.why_at(pos, |d| self.why(d))?)));
@@ -119,6 +126,7 @@ impl Engine {
             evicted: self.store.evicted,
             drift: spec.drift.then(|| drift::DriftView::of(&self.drift)),
             why,
+            review,
         }
     }
 }

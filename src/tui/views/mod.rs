@@ -12,6 +12,7 @@ pub mod footer;
 pub mod header;
 pub mod help;
 pub mod overview;
+pub mod review;
 pub mod sources;
 pub mod traces;
 
@@ -52,6 +53,7 @@ pub fn draw(f: &mut Frame, app: &App, engine: &Engine) {
             Pane::Drift => drift::draw(f, body, app),
             Pane::Alerts => alerts::draw(f, body, app),
             Pane::Calls => calls::draw(f, body, app, engine),
+            Pane::Review => review::draw(f, body, app, engine),
         },
     }
     footer::draw(f, foot, app);
