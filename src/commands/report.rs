@@ -118,6 +118,11 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
                         d.as_ref(),
                         &engine.drift.quality_report(),
                     ));
+                } else if engine.verdicts > 0 {
+                    t.push_str("\nquality: LLM judge verdicts\n");
+                    t.push_str(&crate::engine::drift::report::judge_text(
+                        &engine.drift.quality.judge_report(),
+                    ));
                 }
                 t
             }
@@ -145,15 +150,17 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
     })
 }
 
-/// The summary JSON, with `range` (when `--since`, `--until` or `--filter` was given) and,
-/// with a baseline, `drift` and `quality` added.
+/// The summary JSON, with `range` (when `--since`, `--until` or `--filter` was given),
+/// with a baseline `drift` and `quality` added, and without one `quality.judge` when the
+/// input held LLM judge verdicts (the other quality signals need a baseline's whole calls).
 fn with_drift(
     engine: &Engine,
     summary: &crate::engine::Summary,
     baseline: bool,
     gate: &RecordGate,
 ) -> Result<String> {
-    if !baseline && !gate.is_active() {
+    let judged = engine.verdicts > 0;
+    if !baseline && !gate.is_active() && !judged {
         return Ok(crate::report::to_json(summary, true)?);
     }
     let mut v = serde_json::to_value(summary)?;
@@ -166,6 +173,11 @@ fn with_drift(
             m.insert(
                 "quality".into(),
                 serde_json::to_value(engine.drift.quality_report())?,
+            );
+        } else if judged {
+            m.insert(
+                "quality".into(),
+                serde_json::json!({ "judge": engine.drift.quality.judge_report() }),
             );
         }
     }

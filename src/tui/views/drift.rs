@@ -105,6 +105,13 @@ fn quality_lines<'a>(t: &Theme, q: &QualityCounts, w: usize) -> Vec<Line<'a>> {
             q.followups
         ),
     ];
+    if let Some(rate) = q.hallucination.rate() {
+        texts.push(format!(
+            "  hallucinated {:.1}% of {} judged",
+            rate * 100.0,
+            q.hallucination.judged
+        ));
+    }
     for name in q.judges.keys().take(TERMS - 2) {
         if let Some(m) = q.judge_mean(name) {
             texts.push(format!("  judge {} {m:.2}", sanitize::line(name)));
