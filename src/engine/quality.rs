@@ -657,6 +657,73 @@ mod tests {
         assert_eq!(ungrounded_share("Yes.", &ctx), None);
     }
 
+    fn verdict(criterion: &str, score: f64) -> Feedback {
+        Feedback {
+            call_id: "c".into(),
+            time: None,
+            kind: FeedbackKind::Score,
+            value: Some(score),
+            comment: Some("why".into()),
+            user: None,
+            name: Some(format!("judge.{criterion}")),
+            judge: Some("gpt-4o-mini".into()),
+        }
+    }
+
+    #[test]
+    fn verdicts_count_in_the_window_of_their_time_and_never_as_feedback() {
+        let mut q = Quality::new(QualityConfig::default());
+        let len = Some(60);
+        q.window.start = 0;
+        assert!(q.observe_verdict(&verdict(GROUNDEDNESS, 0.2), Some("a"), 10, len));
+        q.roll(60);
+        q.roll(120);
+        // Judged late: its call's time is in the first (closed) window.
+        assert!(q.observe_verdict(&verdict(GROUNDEDNESS, 0.8), Some("b"), 30, len));
+        assert!(q.observe_verdict(&verdict("helpfulness", 0.6), None, 130, len));
+        // Older than every window kept: in the total only.
+        assert!(q.observe_verdict(&verdict(GROUNDEDNESS, 0.4), Some("a"), -500, len));
+        assert_eq!(q.history.len(), 1, "the empty second window is not kept");
+        let first = &q.history[0];
+        assert_eq!(first.hallucination, Hallucination { judged: 2, below: 1 });
+        assert_eq!(first.judge_mean(GROUNDEDNESS), Some(0.5));
+        assert_eq!(q.window.judge_mean("helpfulness"), Some(0.6));
+        assert_eq!(q.window.hallucination.judged, 0);
+        assert_eq!(q.total.hallucination, Hallucination { judged: 3, below: 2 });
+        assert_eq!(q.total.feedback, FeedbackCounts::default());
+        let r = q.judge_report();
+        assert_eq!(r.hallucination_rate, Some(0.666667));
+        assert_eq!(r.criteria[GROUNDEDNESS].count, 3);
+        assert_eq!(r.by_model["a"][GROUNDEDNESS].mean, 0.3);
+        assert_eq!(r.by_model["b"][GROUNDEDNESS].count, 1);
+        assert!(!r.by_model.contains_key("(none)"));
+        // Feedback paths ignore a verdict handed to them.
+        q.observe_feedback(&verdict(GROUNDEDNESS, 0.1), None);
+        assert_eq!(q.total.feedback, FeedbackCounts::default());
+        // A person's rating is not a verdict.
+        let mut rating = verdict(GROUNDEDNESS, 0.1);
+        rating.judge = None;
+        rating.name = None;
+        assert!(!q.observe_verdict(&rating, None, 130, len));
+    }
+
+    #[test]
+    fn the_hallucination_threshold_is_configurable() {
+        let mut q = Quality::new(QualityConfig {
+            hallucination_below: 0.3,
+            ..QualityConfig::default()
+        });
+        for v in [0.1, 0.2, 0.4, 0.9] {
+            q.observe_verdict(&verdict(GROUNDEDNESS, v), None, 0, None);
+        }
+        let r = q.judge_report();
+        assert_eq!(r.hallucination_rate, Some(0.5));
+        assert_eq!(r.hallucination.threshold, 0.3);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["hallucination"]["below"], 2);
+        assert_eq!(json["criteria"][GROUNDEDNESS]["count"], 4);
+    }
+
     #[test]
     fn windows_roll_into_history() {
         let mut q = Quality::new(QualityConfig::default());

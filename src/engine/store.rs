@@ -784,6 +784,75 @@ mod tests {
         assert_eq!((conv.feedback_up, conv.feedback_down), (1, 1));
     }
 
+    fn verdict(id: &str, criterion: &str, score: f64, reason: &str) -> Feedback {
+        Feedback {
+            call_id: id.into(),
+            time: None,
+            kind: FeedbackKind::Score,
+            value: Some(score),
+            comment: Some(reason.into()),
+            user: None,
+            name: Some(format!("judge.{criterion}")),
+            judge: Some("gpt-4o-mini".into()),
+        }
+    }
+
+    #[test]
+    fn verdicts_become_scores_in_either_order_and_are_not_feedback() {
+        let mut s = Store::new(StoreConfig::default());
+        s.add_feedback(verdict("x", "groundedness", 0.4, "early"));
+        let mut c = call("x", "u", 0);
+        c.model = Some("gpt-4o".into());
+        c.scores.insert("helpfulness".into(), 0.7);
+        s.add_call(c, 0);
+        s.add_feedback(verdict("x", "groundedness", 0.2, "re-judged"));
+        s.add_feedback(verdict("x", "coherence", 0.9, "fine"));
+        let sc = s.by_id("x").unwrap();
+        assert!(sc.feedback.is_empty());
+        let reasons: Vec<_> = sc.verdicts.iter().map(|v| v.comment.as_deref()).collect();
+        assert_eq!(reasons, [Some("re-judged"), Some("fine")]);
+        assert_eq!(sc.call.scores["groundedness"], 0.2);
+        assert_eq!(sc.call.scores["coherence"], 0.9);
+        assert_eq!(sc.call.scores["helpfulness"], 0.7);
+        let conv = s.conversations().values().next().unwrap();
+        assert_eq!(
+            (conv.feedback_up, conv.feedback_down, conv.feedback_other),
+            (0, 0, 0)
+        );
+        assert_eq!(s.model_of("x"), Some(Some("gpt-4o")));
+        assert_eq!(s.model_of("y"), None);
+    }
+
+    #[test]
+    fn a_counts_only_store_joins_verdicts_to_models() {
+        let mut s = Store::new(StoreConfig {
+            max_calls: 0,
+            ..StoreConfig::default()
+        });
+        s.add_feedback(verdict("early", "groundedness", 0.1, "r"));
+        let mut c = call("early", "u", 0);
+        c.model = Some("gpt-4o".into());
+        let joined = s.count_call(&CallFacts::of(&c), 0);
+        assert_eq!(joined.len(), 1);
+        let mut c = call("plain", "u", 1);
+        c.model = None;
+        assert!(s.count_call(&CallFacts::of(&c), 1).is_empty());
+        assert_eq!(s.model_of("early"), Some(Some("gpt-4o")));
+        assert_eq!(s.model_of("plain"), Some(None));
+        assert_eq!(s.model_of("never"), None);
+        // A verdict for a call already counted has nothing to wait for.
+        s.add_feedback(verdict("early", "groundedness", 0.3, "late"));
+        assert!(s.pending_feedback.is_empty());
+        for i in 0..(RECENT_MODELS + 10) {
+            let mut c = call(&format!("n{i}"), "u", 2);
+            c.model = Some("m".into());
+            s.count_call(&CallFacts::of(&c), 2);
+        }
+        assert_eq!(s.model_of("early"), None, "the oldest fell out of the ring");
+        assert_eq!(s.model_of("n20"), Some(Some("m")));
+        assert!(s.recent.by_id.len() <= RECENT_MODELS);
+    }
+
     #[test]
     fn attachments_merge_in_either_order() {
         let mut s = Store::new(StoreConfig::default());

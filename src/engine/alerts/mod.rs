@@ -1443,6 +1443,110 @@ mod tests {
         assert!(drill.query.contains("model:\"a\""), "{}", drill.query);
     }
 
+    fn verdict(id: &str, criterion: &str, score: f64) -> Feedback {
+        Feedback {
+            call_id: id.into(),
+            time: None,
+            kind: FeedbackKind::Score,
+            value: Some(score),
+            comment: Some("reason".into()),
+            user: None,
+            name: Some(format!("judge.{criterion}")),
+            judge: Some("gpt-4o-mini".into()),
+        }
+    }
+
+    #[test]
+    fn judge_verdicts_feed_the_hallucination_rate_and_judge_means_per_group() {
+        let mut rate = Rule::new(
+            "hallucinating",
+            AlertMetric::HallucinationRate,
+            60 * SECOND,
+        );
+        rate.warn = Some(0.3);
+        rate.group_by = Some(GroupBy::Model);
+        let mut mean = Rule::new(
+            "ungrounded",
+            AlertMetric::JudgeMean("groundedness".into()),
+            60 * SECOND,
+        );
+        mean.warn = Some(0.6);
+        let mut neg = Rule::new("unhappy", AlertMetric::FeedbackNegativeRate, 60 * SECOND);
+        neg.warn = Some(0.1);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![mean, neg, rate],
+            ..AlertsConfig::default()
+        });
+        for s in 0..120 {
+            for (m, score) in [("a", 0.2), ("b", 0.9)] {
+                let id = format!("{m}{s}");
+                let c = Call {
+                    id: id.clone(),
+                    model: Some(m.into()),
+                    ..call_at(1.0, false)
+                };
+                st.observe_call(&c, s * SECOND);
+                // The verdict comes later, stamped with the judged call's time.
+                st.observe_verdict(
+                    &verdict(&id, "groundedness", score),
+                    Some(&c),
+                    s * SECOND,
+                    0.5,
+                );
+            }
+        }
+        let status = |name: &str| {
+            st.rules
+                .iter()
+                .find(|r| r.rule.name == name)
+                .map(RuleState::status)
+        };
+        assert_eq!(
+            status("hallucinating · model=a"),
+            Some(AlertStatus::Firing)
+        );
+        assert_eq!(status("hallucinating · model=b"), Some(AlertStatus::Ok));
+        // Means 0.55 over both models: below 0.6.
+        assert_eq!(status("ungrounded"), Some(AlertStatus::Firing));
+        let v = st.rules[0].last_value.unwrap();
+        assert!((v - 0.55).abs() < 1e-9, "{v}");
+        // A score of 0.2 is no person's thumbs down.
+        assert_eq!(status("unhappy"), Some(AlertStatus::Ok));
+        assert_eq!(st.rules[1].last_value, None);
+        let a = st
+            .rules
+            .iter()
+            .find(|r| r.rule.name == "hallucinating · model=a")
+            .unwrap();
+        assert_eq!(a.last_value, Some(1.0));
+        let drill = a.drill().unwrap();
+        assert!(
+            drill.query.contains("score.groundedness<0.5"),
+            "{}",
+            drill.query
+        );
+    }
+
+    #[test]
+    fn a_verdict_whose_call_is_unseen_counts_only_without_a_filter() {
+        let mut all = Rule::new("all", AlertMetric::HallucinationRate, 60 * SECOND);
+        all.warn = Some(0.5);
+        let mut some = all.clone();
+        some.name = "filtered".into();
+        some.filter = Query::parse("model:a").unwrap();
+        some.filter_text = "model:a".into();
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![all, some],
+            ..AlertsConfig::default()
+        });
+        for s in 0..90 {
+            st.observe_verdict(&verdict("x", "groundedness", 0.1), None, s * SECOND, 0.5);
+        }
+        assert_eq!(st.rules[0].status(), AlertStatus::Firing);
+        assert_eq!(st.rules[1].status(), AlertStatus::Ok);
+        assert_eq!(st.rules[1].last_value, None);
+    }
+
     #[test]
     fn a_baseline_rule_breaches_only_far_above_its_own_past() {
         let mut r = Rule::new("slow", AlertMetric::Latency(0.95), 10 * SECOND);
