@@ -90,9 +90,14 @@ pub fn to_text(engine: &Engine, s: &Summary, top: usize, price_date: &str) -> St
         _ => String::new(),
     };
     let _ = writeln!(out, "llmmon report — {}{range}", s.window);
+    let verdicts = if s.verdicts > 0 {
+        format!("   judge verdicts {}", count(s.verdicts))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "records {}   LLM calls {}   other spans {}   feedback {}   attachments {}   metric points {}",
+        "records {}   LLM calls {}   other spans {}   feedback {}{verdicts}   attachments {}   metric points {}",
         count(s.records),
         count(s.calls),
         count(s.spans),

@@ -1167,3 +1167,91 @@ fn export_asks_before_overwriting_an_existing_file() {
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(!text.contains("keep me"));
 }
+
+/// A judged conversation: two turns with retrieved context, a judge's verdicts with their
+/// reasons (one reason tries to take over the terminal) and one person's thumbs down.
+fn judged_conversation() -> Vec<Record> {
+    use llmmon::model::record::{Feedback, FeedbackKind};
+    let mut out = Vec::new();
+    for (i, id) in ["j1", "j2"].into_iter().enumerate() {
+        let mut c = call(C {
+            id,
+            t: 10 + i as i64 * 20,
+            conv: Some("refunds-1"),
+            user: Some("erin"),
+            model: "gpt-4o",
+            lat: 900.0,
+            cost: Some(0.01),
+        });
+        c.context = vec!["Refunds are accepted within 30 days of purchase.".into()];
+        out.push(Record::Call(Box::new(c)));
+    }
+    let verdict = |id: &str, name: &str, score: f64, reason: &str| {
+        Record::Feedback(Feedback {
+            call_id: id.into(),
+            time: Some(tui_support::at(10)),
+            kind: FeedbackKind::Score,
+            value: Some(score),
+            comment: Some(reason.into()),
+            user: None,
+            name: Some(format!("judge.{name}")),
+            judge: Some("gpt-4o-mini".into()),
+        })
+    };
+    out.push(verdict(
+        "j1",
+        "groundedness",
+        0.2,
+        "the answer cites a refund window the context does not mention",
+    ));
+    out.push(verdict("j1", "helpfulness", 0.7, "answers the question"));
+    out.push(verdict(
+        "j2",
+        "groundedness",
+        0.9,
+        &format!("grounded {}", tui_support::ATTACK),
+    ));
+    out.push(Record::Feedback(Feedback {
+        call_id: "j1".into(),
+        time: Some(tui_support::at(15)),
+        kind: FeedbackKind::ThumbsDown,
+        value: None,
+        comment: None,
+        user: Some("erin".into()),
+        name: None,
+        judge: None,
+    }));
+    out
+}
+
+#[test]
+fn the_detail_shows_each_verdict_with_its_reason_and_the_fb_column_only_people() {
+    let mut t = Harness::with(160, 30, judged_conversation());
+    t.keys("2");
+    let s = t.frame();
+    let row = s
+        .lines()
+        .find(|l| l.contains("erin"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("-1") && !row.contains("+"), "{row}");
+    t.keys("enter");
+    let s = t.frame();
+    assert!(
+        s.contains(
+            "judge groundedness 0.20 (gpt-4o-mini): the answer cites a refund window the context does not mention"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("judge helpfulness 0.70 (gpt-4o-mini): answers the question"));
+    assert!(s.contains("feedback thumbsdown"), "{s}");
+    assert!(
+        !s.contains("scores groundedness"),
+        "a verdict is shown once: {s}"
+    );
+    let screen = t.text();
+    assert!(
+        !screen.contains('\x1b') && !screen.contains('\u{202e}'),
+        "{screen}"
+    );
+    insta::assert_snapshot!("detail_judged_160x30", s);
+}

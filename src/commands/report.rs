@@ -136,6 +136,11 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
                         d.as_ref(),
                         &engine.drift.quality_report(),
                     ));
+                } else if engine.verdicts > 0 {
+                    t.push_str("\nquality: LLM judge verdicts\n");
+                    t.push_str(&crate::engine::drift::report::judge_text(
+                        &engine.drift.quality.judge_report(),
+                    ));
                 }
                 t
             }
@@ -164,8 +169,9 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
 }
 
 /// The summary JSON, with `range` (when `--since`, `--until` or `--filter` was given),
-/// with a baseline `drift` and `quality` added, and the judge's counters under
-/// `quality.judge.run` when it ran.
+/// with a baseline `drift` and `quality` added, without one `quality.judge` when the
+/// input held LLM judge verdicts (the other quality signals need a baseline's whole calls),
+/// and the judge's counters under `quality.judge.run` when it ran.
 fn with_drift(
     engine: &Engine,
     summary: &crate::engine::Summary,
@@ -173,7 +179,8 @@ fn with_drift(
     gate: &RecordGate,
     judge: Option<&crate::judge::JudgeRun>,
 ) -> Result<String> {
-    if !baseline && !gate.is_active() && judge.is_none() {
+    let judged = engine.verdicts > 0;
+    if !baseline && !gate.is_active() && !judged && judge.is_none() {
         return Ok(crate::report::to_json(summary, true)?);
     }
     let mut v = serde_json::to_value(summary)?;
@@ -186,6 +193,11 @@ fn with_drift(
             m.insert(
                 "quality".into(),
                 serde_json::to_value(engine.drift.quality_report())?,
+            );
+        } else if judged {
+            m.insert(
+                "quality".into(),
+                serde_json::json!({ "judge": engine.drift.quality.judge_report() }),
             );
         }
         if let Some(run) = judge {

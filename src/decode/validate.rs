@@ -2,11 +2,12 @@
 //! the owned and the borrowed decode paths. A number no real call has (a negative cost, a
 //! latency of a year, TTFT past the whole latency, an end before the start, a token count
 //! that would overflow a sum) rejects the line as `out_of_range` instead of skewing every
-//! percentile and total after it.
+//! percentile and total after it. An LLM judge's verdict must name its criterion and score
+//! in 0..=1, or it would skew every judge mean and the hallucination rate.
 
 use super::{Reject, RejectReason};
 use crate::model::facts::CallFacts;
-use crate::model::record::Record;
+use crate::model::record::{Feedback, Record};
 
 /// The largest token count one call may report (a trillion; real calls are below 10^7).
 /// Far below `u64::MAX`, so no sum of counts can wrap.
@@ -23,11 +24,37 @@ pub const MAX_LATENCY_MS: f64 = 7.0 * 24.0 * 3_600_000.0;
 /// both independently.
 const TTFT_SLACK_MS: f64 = 1.0;
 
-/// Checks a decoded record; only calls carry numbers to check.
+/// Checks a decoded record: a call's numbers, a judge verdict's name and score.
 pub fn record(r: &Record) -> Result<(), Reject> {
     match r {
         Record::Call(c) => facts(&CallFacts::of(c)),
-        Record::Feedback(_) | Record::Attachment(_) => Ok(()),
+        Record::Feedback(f) => verdict(f),
+        Record::Attachment(_) => Ok(()),
+    }
+}
+
+/// Checks a judge verdict (other feedback passes): it needs a criterion name and a score in
+/// 0..=1.
+pub fn verdict(f: &Feedback) -> Result<(), Reject> {
+    if !f.is_judge_verdict() {
+        return Ok(());
+    }
+    if f.criterion().is_none() {
+        return Err(Reject::new(
+            RejectReason::MissingField,
+            "a judge verdict needs `name` (its criterion, e.g. judge.groundedness)",
+        ));
+    }
+    match f.value {
+        None => Err(Reject::new(
+            RejectReason::MissingField,
+            "a judge verdict needs `value` (its score in 0..=1)",
+        )),
+        Some(v) if !(0.0..=1.0).contains(&v) => Err(Reject::new(
+            RejectReason::OutOfRange,
+            format!("judge verdict score {} is outside 0..=1", shown(v)),
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -153,5 +180,46 @@ mod tests {
             let shown = format!("{c:?}");
             assert_eq!(check(c), Some(RejectReason::OutOfRange), "{shown}");
         }
+    }
+
+    #[test]
+    fn judge_verdicts_need_a_name_and_a_score_in_range() {
+        use crate::model::record::FeedbackKind;
+        let v = |name: Option<&str>, value: Option<f64>, judge: Option<&str>| Feedback {
+            call_id: "c".into(),
+            time: None,
+            kind: FeedbackKind::Score,
+            value,
+            comment: None,
+            user: None,
+            name: name.map(Into::into),
+            judge: judge.map(Into::into),
+        };
+        let reason = |f: Feedback| verdict(&f).err().map(|r| r.reason);
+        let named = Some("judge.groundedness");
+        assert_eq!(reason(v(named, Some(0.2), Some("gpt-4o-mini"))), None);
+        assert_eq!(reason(v(named, Some(1.0), None)), None);
+        assert_eq!(
+            reason(v(named, Some(1.5), None)),
+            Some(RejectReason::OutOfRange)
+        );
+        assert_eq!(
+            reason(v(named, Some(-0.1), None)),
+            Some(RejectReason::OutOfRange)
+        );
+        assert_eq!(
+            reason(v(named, None, None)),
+            Some(RejectReason::MissingField)
+        );
+        assert_eq!(
+            reason(v(None, Some(0.5), Some("gpt-4o-mini"))),
+            Some(RejectReason::MissingField)
+        );
+        assert_eq!(
+            reason(v(Some("judge."), Some(0.5), None)),
+            Some(RejectReason::MissingField)
+        );
+        // A person's rating on a 1-5 scale is not a verdict and is not range-checked.
+        assert_eq!(reason(v(Some("csat"), Some(4.0), None)), None);
     }
 }

@@ -135,7 +135,10 @@ pub struct Engine {
     pub records: u64,
     /// Spans that are not LLM calls (agent, tool, workflow, retrieval).
     pub spans: u64,
+    /// People's feedback records (thumbs, ratings, comments, copies).
     pub feedback: u64,
+    /// LLM judge verdicts (feedback records a judge wrote; never counted as `feedback`).
+    pub verdicts: u64,
     pub attachments: u64,
     pub metric_points: u64,
     /// Drift against the reference and quality signals (fed by `ingest`).
@@ -163,6 +166,7 @@ impl Engine {
             records: 0,
             spans: 0,
             feedback: 0,
+            verdicts: 0,
             attachments: 0,
             metric_points: 0,
             generation: 0,
@@ -346,6 +350,7 @@ impl Engine {
         };
         match r {
             Record::Call(c) => self.ingest_call(*c, t),
+            Record::Feedback(f) if f.is_judge_verdict() => self.ingest_verdict(f, t),
             Record::Feedback(f) => {
                 self.feedback += 1;
                 let call = self.store.by_id(&f.call_id).map(|s| &s.call);
@@ -364,6 +369,22 @@ impl Engine {
         }
     }
 
+    /// An LLM judge's verdict at `t` (the judged call's event time): counted in quality,
+    /// drift and the `judge.*` alert rules (filtered and grouped by the judged call when it
+    /// was seen), and joined to the stored call as one of its scores. Never a person's
+    /// feedback.
+    fn ingest_verdict(&mut self, f: crate::model::record::Feedback, t: Nanos) {
+        self.verdicts += 1;
+        let below = self.drift.quality.config().hallucination_below;
+        let call = self.store.by_id(&f.call_id).map(|s| &s.call);
+        self.alerts.observe_verdict(&f, call, t, below);
+        let model = self.store.model_of(&f.call_id).flatten();
+        if self.drift.observe_verdict(&f, model, t) {
+            self.feed_drift_window();
+        }
+        self.store.add_feedback(f);
+    }
+
     /// Folds one call known only by its facts, borrowed from the line it was decoded from:
     /// the numbers are those [`Engine::ingest`] gives the owned call, but the store keeps no
     /// content for it (use this only when the store does not retain calls). Alert rules only
@@ -379,7 +400,8 @@ impl Engine {
         if let Some(t) = self.admit(id, line_no, f.event_time()) {
             self.observe_call(f, t);
             self.alerts.advance(t);
-            self.store.count_call(f, t);
+            let verdicts = self.store.count_call(f, t);
+            self.drift.verdicts_joined(&verdicts, f.model_name());
         }
         self.explain_fired();
     }
@@ -433,13 +455,15 @@ impl Engine {
         }
         if self.store.retains_calls() {
             self.store.add_call(c, t);
-            if llm {
-                if let Some(s) = self.store.calls().next_back() {
+            if let Some(s) = self.store.calls().next_back() {
+                if llm {
                     self.drift.feedback_joined(&s.feedback, &s.call);
                 }
+                self.drift.verdicts_joined(&s.verdicts, s.call.model_name());
             }
         } else {
-            self.store.count_call(&f, t);
+            let verdicts = self.store.count_call(&f, t);
+            self.drift.verdicts_joined(&verdicts, f.model_name());
         }
     }
 
@@ -526,6 +550,7 @@ impl Engine {
             calls,
             spans: self.spans,
             feedback: self.feedback,
+            verdicts: self.verdicts,
             attachments: self.attachments,
             metric_points: self.metric_points,
             errors: all.errors,
@@ -741,7 +766,10 @@ pub struct Summary {
     pub records: u64,
     pub calls: u64,
     pub spans: u64,
+    /// People's feedback records.
     pub feedback: u64,
+    /// LLM judge verdicts (see `quality.judge`).
+    pub verdicts: u64,
     pub attachments: u64,
     pub metric_points: u64,
     pub errors: u64,

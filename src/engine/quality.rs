@@ -1,7 +1,9 @@
 //! Quality signals beside drift: explicit feedback joined to its call (per window, model and
-//! user), judge scores carried in records, implicit negatives (the next turn rephrases the
-//! previous one; a conversation abandoned right after an error or a refusal), a lexical
-//! groundedness heuristic against retrieved context, and implicit positives (copy events).
+//! user), judge scores carried in records, LLM judge verdicts (per criterion, per model and
+//! the hallucination rate, in the event time of the judged call), implicit negatives (the
+//! next turn rephrases the previous one; a conversation abandoned right after an error or a
+//! refusal), a lexical groundedness heuristic against retrieved context, and implicit
+//! positives (copy events). A judge's verdict is never counted as a person's feedback.
 
 use super::drift::features::Features;
 use super::drift::profile::feedback_negative;
@@ -25,7 +27,20 @@ pub struct QualityConfig {
     pub max_groups: usize,
     /// Windows of history kept.
     pub history: usize,
+    /// A groundedness verdict below this score counts as a hallucination (`[judge]
+    /// hallucination_below`).
+    pub hallucination_below: f64,
 }
+
+/// The default of [`QualityConfig::hallucination_below`].
+pub const DEFAULT_HALLUCINATION_BELOW: f64 = 0.5;
+
+/// The judge criterion whose low scores are hallucinations: the answer against the retrieved
+/// context.
+pub const GROUNDEDNESS: &str = "groundedness";
+
+/// Score names tracked per scope and per model (the rest are not broken down).
+pub const MAX_CRITERIA: usize = 16;
 
 impl Default for QualityConfig {
     fn default() -> Self {
@@ -35,6 +50,7 @@ impl Default for QualityConfig {
             max_conversations: 10_000,
             max_groups: 200,
             history: 60,
+            hallucination_below: DEFAULT_HALLUCINATION_BELOW,
         }
     }
 }
@@ -52,6 +68,9 @@ pub struct FeedbackCounts {
 
 impl FeedbackCounts {
     fn add(&mut self, f: &Feedback) {
+        if f.is_judge_verdict() {
+            return;
+        }
         match feedback_negative(f) {
             Some(true) => self.down += 1,
             Some(false) => self.up += 1,
@@ -79,8 +98,10 @@ pub struct QualityCounts {
     pub start: Nanos,
     pub calls: u64,
     pub feedback: FeedbackCounts,
-    /// Sum and count per judge score name.
+    /// Sum and count per judge score name: scores carried by calls and judge verdicts.
     pub judges: BTreeMap<String, (f64, u64)>,
+    /// Groundedness verdicts, and those below the hallucination threshold.
+    pub hallucination: Hallucination,
     /// Turns that had a previous turn to compare with.
     pub followups: u64,
     pub rephrases: u64,
@@ -113,8 +134,18 @@ impl QualityCounts {
             .map(|(s, n)| s / *n as f64)
     }
 
-    /// The JSON shape `report` prints under `quality`.
-    pub fn summary(&self) -> QualitySummary {
+    /// True when nothing was counted in this scope.
+    fn is_empty(&self) -> bool {
+        self.calls == 0
+            && self.feedback == FeedbackCounts::default()
+            && self.judges.is_empty()
+            && self.hallucination.judged == 0
+    }
+
+    /// The JSON shape `report` prints under `quality` (`hallucination_below`: the threshold
+    /// the hallucination rate was counted with; no per-model breakdown, which lives in
+    /// [`Quality`]).
+    pub fn summary(&self, hallucination_below: f64) -> QualitySummary {
         QualitySummary {
             calls: self.calls,
             feedback: FeedbackSummary {
@@ -124,19 +155,16 @@ impl QualityCounts {
                 other: self.feedback.other,
                 negative_rate: self.feedback.negative_rate(),
             },
-            judge: self
-                .judges
-                .iter()
-                .map(|(k, (s, n))| {
-                    (
-                        k.clone(),
-                        JudgeSummary {
-                            mean: if *n > 0 { s / *n as f64 } else { 0.0 },
-                            count: *n,
-                        },
-                    )
-                })
-                .collect(),
+            judge: JudgeReport {
+                criteria: criteria_summary(&self.judges),
+                by_model: BTreeMap::new(),
+                hallucination_rate: self.hallucination.rate(),
+                hallucination: HallucinationSummary {
+                    judged: self.hallucination.judged,
+                    below: self.hallucination.below,
+                    threshold: hallucination_below,
+                },
+            },
             rephrase_rate: self.rephrase_rate(),
             rephrases: self.rephrases,
             followup_turns: self.followups,
@@ -166,6 +194,71 @@ pub struct JudgeSummary {
     pub count: u64,
 }
 
+/// Groundedness verdicts counted for the hallucination rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hallucination {
+    /// Groundedness verdicts.
+    pub judged: u64,
+    /// Those below the threshold.
+    pub below: u64,
+}
+
+impl Hallucination {
+    /// Share of groundedness verdicts below the threshold; `None` before the first.
+    pub fn rate(&self) -> Option<f64> {
+        (self.judged > 0).then(|| super::stats::round6(self.below as f64 / self.judged as f64))
+    }
+}
+
+/// `quality.judge.hallucination`: the counts behind the rate and the threshold used.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HallucinationSummary {
+    pub judged: u64,
+    pub below: u64,
+    pub threshold: f64,
+}
+
+/// `quality.judge` in `report --json`: judge scores (carried by calls, or verdicts of an LLM
+/// judge) per criterion and per judged call's model, and the hallucination rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JudgeReport {
+    pub criteria: BTreeMap<String, JudgeSummary>,
+    pub by_model: BTreeMap<String, BTreeMap<String, JudgeSummary>>,
+    /// Share of groundedness verdicts below `hallucination.threshold`; `null` without any.
+    pub hallucination_rate: Option<f64>,
+    pub hallucination: HallucinationSummary,
+}
+
+/// Mean and count of each score name.
+fn criteria_summary(judges: &BTreeMap<String, (f64, u64)>) -> BTreeMap<String, JudgeSummary> {
+    judges
+        .iter()
+        .map(|(k, (s, n))| {
+            (
+                k.clone(),
+                JudgeSummary {
+                    mean: if *n > 0 {
+                        super::stats::round6(s / *n as f64)
+                    } else {
+                        0.0
+                    },
+                    count: *n,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Adds one score to a per-name sum and count, tracking at most [`MAX_CRITERIA`] names.
+fn add_score(judges: &mut BTreeMap<String, (f64, u64)>, name: &str, v: f64) {
+    if let Some(e) = judges.get_mut(name) {
+        e.0 += v;
+        e.1 += 1;
+    } else if judges.len() < MAX_CRITERIA {
+        judges.insert(name.to_string(), (v, 1));
+    }
+}
+
 /// `quality.groundedness`: calls with context, and the mean share of unsupported sentences.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroundednessSummary {
@@ -178,7 +271,7 @@ pub struct GroundednessSummary {
 pub struct QualitySummary {
     pub calls: u64,
     pub feedback: FeedbackSummary,
-    pub judge: BTreeMap<String, JudgeSummary>,
+    pub judge: JudgeReport,
     pub rephrase_rate: f64,
     pub rephrases: u64,
     pub followup_turns: u64,
@@ -207,6 +300,8 @@ pub struct Quality {
     pub history: VecDeque<QualityCounts>,
     pub by_model: HashMap<Box<str>, FeedbackCounts>,
     pub by_user: HashMap<Box<str>, FeedbackCounts>,
+    /// Judge verdicts' sum and count per criterion, by the judged call's model.
+    pub judge_by_model: HashMap<Box<str>, BTreeMap<String, (f64, u64)>>,
     convs: HashMap<Box<str>, ConvState>,
 }
 
@@ -219,11 +314,16 @@ impl Quality {
         }
     }
 
+    /// The configuration in use.
+    pub fn config(&self) -> &QualityConfig {
+        &self.cfg
+    }
+
     /// Closes the current window and starts one at `start` (also sweeps for abandonment).
     pub fn roll(&mut self, start: Nanos) {
         self.sweep(start);
         let done = std::mem::take(&mut self.window);
-        if done.calls > 0 || done.feedback != FeedbackCounts::default() {
+        if !done.is_empty() {
             self.history.push_back(done);
             while self.history.len() > self.cfg.history {
                 self.history.pop_front();
@@ -239,12 +339,7 @@ impl Quality {
         for q in [&mut self.total, &mut self.window] {
             q.calls += 1;
             for &(name, v) in &f.judges {
-                if let Some(e) = q.judges.get_mut(name) {
-                    e.0 += v;
-                    e.1 += 1;
-                } else if q.judges.len() < 16 {
-                    q.judges.insert(name.to_string(), (v, 1));
-                }
+                add_score(&mut q.judges, name, v);
             }
         }
         if let (false, Some(out)) = (c.context.is_empty(), f.response) {
@@ -310,7 +405,8 @@ impl Quality {
         }
     }
 
-    /// Attributes feedback to its call's model and user once both are known.
+    /// Attributes feedback to its call's model and user once both are known (judge verdicts
+    /// are left out: see [`Quality::verdicts_joined`]).
     pub fn feedback_joined(&mut self, fbs: &[Feedback], c: &Call) {
         let cap = self.cfg.max_groups;
         for (map, key) in [
@@ -326,6 +422,68 @@ impl Quality {
                 e.add(f);
             }
         }
+    }
+
+    /// Counts an LLM judge's verdict at event time `t` (the judged call's time): in the
+    /// total, in the window that holds `t` (the current one or a closed one still in the
+    /// history; windows are `window_ns` long, `None`: one window), and under `model`, the
+    /// judged call's model when the call was already seen. Returns false for a record that
+    /// is not a valid verdict.
+    pub fn observe_verdict(
+        &mut self,
+        f: &Feedback,
+        model: Option<&str>,
+        t: Nanos,
+        window_ns: Option<i64>,
+    ) -> bool {
+        let Some((criterion, v)) = f.verdict() else {
+            return false;
+        };
+        let below = self.cfg.hallucination_below;
+        let start = self.window.start;
+        let window = match window_ns {
+            Some(len) if t < start => self
+                .history
+                .iter_mut()
+                .rev()
+                .find(|w| w.start <= t && t < w.start.saturating_add(len)),
+            _ => Some(&mut self.window),
+        };
+        add_verdict(&mut self.total, criterion, v, below);
+        if let Some(w) = window {
+            add_verdict(w, criterion, v, below);
+        }
+        if let Some(m) = model {
+            self.verdicts_joined(std::slice::from_ref(f), Some(m));
+        }
+        true
+    }
+
+    /// Attributes judge verdicts to the judged call's model once it is known (other feedback
+    /// is left out).
+    pub fn verdicts_joined(&mut self, vs: &[Feedback], model: Option<&str>) {
+        let Some(m) = model else { return };
+        if !self.judge_by_model.contains_key(m) && self.judge_by_model.len() >= self.cfg.max_groups
+        {
+            return;
+        }
+        let e = self.judge_by_model.entry(m.into()).or_default();
+        for (criterion, v) in vs.iter().filter_map(Feedback::verdict) {
+            add_score(e, criterion, v);
+        }
+    }
+
+    /// The judge section of `report --json` since start: per criterion, per model and the
+    /// hallucination rate.
+    pub fn judge_report(&self) -> JudgeReport {
+        let mut r = self.total.summary(self.cfg.hallucination_below).judge;
+        r.by_model = self
+            .judge_by_model
+            .iter()
+            .filter(|(_, c)| !c.is_empty())
+            .map(|(m, c)| (m.to_string(), criteria_summary(c)))
+            .collect();
+        r
     }
 
     /// Conversations that would count as abandoned at `now` but were not swept yet.
@@ -361,6 +519,16 @@ impl Quality {
         ages.select_nth_unstable(idx - 1);
         let cutoff = ages[idx - 1];
         self.convs.retain(|_, s| s.last > cutoff);
+    }
+}
+
+/// Counts one verdict in a scope: its criterion's mean, and a groundedness verdict in the
+/// hallucination rate.
+fn add_verdict(q: &mut QualityCounts, criterion: &str, v: f64, below: f64) {
+    add_score(&mut q.judges, criterion, v);
+    if criterion == GROUNDEDNESS {
+        q.hallucination.judged += 1;
+        q.hallucination.below += u64::from(v < below);
     }
 }
 
@@ -487,6 +655,85 @@ mod tests {
         let mixed = "Hotel Miramar in Lisbon costs 426 dollars. Breakfast includes champagne and caviar daily.";
         assert_eq!(ungrounded_share(mixed, &ctx), Some(0.5));
         assert_eq!(ungrounded_share("Yes.", &ctx), None);
+    }
+
+    fn verdict(criterion: &str, score: f64) -> Feedback {
+        Feedback {
+            call_id: "c".into(),
+            time: None,
+            kind: FeedbackKind::Score,
+            value: Some(score),
+            comment: Some("why".into()),
+            user: None,
+            name: Some(format!("judge.{criterion}")),
+            judge: Some("gpt-4o-mini".into()),
+        }
+    }
+
+    #[test]
+    fn verdicts_count_in_the_window_of_their_time_and_never_as_feedback() {
+        let mut q = Quality::new(QualityConfig::default());
+        let len = Some(60);
+        q.window.start = 0;
+        assert!(q.observe_verdict(&verdict(GROUNDEDNESS, 0.2), Some("a"), 10, len));
+        q.roll(60);
+        q.roll(120);
+        // Judged late: its call's time is in the first (closed) window.
+        assert!(q.observe_verdict(&verdict(GROUNDEDNESS, 0.8), Some("b"), 30, len));
+        assert!(q.observe_verdict(&verdict("helpfulness", 0.6), None, 130, len));
+        // Older than every window kept: in the total only.
+        assert!(q.observe_verdict(&verdict(GROUNDEDNESS, 0.4), Some("a"), -500, len));
+        assert_eq!(q.history.len(), 1, "the empty second window is not kept");
+        let first = &q.history[0];
+        assert_eq!(
+            first.hallucination,
+            Hallucination {
+                judged: 2,
+                below: 1
+            }
+        );
+        assert_eq!(first.judge_mean(GROUNDEDNESS), Some(0.5));
+        assert_eq!(q.window.judge_mean("helpfulness"), Some(0.6));
+        assert_eq!(q.window.hallucination.judged, 0);
+        assert_eq!(
+            q.total.hallucination,
+            Hallucination {
+                judged: 3,
+                below: 2
+            }
+        );
+        assert_eq!(q.total.feedback, FeedbackCounts::default());
+        let r = q.judge_report();
+        assert_eq!(r.hallucination_rate, Some(0.666667));
+        assert_eq!(r.criteria[GROUNDEDNESS].count, 3);
+        assert_eq!(r.by_model["a"][GROUNDEDNESS].mean, 0.3);
+        assert_eq!(r.by_model["b"][GROUNDEDNESS].count, 1);
+        assert!(!r.by_model.contains_key("(none)"));
+        // Feedback paths ignore a verdict handed to them.
+        q.observe_feedback(&verdict(GROUNDEDNESS, 0.1), None);
+        assert_eq!(q.total.feedback, FeedbackCounts::default());
+        // A person's rating is not a verdict.
+        let mut rating = verdict(GROUNDEDNESS, 0.1);
+        rating.judge = None;
+        rating.name = None;
+        assert!(!q.observe_verdict(&rating, None, 130, len));
+    }
+
+    #[test]
+    fn the_hallucination_threshold_is_configurable() {
+        let mut q = Quality::new(QualityConfig {
+            hallucination_below: 0.3,
+            ..QualityConfig::default()
+        });
+        for v in [0.1, 0.2, 0.4, 0.9] {
+            q.observe_verdict(&verdict(GROUNDEDNESS, v), None, 0, None);
+        }
+        let r = q.judge_report();
+        assert_eq!(r.hallucination_rate, Some(0.5));
+        assert_eq!(r.hallucination.threshold, 0.3);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["hallucination"]["below"], 2);
+        assert_eq!(json["criteria"][GROUNDEDNESS]["count"], 4);
     }
 
     #[test]

@@ -1,12 +1,22 @@
 //! The bounded store behind drill-down: recent calls with their content, conversations and
 //! traces. Every part is a ring or is trimmed by age, with a visible evicted count.
-//! Content that arrives apart from its call (GenAI log events, feedback) is joined here in
-//! whichever order it comes.
+//! Content that arrives apart from its call (GenAI log events, feedback, LLM judge verdicts)
+//! is joined here in whichever order it comes. A verdict is not a person's feedback: it
+//! becomes one of the call's scores and is kept with its reason and judge model.
 
 use crate::model::facts::CallFacts;
 use crate::model::record::{Attachment, Call, Feedback, FeedbackKind, Flag, Nanos, Status};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault};
+
+/// Calls whose model a counts-only store remembers, so a judge verdict that arrives after its
+/// call still finds the call's model.
+pub const RECENT_MODELS: usize = 100_000;
+
+/// Distinct criteria whose verdicts one call keeps (a new verdict on a kept criterion
+/// replaces the old one).
+pub const MAX_VERDICTS: usize = 16;
 
 /// Bounds of the store.
 #[derive(Debug, Clone)]
@@ -49,7 +59,11 @@ pub struct StoredCall {
     pub seq: Seq,
     pub time: Nanos,
     pub call: Call,
+    /// What people said about the call (thumbs, ratings, comments, copies).
     pub feedback: Vec<Feedback>,
+    /// LLM judge verdicts, one per criterion (the newest); their scores are also in
+    /// `call.scores` under the criterion's name.
+    pub verdicts: Vec<Feedback>,
     /// Key of the conversation the call belongs to, if any.
     pub conversation: Option<Box<str>>,
 }
@@ -125,6 +139,8 @@ pub struct Store {
     flagged: VecDeque<Seq>,
     pending_attachments: HashMap<(Box<str>, Box<str>), Vec<Attachment>>,
     pending_feedback: HashMap<Box<str>, Vec<Feedback>>,
+    /// Counts only: the models of the latest calls, for judge verdicts that come later.
+    recent: RecentModels,
     pub evicted: Evicted,
     /// Feedback records whose call was never seen (or already evicted).
     pub feedback_unjoined: u64,
@@ -194,6 +210,17 @@ impl Store {
         self.cfg.max_calls > 0
     }
 
+    /// The model of the call with this id, when the store knows the call: from the retained
+    /// call, or, when it keeps counts only, from the models of the latest
+    /// [`RECENT_MODELS`] calls. `Some(None)`: the call is known and has no model.
+    pub fn model_of(&self, id: &str) -> Option<Option<&str>> {
+        if self.retains_calls() {
+            self.by_id(id).map(|s| s.call.model_name())
+        } else {
+            self.recent.get(id)
+        }
+    }
+
     /// The conversation key a call belongs to, creating a derived session when the call has
     /// no id of its own but has a user.
     fn conversation_key(&mut self, c: &CallFacts<'_>, t: Nanos) -> Option<(Box<str>, bool)> {
@@ -241,10 +268,16 @@ impl Store {
                 }
             }
         }
-        let feedback = self
+        let (verdicts, feedback): (Vec<Feedback>, Vec<Feedback>) = self
             .pending_feedback
             .remove(call.id.as_str())
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .partition(Feedback::is_judge_verdict);
+        let mut kept = Vec::new();
+        for v in verdicts {
+            join_verdict(&mut call, &mut kept, v);
+        }
 
         let conv = self.index(&CallFacts::of(&call), &feedback, seq, t);
         if !call.flags.is_empty() {
@@ -261,6 +294,7 @@ impl Store {
             time: t,
             call,
             feedback,
+            verdicts: kept,
             conversation: conv,
         });
         self.trim();
@@ -268,8 +302,10 @@ impl Store {
 
     /// Counts a call in its trace and conversation without keeping it: what a store with
     /// `max_calls == 0` does instead of [`Store::add_call`]. Content and feedback that
-    /// arrived for it earlier are dropped (there is nothing to join them to).
-    pub fn count_call(&mut self, f: &CallFacts<'_>, t: Nanos) {
+    /// arrived for it earlier are dropped (there is nothing to join them to), except judge
+    /// verdicts, which are returned so they can be attributed to the call's model; the
+    /// call's model is remembered for verdicts still to come.
+    pub fn count_call(&mut self, f: &CallFacts<'_>, t: Nanos) -> Vec<Feedback> {
         self.generation += 1;
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -278,12 +314,19 @@ impl Store {
                 self.pending_attachments.remove(&(tr.into(), sp.into()));
             }
         }
+        let mut verdicts = Vec::new();
         if !self.pending_feedback.is_empty() {
-            self.pending_feedback.remove(f.id);
+            if let Some(fbs) = self.pending_feedback.remove(f.id) {
+                verdicts = fbs.into_iter().filter(Feedback::is_judge_verdict).collect();
+            }
+        }
+        if f.operation.is_llm_call() && !f.id.is_empty() {
+            self.recent.insert(f.id, f.model_name(), seq);
         }
         self.index(f, &[], seq, t);
         self.evicted.calls += 1;
         self.trim();
+        verdicts
     }
 
     /// Updates the trace and conversation of a call; returns its conversation key.
@@ -485,9 +528,14 @@ impl Store {
         }
     }
 
-    /// Joins feedback to its call, now or when the call arrives.
+    /// Joins feedback (or a judge verdict) to its call, now or when the call arrives. A
+    /// verdict for a call a counts-only store has already counted has nothing to join.
     pub fn add_feedback(&mut self, f: Feedback) {
         self.generation += 1;
+        let verdict = f.is_judge_verdict();
+        if verdict && !self.retains_calls() && self.recent.get(&f.call_id).is_some() {
+            return;
+        }
         let Some(seq) = self.by_id.get(f.call_id.as_str()).copied() else {
             if self.pending_feedback.len() >= self.cfg.max_pending {
                 self.feedback_unjoined += self
@@ -507,6 +555,11 @@ impl Store {
             self.feedback_unjoined += 1;
             return;
         };
+        if verdict {
+            let sc = &mut self.calls[idx];
+            join_verdict(&mut sc.call, &mut sc.verdicts, f);
+            return;
+        }
         if let Some(conv) = self.calls[idx]
             .conversation
             .clone()
@@ -577,13 +630,87 @@ fn add_flags(conv: &mut Conversation, flags: &[Flag]) {
     }
 }
 
+/// Attaches a judge verdict to its call: its score under the criterion's name in
+/// `call.scores`, and the verdict (reason, judge model) in `kept`, replacing an earlier one
+/// on the same criterion. Verdicts without a valid score are dropped.
+fn join_verdict(call: &mut Call, kept: &mut Vec<Feedback>, v: Feedback) {
+    let Some((criterion, score)) = v.verdict() else {
+        return;
+    };
+    if let Some(old) = kept.iter_mut().find(|k| k.criterion() == Some(criterion)) {
+        call.scores.insert(criterion.to_string(), score);
+        *old = v;
+    } else if kept.len() < MAX_VERDICTS {
+        call.scores.insert(criterion.to_string(), score);
+        kept.push(v);
+    }
+}
+
 fn count_feedback(conv: &mut Conversation, f: &Feedback) {
+    if f.is_judge_verdict() {
+        return;
+    }
     match f.kind {
         FeedbackKind::ThumbsUp | FeedbackKind::Copy => conv.feedback_up += 1,
         FeedbackKind::ThumbsDown => conv.feedback_down += 1,
         FeedbackKind::Score if f.value.is_some_and(|v| v < 0.5) => conv.feedback_down += 1,
         FeedbackKind::Score => conv.feedback_up += 1,
         FeedbackKind::Comment | FeedbackKind::Implicit => conv.feedback_other += 1,
+    }
+}
+
+/// The models of the latest calls a counts-only store saw, keyed by a hash of the call id
+/// (a ring of [`RECENT_MODELS`] entries; model names are interned, at most
+/// [`MAX_RECENT_NAMES`] of them).
+#[derive(Debug, Default)]
+struct RecentModels {
+    by_id: HashMap<u64, (u32, Seq)>,
+    order: VecDeque<(u64, Seq)>,
+    names: Vec<Box<str>>,
+    name_index: HashMap<Box<str>, u32>,
+}
+
+/// Distinct model names [`RecentModels`] interns; calls of further models are remembered
+/// without a model.
+const MAX_RECENT_NAMES: usize = 1024;
+
+/// The interned index meaning "no model".
+const NO_MODEL: u32 = u32::MAX;
+
+impl RecentModels {
+    fn key(id: &str) -> u64 {
+        BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
+    }
+
+    fn insert(&mut self, id: &str, model: Option<&str>, seq: Seq) {
+        let name = match model {
+            Some(m) => match self.name_index.get(m) {
+                Some(&i) => i,
+                None if self.names.len() < MAX_RECENT_NAMES => {
+                    let i = u32::try_from(self.names.len()).unwrap_or(NO_MODEL);
+                    self.names.push(m.into());
+                    self.name_index.insert(m.into(), i);
+                    i
+                }
+                None => NO_MODEL,
+            },
+            None => NO_MODEL,
+        };
+        let key = Self::key(id);
+        self.by_id.insert(key, (name, seq));
+        self.order.push_back((key, seq));
+        while self.order.len() > RECENT_MODELS {
+            if let Some((k, s)) = self.order.pop_front() {
+                if self.by_id.get(&k).is_some_and(|e| e.1 == s) {
+                    self.by_id.remove(&k);
+                }
+            }
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<Option<&str>> {
+        let &(name, _) = self.by_id.get(&Self::key(id))?;
+        Some(self.names.get(name as usize).map(|n| &**n))
     }
 }
 
@@ -655,6 +782,75 @@ mod tests {
         assert_eq!(c.feedback.len(), 2);
         let conv = s.conversations().values().next().unwrap();
         assert_eq!((conv.feedback_up, conv.feedback_down), (1, 1));
+    }
+
+    fn verdict(id: &str, criterion: &str, score: f64, reason: &str) -> Feedback {
+        Feedback {
+            call_id: id.into(),
+            time: None,
+            kind: FeedbackKind::Score,
+            value: Some(score),
+            comment: Some(reason.into()),
+            user: None,
+            name: Some(format!("judge.{criterion}")),
+            judge: Some("gpt-4o-mini".into()),
+        }
+    }
+
+    #[test]
+    fn verdicts_become_scores_in_either_order_and_are_not_feedback() {
+        let mut s = Store::new(StoreConfig::default());
+        s.add_feedback(verdict("x", "groundedness", 0.4, "early"));
+        let mut c = call("x", "u", 0);
+        c.model = Some("gpt-4o".into());
+        c.scores.insert("helpfulness".into(), 0.7);
+        s.add_call(c, 0);
+        s.add_feedback(verdict("x", "groundedness", 0.2, "re-judged"));
+        s.add_feedback(verdict("x", "coherence", 0.9, "fine"));
+        let sc = s.by_id("x").unwrap();
+        assert!(sc.feedback.is_empty());
+        let reasons: Vec<_> = sc.verdicts.iter().map(|v| v.comment.as_deref()).collect();
+        assert_eq!(reasons, [Some("re-judged"), Some("fine")]);
+        assert_eq!(sc.call.scores["groundedness"], 0.2);
+        assert_eq!(sc.call.scores["coherence"], 0.9);
+        assert_eq!(sc.call.scores["helpfulness"], 0.7);
+        let conv = s.conversations().values().next().unwrap();
+        assert_eq!(
+            (conv.feedback_up, conv.feedback_down, conv.feedback_other),
+            (0, 0, 0)
+        );
+        assert_eq!(s.model_of("x"), Some(Some("gpt-4o")));
+        assert_eq!(s.model_of("y"), None);
+    }
+
+    #[test]
+    fn a_counts_only_store_joins_verdicts_to_models() {
+        let mut s = Store::new(StoreConfig {
+            max_calls: 0,
+            ..StoreConfig::default()
+        });
+        s.add_feedback(verdict("early", "groundedness", 0.1, "r"));
+        let mut c = call("early", "u", 0);
+        c.model = Some("gpt-4o".into());
+        let joined = s.count_call(&CallFacts::of(&c), 0);
+        assert_eq!(joined.len(), 1);
+        let mut c = call("plain", "u", 1);
+        c.model = None;
+        assert!(s.count_call(&CallFacts::of(&c), 1).is_empty());
+        assert_eq!(s.model_of("early"), Some(Some("gpt-4o")));
+        assert_eq!(s.model_of("plain"), Some(None));
+        assert_eq!(s.model_of("never"), None);
+        // A verdict for a call already counted has nothing to wait for.
+        s.add_feedback(verdict("early", "groundedness", 0.3, "late"));
+        assert!(s.pending_feedback.is_empty());
+        for i in 0..(RECENT_MODELS + 10) {
+            let mut c = call(&format!("n{i}"), "u", 2);
+            c.model = Some("m".into());
+            s.count_call(&CallFacts::of(&c), 2);
+        }
+        assert_eq!(s.model_of("early"), None, "the oldest fell out of the ring");
+        assert_eq!(s.model_of("n20"), Some(Some("m")));
+        assert!(s.recent.by_id.len() <= RECENT_MODELS);
     }
 
     #[test]

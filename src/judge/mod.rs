@@ -69,8 +69,6 @@ pub struct JudgeConfig {
     pub backoff: Duration,
     /// The judge model's price, when the price table has it.
     pub price: Option<Price>,
-    /// Groundedness below this counts as a hallucination.
-    pub hallucination_below: f64,
 }
 
 /// `[judge]` as written in the config file.
@@ -91,7 +89,6 @@ pub struct JudgeSection {
     pub max_tokens: u32,
     pub max_chars: usize,
     pub retries: u32,
-    pub hallucination_below: f64,
     pub criteria: Vec<CriterionSection>,
 }
 
@@ -120,7 +117,6 @@ impl Default for JudgeSection {
             max_tokens: 200,
             max_chars: 6000,
             retries: 3,
-            hallucination_below: 0.5,
             criteria: Vec::new(),
         }
     }
@@ -160,12 +156,6 @@ impl JudgeSection {
         };
         if !(0.0..=1.0).contains(&self.sample) {
             return Err(bad(format!("sample = {} must be in 0..1", self.sample)));
-        }
-        if !(0.0..=1.0).contains(&self.hallucination_below) {
-            return Err(bad(format!(
-                "hallucination_below = {} must be in 0..1",
-                self.hallucination_below
-            )));
         }
         if let Some(c) = self.max_cost_per_hour {
             if !(c.is_finite() && c >= 0.0) {
@@ -211,7 +201,6 @@ impl JudgeSection {
             max_chars: self.max_chars.max(100),
             retries: self.retries,
             backoff: Duration::from_millis(500),
-            hallucination_below: self.hallucination_below,
         }))
     }
 }

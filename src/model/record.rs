@@ -536,6 +536,24 @@ impl Feedback {
                 .as_deref()
                 .is_some_and(|n| n.starts_with(Self::JUDGE_PREFIX))
     }
+
+    /// The criterion a judge verdict scores, its name without the `judge.` prefix
+    /// (`judge.groundedness` → `groundedness`): the key it takes in [`Call::scores`], so
+    /// a verdict and a score carried by the call share one name. `None` without a name.
+    pub fn criterion(&self) -> Option<&str> {
+        let n = self.name.as_deref()?;
+        Some(n.strip_prefix(Self::JUDGE_PREFIX).unwrap_or(n)).filter(|c| !c.is_empty())
+    }
+
+    /// A judge verdict's criterion and score, when this is a verdict with a name and a
+    /// score in 0..=1 (the only verdicts that count anywhere; decoding refuses the rest).
+    pub fn verdict(&self) -> Option<(&str, f64)> {
+        if !self.is_judge_verdict() {
+            return None;
+        }
+        let v = self.value.filter(|v| (0.0..=1.0).contains(v))?;
+        Some((self.criterion()?, v))
+    }
 }
 
 /// Parses a timestamp given as ISO-8601/RFC 3339 text, or as epoch seconds, milliseconds,
@@ -756,6 +774,30 @@ mod tests {
         assert_eq!(c.conversation_id.as_deref(), Some("s1"));
         let back: Record = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn judge_verdicts_name_their_criterion() {
+        let mut f = Feedback {
+            call_id: "c".into(),
+            time: None,
+            kind: FeedbackKind::Score,
+            value: Some(0.2),
+            comment: Some("cites a refund window the context lacks".into()),
+            user: None,
+            name: Some("judge.groundedness".into()),
+            judge: Some("gpt-4o-mini".into()),
+        };
+        assert_eq!(f.criterion(), Some("groundedness"));
+        assert_eq!(f.verdict(), Some(("groundedness", 0.2)));
+        f.value = Some(3.0);
+        assert_eq!(f.verdict(), None);
+        f.value = Some(0.9);
+        f.name = Some("csat".into());
+        assert_eq!(f.verdict(), Some(("csat", 0.9)));
+        f.judge = None;
+        assert!(!f.is_judge_verdict());
+        assert_eq!(f.verdict(), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! every view agrees on which calls an alert is about.
 
 use super::metric::AlertMetric;
+use crate::engine::quality::{DEFAULT_HALLUCINATION_BELOW, GROUNDEDNESS};
 use crate::model::record::Nanos;
 use serde::Serialize;
 
@@ -115,6 +116,11 @@ fn predicate(metric: &AlertMetric, threshold: Option<f64>) -> Option<String> {
         AlertMetric::ErrorRate => Some("status:error".into()),
         AlertMetric::Flags(f) | AlertMetric::FlagRate(f) => Some(format!("flag:{}", quote(f))),
         AlertMetric::JudgeMean(name) => threshold.map(|t| format!("score.{name}<{t}")),
+        // The calls judged ungrounded (at the default threshold: a step carries only the
+        // alert's own threshold, the share).
+        AlertMetric::HallucinationRate => Some(format!(
+            "score.{GROUNDEDNESS}<{DEFAULT_HALLUCINATION_BELOW}"
+        )),
         AlertMetric::Cost | AlertMetric::CostPerMin => Some("cost>0".into()),
         _ => None,
     }

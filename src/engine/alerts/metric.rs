@@ -5,7 +5,8 @@ use std::fmt;
 
 /// The quantity a rule watches. `drift.*` are fed by the drift engine as its windows close
 /// (`drift.<feature>` is that feature's population stability index); `rephrase_rate` by its
-/// quality tracker, per follow-up turn.
+/// quality tracker, per follow-up turn; `judge.*` by the scores calls carry and by LLM judge
+/// verdicts, each at the judged call's event time.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlertMetric {
     /// Latency percentile (ms); the field is the quantile (0.95 for `latency.p95`).
@@ -26,15 +27,19 @@ pub enum AlertMetric {
     Drift(String),
     /// Thumbs down over thumbs up plus down.
     FeedbackNegativeRate,
-    /// Mean of a named score (`Call::scores`), e.g. an LLM judge's.
+    /// Mean of a named score: one carried by calls (`Call::scores`) or an LLM judge's
+    /// verdicts on that criterion.
     JudgeMean(String),
+    /// Share of the judge's groundedness verdicts below the hallucination threshold.
+    HallucinationRate,
     RephraseRate,
 }
 
 /// Every metric form a rule accepts, for error messages and docs.
 pub const METRIC_NAMES: &str = "latency.p50|p90|p95|p99, ttft.*, tpot.*, error_rate, \
 calls_per_min, tokens_per_min, cost_per_min, cost, flags.<family>, flag_rate.<family>, \
-drift.share, drift.<feature>, feedback.negative_rate, judge.<name>.mean, rephrase_rate";
+drift.share, drift.<feature>, feedback.negative_rate, judge.<name>.mean, \
+judge.hallucination_rate, rephrase_rate";
 
 /// How a threshold is written for a metric, so `warn = "2s"` works for latency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +78,7 @@ impl AlertMetric {
             "cost" => AlertMetric::Cost,
             "drift.share" => AlertMetric::DriftShare,
             "feedback.negative_rate" => AlertMetric::FeedbackNegativeRate,
+            "judge.hallucination_rate" => AlertMetric::HallucinationRate,
             "rephrase_rate" => AlertMetric::RephraseRate,
             other => {
                 let (head, rest) = other.split_once('.').ok_or_else(bad)?;
@@ -103,6 +109,7 @@ impl AlertMetric {
             AlertMetric::ErrorRate
             | AlertMetric::FlagRate(_)
             | AlertMetric::FeedbackNegativeRate
+            | AlertMetric::HallucinationRate
             | AlertMetric::RephraseRate
             | AlertMetric::DriftShare => ThresholdUnit::Ratio,
             AlertMetric::CostPerMin | AlertMetric::Cost => ThresholdUnit::Usd,
@@ -156,6 +163,7 @@ impl fmt::Display for AlertMetric {
             AlertMetric::Drift(x) => write!(f, "drift.{x}"),
             AlertMetric::FeedbackNegativeRate => f.write_str("feedback.negative_rate"),
             AlertMetric::JudgeMean(x) => write!(f, "judge.{x}.mean"),
+            AlertMetric::HallucinationRate => f.write_str("judge.hallucination_rate"),
             AlertMetric::RephraseRate => f.write_str("rephrase_rate"),
         }
     }

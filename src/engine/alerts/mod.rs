@@ -24,6 +24,7 @@ pub use metric::{parse_threshold, AlertMetric, ThresholdUnit, METRIC_NAMES};
 
 use super::budgets::{BudgetConfig, Budgets};
 use super::drift::WindowResult;
+use super::quality::GROUNDEDNESS;
 use super::SECOND;
 use crate::model::query::Query;
 use crate::model::record::{Call, Feedback, FeedbackKind, Nanos, Status};
@@ -602,9 +603,10 @@ impl RuleState {
                 .map(|v| Delta::ratio(*v)),
             // A follow-up turn counts as 1 when it rephrases the previous one.
             AlertMetric::RephraseRate => rephrase.map(hit),
-            AlertMetric::FeedbackNegativeRate | AlertMetric::DriftShare | AlertMetric::Drift(_) => {
-                None
-            }
+            AlertMetric::FeedbackNegativeRate
+            | AlertMetric::HallucinationRate
+            | AlertMetric::DriftShare
+            | AlertMetric::Drift(_) => None,
         }
     }
 
@@ -646,14 +648,20 @@ impl RuleState {
         }
     }
 
-    fn observe_feedback(&mut self, f: &Feedback, call: Option<&Call>, t: Nanos) {
-        if self.rule.metric != AlertMetric::FeedbackNegativeRate {
-            return;
-        }
-        let matches = match call {
+    /// True when an observation about `call` (`None`: not seen yet) is in the rule's scope:
+    /// an unseen call only for a rule without a filter.
+    fn in_scope(&self, call: Option<&Call>) -> bool {
+        match call {
             Some(c) => self.rule.filter.matches(c),
             None => self.rule.filter.is_empty(),
-        };
+        }
+    }
+
+    fn observe_feedback(&mut self, f: &Feedback, call: Option<&Call>, t: Nanos) {
+        if self.rule.metric != AlertMetric::FeedbackNegativeRate || f.is_judge_verdict() {
+            return;
+        }
+        let matches = self.in_scope(call);
         let neg = match f.kind {
             FeedbackKind::ThumbsDown => 1.0,
             FeedbackKind::ThumbsUp => 0.0,
@@ -661,6 +669,31 @@ impl RuleState {
         };
         if matches {
             self.observe(&Delta::ratio(neg), t);
+        }
+    }
+
+    /// An LLM judge's verdict at `t` (the judged call's event time): a value of
+    /// `judge.<criterion>.mean`, and for groundedness a yes/no of `judge.hallucination_rate`
+    /// (yes below `hallucination_below`).
+    fn observe_verdict(
+        &mut self,
+        f: &Feedback,
+        call: Option<&Call>,
+        t: Nanos,
+        hallucination_below: f64,
+    ) {
+        let Some((criterion, v)) = f.verdict() else {
+            return;
+        };
+        let d = match &self.rule.metric {
+            AlertMetric::JudgeMean(name) if name == criterion => Delta::ratio(v),
+            AlertMetric::HallucinationRate if criterion == GROUNDEDNESS => {
+                Delta::ratio(f64::from(u8::from(v < hallucination_below)))
+            }
+            _ => return,
+        };
+        if self.in_scope(call) {
+            self.observe(&d, t);
         }
     }
 
@@ -703,6 +736,7 @@ impl RuleState {
             | AlertMetric::FlagRate(_)
             | AlertMetric::FeedbackNegativeRate
             | AlertMetric::JudgeMean(_)
+            | AlertMetric::HallucinationRate
             | AlertMetric::RephraseRate
             | AlertMetric::DriftShare
             | AlertMetric::Drift(_) => ratio(),
@@ -989,6 +1023,30 @@ impl AlertState {
         }
     }
 
+    /// Feeds an LLM judge's verdict at `t` (the judged call's event time); `call` is the
+    /// judged call when known (for filters and groups, as with feedback); groundedness
+    /// scores below `hallucination_below` count as hallucinations.
+    pub fn observe_verdict(
+        &mut self,
+        f: &Feedback,
+        call: Option<&Call>,
+        t: Nanos,
+        hallucination_below: f64,
+    ) {
+        self.advance(t);
+        for r in &mut self.rules[..self.plain] {
+            r.observe_verdict(f, call, t, hallucination_below);
+        }
+        let Some(c) = call else { return };
+        for g in &self.groups {
+            let instance = g.group.value_of(c).and_then(|v| g.index.get(v));
+            if let Some(r) = instance.and_then(|&i| self.rules.get_mut(i)) {
+                r.advance_to(t, &mut self.sink);
+                r.observe_verdict(f, call, t, hallucination_below);
+            }
+        }
+    }
+
     /// Closes the input: evaluates every boundary up to `now`, then the partial last bucket
     /// once, stamped `now`, so the last stretch of a finished input counts and no alert time
     /// falls after the newest record (`check` calls this at end of input).
@@ -1116,6 +1174,7 @@ mod tests {
             "drift.input_tokens",
             "feedback.negative_rate",
             "judge.helpfulness.mean",
+            "judge.hallucination_rate",
             "rephrase_rate",
         ] {
             assert_eq!(AlertMetric::parse(m).unwrap().to_string(), m);
@@ -1382,6 +1441,103 @@ mod tests {
         assert_eq!(st.rules[1].status(), AlertStatus::Ok);
         let drill = st.rules[0].drill().unwrap();
         assert!(drill.query.contains("model:\"a\""), "{}", drill.query);
+    }
+
+    fn verdict(id: &str, criterion: &str, score: f64) -> Feedback {
+        Feedback {
+            call_id: id.into(),
+            time: None,
+            kind: FeedbackKind::Score,
+            value: Some(score),
+            comment: Some("reason".into()),
+            user: None,
+            name: Some(format!("judge.{criterion}")),
+            judge: Some("gpt-4o-mini".into()),
+        }
+    }
+
+    #[test]
+    fn judge_verdicts_feed_the_hallucination_rate_and_judge_means_per_group() {
+        let mut rate = Rule::new("hallucinating", AlertMetric::HallucinationRate, 60 * SECOND);
+        rate.warn = Some(0.3);
+        rate.group_by = Some(GroupBy::Model);
+        let mut mean = Rule::new(
+            "ungrounded",
+            AlertMetric::JudgeMean("groundedness".into()),
+            60 * SECOND,
+        );
+        mean.warn = Some(0.6);
+        let mut neg = Rule::new("unhappy", AlertMetric::FeedbackNegativeRate, 60 * SECOND);
+        neg.warn = Some(0.1);
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![mean, neg, rate],
+            ..AlertsConfig::default()
+        });
+        for s in 0..120 {
+            for (m, score) in [("a", 0.2), ("b", 0.9)] {
+                let id = format!("{m}{s}");
+                let c = Call {
+                    id: id.clone(),
+                    model: Some(m.into()),
+                    ..call_at(1.0, false)
+                };
+                st.observe_call(&c, s * SECOND);
+                // The verdict comes later, stamped with the judged call's time.
+                st.observe_verdict(
+                    &verdict(&id, "groundedness", score),
+                    Some(&c),
+                    s * SECOND,
+                    0.5,
+                );
+            }
+        }
+        let status = |name: &str| {
+            st.rules
+                .iter()
+                .find(|r| r.rule.name == name)
+                .map(RuleState::status)
+        };
+        assert_eq!(status("hallucinating · model=a"), Some(AlertStatus::Firing));
+        assert_eq!(status("hallucinating · model=b"), Some(AlertStatus::Ok));
+        // Means 0.55 over both models: below 0.6.
+        assert_eq!(status("ungrounded"), Some(AlertStatus::Firing));
+        let v = st.rules[0].last_value.unwrap();
+        assert!((v - 0.55).abs() < 1e-9, "{v}");
+        // A score of 0.2 is no person's thumbs down.
+        assert_eq!(status("unhappy"), Some(AlertStatus::Ok));
+        assert_eq!(st.rules[1].last_value, None);
+        let a = st
+            .rules
+            .iter()
+            .find(|r| r.rule.name == "hallucinating · model=a")
+            .unwrap();
+        assert_eq!(a.last_value, Some(1.0));
+        let drill = a.drill().unwrap();
+        assert!(
+            drill.query.contains("score.groundedness<0.5"),
+            "{}",
+            drill.query
+        );
+    }
+
+    #[test]
+    fn a_verdict_whose_call_is_unseen_counts_only_without_a_filter() {
+        let mut all = Rule::new("all", AlertMetric::HallucinationRate, 60 * SECOND);
+        all.warn = Some(0.5);
+        let mut some = all.clone();
+        some.name = "filtered".into();
+        some.filter = Query::parse("model:a").unwrap();
+        some.filter_text = "model:a".into();
+        let mut st = AlertState::new(AlertsConfig {
+            rules: vec![all, some],
+            ..AlertsConfig::default()
+        });
+        for s in 0..90 {
+            st.observe_verdict(&verdict("x", "groundedness", 0.1), None, s * SECOND, 0.5);
+        }
+        assert_eq!(st.rules[0].status(), AlertStatus::Firing);
+        assert_eq!(st.rules[1].status(), AlertStatus::Ok);
+        assert_eq!(st.rules[1].last_value, None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! the reference standard deviation or Jensen–Shannon distance, drift at ≥ 0.1. PSI beside.
 
 use super::features::{BINARY, CATEGORICAL, JUDGE_PREFIX, NUMERIC};
-use super::profile::{Builder, Counts, Profile, NEGATIVE_FEEDBACK};
+use super::profile::{Builder, Counts, Profile, Rate, HALLUCINATION, NEGATIVE_FEEDBACK};
 use super::stats::{
     bin_counts, chisquare, decile_edges, js_distance, ks_2samp, psi, psi_band, wasserstein, z_test,
 };
@@ -189,10 +189,8 @@ impl Reference {
             if !wanted(name) {
                 continue;
             }
-            let (yes, n) = match BINARY.iter().position(|b| b == name) {
-                Some(i) => (cur.binary[i], cur.calls),
-                None if name == NEGATIVE_FEEDBACK => (cur.feedback.count, cur.feedback.n),
-                None => continue,
+            let Some((yes, n)) = current_rate(cur, name) else {
+                continue;
             };
             features.push(rate_feature(name, (rate.count, rate.n), (yes, n), cfg));
         }
@@ -280,10 +278,7 @@ impl Reference {
                 )
             } else {
                 let rate = self.profile.rates.get(name)?;
-                let (yes, n) = match BINARY.iter().position(|b| *b == name) {
-                    Some(i) => (cur.binary[i], cur.calls),
-                    None => (cur.feedback.count, cur.feedback.n),
-                };
+                let (yes, n) = current_rate(cur, name)?;
                 let mut c = Counts::default();
                 c.counts.insert("yes".into(), yes);
                 c.counts.insert("no".into(), n.saturating_sub(yes));
@@ -316,6 +311,18 @@ impl Reference {
             current: keys.iter().map(|k| share(c.get(k), ct)).collect(),
             labels: keys,
         })
+    }
+}
+
+/// The window's yes count and denominator of a rate feature (a yes/no feature, negative
+/// feedback or hallucinations), or `None` for a name that is none of them.
+fn current_rate(cur: &Builder, name: &str) -> Option<(u64, u64)> {
+    let of = |r: &Rate| (r.count, r.n);
+    match BINARY.iter().position(|b| *b == name) {
+        Some(i) => Some((cur.binary[i], cur.calls)),
+        None if name == NEGATIVE_FEEDBACK => Some(of(&cur.feedback)),
+        None if name == HALLUCINATION => Some(of(&cur.hallucination)),
+        None => None,
     }
 }
 

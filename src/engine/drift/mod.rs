@@ -204,10 +204,11 @@ impl DriftState {
         Observed { rephrase, closed }
     }
 
-    /// Counts a feedback record at event time `t`; `call` is its call when already stored.
-    /// Returns true when it closed a window (the last entry of `history`).
+    /// Counts a person's feedback record at event time `t`; `call` is its call when already
+    /// stored. Returns true when it closed a window (the last entry of `history`). Judge
+    /// verdicts go to [`DriftState::observe_verdict`] and are ignored here.
     pub fn observe_feedback(&mut self, f: &Feedback, call: Option<&Call>, t: Nanos) -> bool {
-        if !self.cfg.enabled {
+        if !self.cfg.enabled || f.is_judge_verdict() {
             return false;
         }
         let closed = self.roll_to(t);
@@ -218,6 +219,39 @@ impl DriftState {
         }
         self.quality.observe_feedback(f, call);
         closed
+    }
+
+    /// Counts an LLM judge's verdict at event time `t` (the judged call's time): the quality
+    /// signals count it even with drift off (what `report` prints under `quality.judge`);
+    /// with drift on, its score is also a value of the `judge.<criterion>` feature and a
+    /// groundedness verdict a yes/no of the `hallucination` rate, in the current window (as
+    /// late calls are). `model` is the judged call's model when the call was already seen.
+    /// Returns true when it closed a window (the last entry of `history`).
+    pub fn observe_verdict(&mut self, f: &Feedback, model: Option<&str>, t: Nanos) -> bool {
+        let Some((criterion, v)) = f.verdict() else {
+            return false;
+        };
+        if !self.cfg.enabled {
+            self.quality.observe_verdict(f, model, t, None);
+            return false;
+        }
+        let closed = self.roll_to(t);
+        let below = self.cfg.quality.hallucination_below;
+        self.current.add_verdict(criterion, v, below);
+        if let Some(b) = &mut self.boot {
+            b.add_verdict(criterion, v, below);
+        }
+        self.quality
+            .observe_verdict(f, model, t, self.cfg.window_ns.filter(|l| *l > 0));
+        closed
+    }
+
+    /// Attributes judge verdicts that waited for their call (joined by the store) to the
+    /// call's model.
+    pub fn verdicts_joined(&mut self, vs: &[Feedback], model: Option<&str>) {
+        if !vs.is_empty() {
+            self.quality.verdicts_joined(vs, model);
+        }
     }
 
     /// Attributes feedback that waited for its call (joined by the store) to that call.
@@ -394,9 +428,21 @@ impl BaselineBuilder {
         }
     }
 
-    /// Adds a feedback record.
+    /// Adds a feedback record: a person's counts in the negative-feedback rate, a judge's
+    /// verdict in its criterion's scores and the hallucination rate (below
+    /// [`crate::engine::quality::DEFAULT_HALLUCINATION_BELOW`]).
     pub fn add_feedback(&mut self, f: &Feedback) {
-        self.builder.add_feedback(feedback_negative(f));
+        if f.is_judge_verdict() {
+            if let Some((criterion, v)) = f.verdict() {
+                self.builder.add_verdict(
+                    criterion,
+                    v,
+                    crate::engine::quality::DEFAULT_HALLUCINATION_BELOW,
+                );
+            }
+        } else {
+            self.builder.add_feedback(feedback_negative(f));
+        }
     }
 
     /// The finished profile.

@@ -28,6 +28,10 @@ pub const OTHER: &str = "(other)";
 /// Name of the rate of negative feedback among feedback records.
 pub const NEGATIVE_FEEDBACK: &str = "negative_feedback";
 
+/// Name of the rate of groundedness verdicts below the hallucination threshold (in a profile
+/// only once it has seen such verdicts).
+pub const HALLUCINATION: &str = "hallucination";
+
 /// A numeric feature of a profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericProfile {
@@ -218,6 +222,8 @@ pub struct Builder {
     /// Yes counts of the binary features (their `n` is `calls`).
     pub binary: [u64; BINARY.len()],
     pub feedback: Rate,
+    /// Groundedness verdicts (`n`) and those below the hallucination threshold (`count`).
+    pub hallucination: Rate,
     pub prompt: TermCounts,
     pub response: TermCounts,
 }
@@ -237,6 +243,7 @@ impl Builder {
             categorical: vec![Counts::default(); CATEGORICAL.len()],
             binary: [0; BINARY.len()],
             feedback: Rate::default(),
+            hallucination: Rate::default(),
             prompt: TermCounts::new(limits.terms),
             response: TermCounts::new(limits.terms),
         }
@@ -253,13 +260,7 @@ impl Builder {
             }
         }
         for &(name, v) in &f.judges {
-            if let Some(r) = self.judges.get_mut(name) {
-                r.push(v);
-            } else if self.judges.len() < MAX_JUDGES {
-                let mut r = Reservoir::new(self.limits.sample);
-                r.push(v);
-                self.judges.insert(name.to_string(), r);
-            }
+            self.add_judge(name, v);
         }
         for (c, v) in self.categorical.iter_mut().zip(f.categorical) {
             c.add(v);
@@ -272,6 +273,26 @@ impl Builder {
         }
         if let Some(r) = f.response {
             self.response.add(tok, r, id);
+        }
+    }
+
+    fn add_judge(&mut self, name: &str, v: f64) {
+        if let Some(r) = self.judges.get_mut(name) {
+            r.push(v);
+        } else if self.judges.len() < MAX_JUDGES {
+            let mut r = Reservoir::new(self.limits.sample);
+            r.push(v);
+            self.judges.insert(name.to_string(), r);
+        }
+    }
+
+    /// Counts an LLM judge's verdict: a value of its criterion's score feature and, for
+    /// groundedness, a yes/no of the hallucination rate (yes below `hallucination_below`).
+    pub fn add_verdict(&mut self, criterion: &str, v: f64, hallucination_below: f64) {
+        self.add_judge(criterion, v);
+        if criterion == crate::engine::quality::GROUNDEDNESS {
+            self.hallucination.n += 1;
+            self.hallucination.count += u64::from(v < hallucination_below);
         }
     }
 
@@ -315,6 +336,12 @@ impl Builder {
             NEGATIVE_FEEDBACK.to_string(),
             rate(self.feedback.count, self.feedback.n),
         );
+        if self.hallucination.n > 0 {
+            rates.insert(
+                HALLUCINATION.to_string(),
+                rate(self.hallucination.count, self.hallucination.n),
+            );
+        }
         Profile {
             schema_version: SCHEMA_VERSION,
             source,
@@ -382,9 +409,13 @@ impl Profile {
     }
 }
 
-/// Whether a feedback record says the answer was bad (`Some(true)`), good (`Some(false)`),
-/// or says nothing either way (`None`: comments and other implicit signals).
+/// Whether a person's feedback record says the answer was bad (`Some(true)`), good
+/// (`Some(false)`), or says nothing either way (`None`: comments, other implicit signals,
+/// and every judge verdict, which is no person's opinion).
 pub fn feedback_negative(f: &Feedback) -> Option<bool> {
+    if f.is_judge_verdict() {
+        return None;
+    }
     match f.kind {
         FeedbackKind::ThumbsDown => Some(true),
         FeedbackKind::ThumbsUp | FeedbackKind::Copy => Some(false),

@@ -3,7 +3,7 @@
 use super::compare::{FeatureDrift, Kind, Test};
 use super::text::TextDrift;
 use super::{DriftState, ReferenceOrigin};
-use crate::engine::quality::QualitySummary;
+use crate::engine::quality::{JudgeReport, QualitySummary};
 use crate::model::record::format_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -118,7 +118,11 @@ impl DriftState {
 
     /// Quality signals since start, shaped for `report --json`.
     pub fn quality_report(&self) -> QualitySummary {
-        let mut q = self.quality.total.summary();
+        let mut q = self
+            .quality
+            .total
+            .summary(self.quality.config().hallucination_below);
+        q.judge = self.quality.judge_report();
         if let Some(now) = self.current.last {
             q.abandoned += self.quality.pending_abandoned(now);
         }
@@ -185,8 +189,61 @@ pub fn to_text(d: Option<&DriftReport>, q: &QualitySummary) -> String {
             .ungrounded_share
             .map_or(String::new(), |g| format!("   ungrounded {:.1}%", g * 100.0))
     );
-    for (name, j) in &q.judge {
-        let _ = writeln!(out, "  judge {name}: mean {:.3} (n={})", j.mean, j.count);
+    out.push_str(&judge_text(&q.judge));
+    out
+}
+
+/// The judge lines of the text report: mean per criterion, the hallucination rate, and the
+/// means per judged call's model. Empty without judge scores.
+pub fn judge_text(j: &JudgeReport) -> String {
+    let mut out = String::new();
+    for (name, c) in &j.criteria {
+        let _ = writeln!(
+            out,
+            "  judge {}: mean {:.3} (n={})",
+            one_line(name),
+            c.mean,
+            c.count
+        );
+    }
+    if let Some(rate) = j.hallucination_rate {
+        let _ = writeln!(
+            out,
+            "  hallucination rate {:.1}% ({} of {} groundedness verdicts below {})",
+            rate * 100.0,
+            j.hallucination.below,
+            j.hallucination.judged,
+            j.hallucination.threshold
+        );
+    }
+    if !j.by_model.is_empty() {
+        out.push_str("  judge means by model:\n");
+    }
+    for (model, criteria) in &j.by_model {
+        let means: Vec<String> = criteria
+            .iter()
+            .map(|(n, c)| format!("{} {:.3} (n={})", one_line(n), c.mean, c.count))
+            .collect();
+        let _ = writeln!(out, "    {}: {}", one_line(model), means.join(", "));
     }
     out
+}
+
+/// A name from the input on one line: control characters (line breaks included) escaped,
+/// so a name cannot forge report lines (the output is sanitised for the terminal after).
+fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
 }

@@ -194,7 +194,11 @@ pub fn verdicts(sc: &StoredCall) -> Vec<Verdict> {
             );
         }
     }
-    for f in sc.feedback.iter().filter(|f| f.is_judge_verdict()) {
+    for f in sc
+        .verdicts
+        .iter()
+        .chain(sc.feedback.iter().filter(|f| f.is_judge_verdict()))
+    {
         let Some(score) = f.value.filter(|&v| valid(v)) else {
             continue;
         };

@@ -1,5 +1,6 @@
 //! The drill-down: a conversation turn by turn (roles, per-turn model, latency, TTFT,
-//! tokens, cost and status; tool calls with arguments and results; feedback and scores;
+//! tokens, cost and status; tool calls with arguments and results; feedback, scores and an
+//! LLM judge's verdicts with their reasons;
 //! flags highlighted in the text at their byte spans), one call or span, or the raw JSON of
 //! the record (`J`). Everything is sanitised; a live conversation grows as turns arrive, a
 //! paused view stops at the calls retained when Space was pressed.
@@ -10,7 +11,7 @@ use crate::engine::store::{Seq, StoredCall};
 use crate::engine::Engine;
 use crate::enrich::safety::redact;
 use crate::export::redact::{PatternRedactor, Redactor};
-use crate::model::record::{format_time, Flag, Status, TextField};
+use crate::model::record::{format_time, Feedback, Flag, Status, TextField};
 use crate::present::format::fmt_ms;
 use crate::present::format::{fmt_cost, fmt_count, token_pair};
 use crate::present::sanitize;
@@ -326,17 +327,45 @@ fn turn(out: &mut Vec<Line<'static>>, app: &App, sc: &StoredCall, no: u64, skip_
         }
         out.push(Line::styled(s, t.title));
     }
-    if !c.scores.is_empty() {
-        let s: Vec<String> = c
-            .scores
-            .iter()
-            .map(|(k, v)| format!("{} {v:.2}", sanitize::line(k)))
-            .collect();
+    for v in &sc.verdicts {
+        out.push(verdict_line(t, v, redact));
+    }
+    let judged = |k: &str| sc.verdicts.iter().any(|v| v.criterion() == Some(k));
+    let s: Vec<String> = c
+        .scores
+        .iter()
+        .filter(|(k, _)| !judged(k))
+        .map(|(k, v)| format!("{} {v:.2}", sanitize::line(k)))
+        .collect();
+    if !s.is_empty() {
         out.push(Line::raw(format!("  scores {}", s.join(" · "))));
     }
     for a in app.annotations.for_call(&c.id) {
         out.push(annotation_line(t, a));
     }
+}
+
+/// One judge verdict: `judge groundedness 0.20 (gpt-4o-mini): reason`, its reason masked by
+/// the redaction patterns when redaction is on (it may quote the answer).
+fn verdict_line(t: &Theme, v: &Feedback, redact: bool) -> Line<'static> {
+    let criterion = v.criterion().unwrap_or("score");
+    let mut s = format!("  judge {}", sanitize::line(criterion));
+    if let Some(score) = v.value {
+        s.push_str(&format!(" {score:.2}"));
+    }
+    if let Some(j) = &v.judge {
+        s.push_str(&format!(" ({})", sanitize::line(j)));
+    }
+    if let Some(reason) = v.comment.as_deref().filter(|r| !r.trim().is_empty()) {
+        let reason = if redact {
+            Cow::Owned(PatternRedactor.redact(reason))
+        } else {
+            Cow::Borrowed(reason)
+        };
+        s.push_str(&format!(": {}", sanitize::line(reason.trim())));
+    }
+    let low = v.value.is_some_and(|x| x < 0.5);
+    Line::styled(s, if low { t.warn } else { t.key })
 }
 
 fn annotation_line(t: &Theme, a: &Annotation) -> Line<'static> {

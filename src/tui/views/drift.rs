@@ -105,6 +105,13 @@ fn quality_lines<'a>(t: &Theme, q: &QualityCounts, w: usize) -> Vec<Line<'a>> {
             q.followups
         ),
     ];
+    if let Some(rate) = q.hallucination.rate() {
+        texts.push(format!(
+            "  hallucinated {:.1}% of {} judged",
+            rate * 100.0,
+            q.hallucination.judged
+        ));
+    }
     for name in q.judges.keys().take(TERMS - 2) {
         if let Some(m) = q.judge_mean(name) {
             texts.push(format!("  judge {} {m:.2}", sanitize::line(name)));
@@ -281,5 +288,36 @@ fn draw_histograms(f: &mut Frame, area: Rect, app: &App, data: &DriftView, name:
             ]));
         }
         f.render_widget(Paragraph::new(lines), side);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::quality::Hallucination;
+
+    #[test]
+    fn the_quality_panel_shows_the_hallucination_rate_and_judge_means() {
+        let mut q = QualityCounts::default();
+        q.feedback.down = 1;
+        q.hallucination = Hallucination {
+            judged: 40,
+            below: 10,
+        };
+        q.judges.insert("groundedness".into(), (24.0, 40));
+        let text: Vec<String> = quality_lines(&Theme::dark(), &q, 40)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "Quality (since start)",
+                "  negative 100.0% of 1 feedback",
+                "  rephrased 0.0% of 0 follow-ups",
+                "  hallucinated 25.0% of 40 judged",
+                "  judge groundedness 0.60",
+            ]
+        );
     }
 }
