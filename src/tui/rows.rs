@@ -348,20 +348,7 @@ pub fn calls(
             && (query.is_empty() || matches(query, sc, ann))
     };
     let mut hits: Vec<&StoredCall> = store.calls().rev().filter(matching).collect();
-    let worst = |sc: &StoredCall| -> f64 {
-        let c = &sc.call;
-        match sort {
-            DrillSort::Latency => c.effective_latency_ms().unwrap_or(f64::NEG_INFINITY),
-            DrillSort::Ttft => c.ttft_ms.unwrap_or(f64::NEG_INFINITY),
-            DrillSort::Cost => c.cost_usd.unwrap_or(f64::NEG_INFINITY),
-            DrillSort::Severity => c
-                .flags
-                .iter()
-                .map(|f| severity_rank(f.severity))
-                .fold(f64::NEG_INFINITY, f64::max),
-            DrillSort::Newest => 0.0,
-        }
-    };
+    let worst = |sc: &StoredCall| sort.worst_key(&sc.call);
     // Newest by event time (records may arrive out of order); the sorts are stable and
     // start from the reversed arrival order, so ties keep the latest arrival first.
     hits.sort_by_key(|sc| std::cmp::Reverse(sc.time));

@@ -42,6 +42,24 @@ pub enum DrillSort {
     Newest,
 }
 
+impl DrillSort {
+    /// How bad `c` is by this order, higher first; calls without the measure come last.
+    /// `Newest` ranks every call alike, leaving the newest-first order it is applied over.
+    pub fn worst_key(self, c: &crate::model::record::Call) -> f64 {
+        match self {
+            DrillSort::Latency => c.effective_latency_ms().unwrap_or(f64::NEG_INFINITY),
+            DrillSort::Ttft => c.ttft_ms.unwrap_or(f64::NEG_INFINITY),
+            DrillSort::Cost => c.cost_usd.unwrap_or(f64::NEG_INFINITY),
+            DrillSort::Severity => c
+                .flags
+                .iter()
+                .map(|f| crate::model::query::severity_rank(f.severity))
+                .fold(f64::NEG_INFINITY, f64::max),
+            DrillSort::Newest => 0.0,
+        }
+    }
+}
+
 /// The cause query of `metric` over `filter` (as written), for the instance `group`
 /// (`model=gpt-4o`, as in [`super::Transition::group`]) and the threshold in effect.
 pub fn cause_query(

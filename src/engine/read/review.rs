@@ -7,7 +7,7 @@
 //! and `export --reviewed` reads the same judge verdicts ([`verdicts`]).
 
 use super::alerts::AlertsView;
-use crate::engine::alerts::{AlertStatus, Drill, DrillSort, Level};
+use crate::engine::alerts::{AlertStatus, Drill, Level};
 use crate::engine::drift::profile::feedback_negative;
 use crate::engine::store::{Seq, Store, StoredCall};
 use crate::model::query::{severity_rank, Query};
@@ -275,20 +275,7 @@ fn examples(store: &Store, d: &Drill) -> Vec<Seq> {
         .filter(|sc| (d.from..=d.to).contains(&sc.time) && sc.call.operation.is_llm_call())
         .filter(|sc| q.matches(&sc.call))
         .collect();
-    let worst = |sc: &StoredCall| -> f64 {
-        let c = &sc.call;
-        match d.sort {
-            DrillSort::Latency => c.effective_latency_ms().unwrap_or(f64::NEG_INFINITY),
-            DrillSort::Ttft => c.ttft_ms.unwrap_or(f64::NEG_INFINITY),
-            DrillSort::Cost => c.cost_usd.unwrap_or(f64::NEG_INFINITY),
-            DrillSort::Severity => c
-                .flags
-                .iter()
-                .map(|f| severity_rank(f.severity))
-                .fold(f64::NEG_INFINITY, f64::max),
-            DrillSort::Newest => 0.0,
-        }
-    };
+    let worst = |sc: &StoredCall| d.sort.worst_key(&sc.call);
     hits.sort_by_key(|sc| std::cmp::Reverse((sc.time, sc.seq)));
     hits.sort_by(|a, b| worst(b).total_cmp(&worst(a)));
     hits.into_iter()
@@ -517,7 +504,7 @@ mod tests {
                 group: None,
                 from: 0,
                 to: 7_000_000_000,
-                sort: DrillSort::Latency,
+                sort: crate::engine::alerts::DrillSort::Latency,
             },
         };
         let alerts = AlertsView {
