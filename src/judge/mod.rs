@@ -166,11 +166,16 @@ impl JudgeSection {
             .map(|ns| Duration::from_nanos(ns.unsigned_abs()))
             .ok_or_else(|| bad(format!("timeout = {:?} is not a duration", self.timeout)))?;
         let mut criteria = Vec::new();
+        // Without criteria: groundedness for calls that retrieved context, and helpfulness
+        // so that traffic without retrieval is judged too (not silently skipped).
         let sections = if self.criteria.is_empty() {
-            vec![CriterionSection {
-                name: "groundedness".into(),
-                prompt: "builtin:groundedness".into(),
-            }]
+            ["groundedness", "helpfulness"]
+                .into_iter()
+                .map(|n| CriterionSection {
+                    name: n.into(),
+                    prompt: format!("builtin:{n}"),
+                })
+                .collect()
         } else {
             self.criteria.clone()
         };
