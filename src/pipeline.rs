@@ -766,10 +766,15 @@ fn start_sources(
             }
         }
     }
+    // Only inputs that end may hold their reader back for the judge.
+    let ends = !opts.follow
+        && specs
+            .iter()
+            .all(|s| matches!(s, SourceSpec::File(_) | SourceSpec::Stdin));
     let judged = judge.map(|j| {
         let id = engine.add_source(format!("judge {}", j.cfg.model), SourceKind::Judge);
         let _guard = runtime.enter();
-        crate::judge::spawn(j.cfg, id, src_tx.clone(), j.tee)
+        crate::judge::spawn(j.cfg, id, src_tx.clone(), j.tee, j.wait && ends)
     });
     drop(src_tx);
     let finished = engine

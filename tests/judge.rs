@@ -177,6 +177,38 @@ fn sampling_judges_the_share_the_call_ids_choose() {
 }
 
 #[test]
+fn a_log_is_judged_whole_even_through_a_tiny_queue() {
+    let server = Server::start(Behaviour { prompt_tokens: 300 });
+    let dir = tempfile::tempdir().unwrap();
+    let calls: Vec<Value> = (0..400).map(|i| call(i, "Within 14 days.", None)).collect();
+    let log = write_log(dir.path(), &calls);
+    let cfg = config(
+        dir.path(),
+        server.port,
+        &[("queue", "2"), ("concurrency", "1"), ("timeout", "\"30s\"")],
+    );
+    let verdicts = dir.path().join("verdicts.jsonl");
+    let out = run(
+        &cfg,
+        &[
+            "judge",
+            log.to_str().unwrap(),
+            "--out",
+            verdicts.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v = json_of(&out);
+    assert_eq!(v["run"]["sampled"], 400, "{v:#}");
+    assert_eq!(v["run"]["dropped"], 0, "{v:#}");
+    assert_eq!(v["run"]["judged"], 400, "{v:#}");
+    assert_eq!(server.requests().len(), 400);
+    let lines = std::fs::read_to_string(&verdicts).unwrap().lines().count();
+    assert_eq!(lines, 400);
+}
+
+#[test]
 fn the_spend_cap_holds_when_the_server_reports_huge_usage() {
     // 2,000,000 prompt tokens at gpt-4o-mini's $0.15 per million: $0.30 a request.
     let server = Server::start(Behaviour {

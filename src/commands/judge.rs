@@ -72,6 +72,7 @@ pub fn run(cfg: &Config, args: &JudgeArgs) -> Result<i32> {
             judge: Some(crate::judge::JudgeSetup {
                 cfg: Arc::new(judge),
                 tee: tee.clone(),
+                wait: true,
             }),
         },
     )?;

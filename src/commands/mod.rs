@@ -225,6 +225,7 @@ pub fn judge_setup(
     Ok(cfg.judge.build(table)?.map(|c| crate::judge::JudgeSetup {
         cfg: Arc::new(c),
         tee,
+        wait: true,
     }))
 }
 

@@ -1,8 +1,9 @@
 //! The LLM judge: samples live calls (every flagged one when asked), asks an
 //! OpenAI-compatible Chat Completions endpoint for a verdict per criterion, and feeds each
 //! verdict back as a feedback record (`judge.<criterion>`, its reason and the judge model)
-//! joined to its call in event time. It never blocks ingest: calls are offered to a bounded
-//! queue and what does not fit is counted as dropped; spend is capped per hour.
+//! joined to its call in event time. It never blocks live ingest: calls are offered to a
+//! bounded queue and what does not fit is counted as dropped (a replay of a file waits for
+//! room instead); spend is capped per hour.
 
 pub mod prompt;
 mod run;
@@ -26,6 +27,10 @@ pub use run::{spawn, Link, Tee};
 pub struct JudgeSetup {
     pub cfg: Arc<JudgeConfig>,
     pub tee: Option<Tee>,
+    /// Every sampled call is judged: offering waits for room in the queue instead of
+    /// dropping the call. For inputs that end (a replayed file), where reading slower is
+    /// better than judging a share that depends on timing; live inputs never wait.
+    pub wait: bool,
 }
 
 /// Why the `[judge]` section cannot be used.
@@ -59,7 +64,7 @@ pub struct JudgeConfig {
     pub criteria: Vec<Criterion>,
     /// Mask emails, keys and other PII in what is sent.
     pub redact: bool,
-    /// Calls waiting to be judged before new ones are dropped (and counted).
+    /// Calls waiting to be judged before new live ones are dropped (and counted).
     pub queue: usize,
     pub max_tokens: u32,
     /// Each part of a call (input, output, context, system) is cut to this many characters.
@@ -413,11 +418,14 @@ pub struct JudgeHandle {
     tx: tokio::sync::mpsc::Sender<Job>,
     pub stats: Arc<JudgeStats>,
     pub cfg: Arc<JudgeConfig>,
+    /// Offering waits for queue room ([`JudgeSetup::wait`]).
+    pub wait: bool,
 }
 
 impl JudgeHandle {
     /// Offers an enriched call: queued when sampled (or flagged) and it has an answer to
-    /// judge; counted as dropped when the queue is full. Never waits.
+    /// judge. When the queue is full it waits for room if the handle [`JudgeHandle::wait`]s
+    /// (called off the runtime, by the decode stage), else the call is counted as dropped.
     pub fn offer(&self, c: &Call) {
         if !c.operation.is_llm_call() || c.operation == Operation::Embeddings {
             return;
@@ -443,7 +451,12 @@ impl JudgeHandle {
             content,
             criteria,
         };
-        if self.tx.try_send(job).is_err() {
+        let sent = if self.wait {
+            self.tx.blocking_send(job).is_ok()
+        } else {
+            self.tx.try_send(job).is_ok()
+        };
+        if !sent {
             JudgeStats::bump(&self.stats.dropped);
         }
     }

@@ -37,18 +37,30 @@ struct Ctx {
     cfg: Arc<JudgeConfig>,
     stats: Arc<JudgeStats>,
     id: SourceId,
-    out: mpsc::Sender<SourceEvent>,
+    /// Never full, so a request slot is never held waiting for the pipeline: a decode
+    /// stage that waits for queue room can only get it once slots free up.
+    out: mpsc::UnboundedSender<SourceEvent>,
     seq: std::sync::atomic::AtomicU64,
     tee: Option<Tee>,
 }
 
-/// Starts the judge as source `id` on the current runtime; verdicts go to `out`.
+/// Starts the judge as source `id` on the current runtime; verdicts go to `out`, in order,
+/// through a lane of their own. `wait` makes offering wait for queue room.
 pub fn spawn(
     cfg: Arc<JudgeConfig>,
     id: SourceId,
     out: mpsc::Sender<SourceEvent>,
     tee: Option<Tee>,
+    wait: bool,
 ) -> (JudgeHandle, Link) {
+    let (lane, mut verdicts) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(ev) = verdicts.recv().await {
+            if out.send(ev).await.is_err() {
+                break;
+            }
+        }
+    });
     let (tx, rx) = mpsc::channel(cfg.queue);
     // An unpriced model's spend is unknown: no cap can hold it, so none is applied (the
     // counters say the spend is unknown).
@@ -62,23 +74,28 @@ pub fn spawn(
         cfg: cfg.clone(),
         stats: stats.clone(),
         id,
-        out,
+        out: lane,
         seq: std::sync::atomic::AtomicU64::new(0),
         tee,
     });
     tokio::spawn(serve(ctx, rx, link.input_ended.clone()));
-    (JudgeHandle { tx, stats, cfg }, link)
+    (
+        JudgeHandle {
+            tx,
+            stats,
+            cfg,
+            wait,
+        },
+        link,
+    )
 }
 
 async fn serve(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Job>, ended: Arc<Notify>) {
     let id = ctx.id;
-    let _ = ctx
-        .out
-        .send(SourceEvent::State {
-            source: id,
-            state: SourceState::Connected,
-        })
-        .await;
+    let _ = ctx.out.send(SourceEvent::State {
+        source: id,
+        state: SourceState::Connected,
+    });
     let slots = Arc::new(Semaphore::new(ctx.cfg.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     let mut deadline: Option<tokio::time::Instant> = None;
@@ -130,13 +147,10 @@ async fn serve(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Job>, ended: Arc<Notify>) {
     let left = tasks.len() as u64 + rx.len() as u64;
     tasks.abort_all();
     ctx.stats.unfinished.fetch_add(left, Ordering::Relaxed);
-    let _ = ctx
-        .out
-        .send(SourceEvent::State {
-            source: id,
-            state: SourceState::Done,
-        })
-        .await;
+    let _ = ctx.out.send(SourceEvent::State {
+        source: id,
+        state: SourceState::Done,
+    });
 }
 
 /// Every applicable criterion of one call, one after the other.
@@ -166,7 +180,7 @@ async fn judge_call(ctx: &Ctx, job: Job) {
                         let _ = writeln!(w, "{line}");
                     }
                 }
-                emit(ctx, vec![Record::Feedback(fb)], Vec::new()).await;
+                emit(ctx, vec![Record::Feedback(fb)], Vec::new());
             }
             Ok(None) => {}
             Err(m) => {
@@ -180,27 +194,24 @@ async fn judge_call(ctx: &Ctx, job: Job) {
                     job.call_id, crit.name
                 );
                 ctx.stats.error(detail.clone());
-                emit(ctx, Vec::new(), vec![Reject::new(reason, detail)]).await;
+                emit(ctx, Vec::new(), vec![Reject::new(reason, detail)]);
             }
         }
     }
 }
 
-async fn emit(ctx: &Ctx, records: Vec<Record>, rejects: Vec<Reject>) {
+fn emit(ctx: &Ctx, records: Vec<Record>, rejects: Vec<Reject>) {
     let seq = ctx.seq.fetch_add(1, Ordering::Relaxed) + 1;
-    let _ = ctx
-        .out
-        .send(SourceEvent::Received(Box::new(Received {
-            source: ctx.id,
-            seq,
-            items: 1,
-            bytes: 0,
-            records,
-            rejects,
-            metric_points: 0,
-            throttled: 0,
-        })))
-        .await;
+    let _ = ctx.out.send(SourceEvent::Received(Box::new(Received {
+        source: ctx.id,
+        seq,
+        items: 1,
+        bytes: 0,
+        records,
+        rejects,
+        metric_points: 0,
+        throttled: 0,
+    })));
 }
 
 /// One criterion's verdict: `Ok(None)` when none could be had (the spend cap, or the
