@@ -116,7 +116,8 @@ fn figures_text(
     out: Option<&std::path::Path>,
 ) -> String {
     let mut t = String::new();
-    let criteria = figures.get("criteria").or(Some(figures));
+    // This judge's verdicts alone: the log's own scores (`scores` on its calls) are left out.
+    let criteria = figures.get("verdicts");
     if let Some(serde_json::Value::Object(m)) = criteria {
         for (name, v) in m {
             let (Some(mean), Some(n)) = (

@@ -168,6 +168,7 @@ fn live(
     if notifier.active() {
         app.notify = Some(notifier.stats.clone());
     }
+    app.judge = pipeline.judge();
     let result = crate::tui::run::run(&mut app, &mut engine, &mut pipeline, &notifier, cfg.tui.fps);
     pipeline.shutdown();
     // Give notifications queued just before quitting a moment to leave.

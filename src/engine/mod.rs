@@ -345,6 +345,14 @@ impl Engine {
     }
 
     fn fold(&mut self, id: SourceId, line_no: u64, r: Record) {
+        if let Record::Feedback(f) = &r {
+            if f.is_judge_verdict() && self.is_late(f.time) {
+                if let Record::Feedback(f) = r {
+                    self.ingest_late_verdict(id, f);
+                }
+                return;
+            }
+        }
         let Some(t) = self.admit(id, line_no, r.time()) else {
             return;
         };
@@ -367,6 +375,30 @@ impl Engine {
                 self.store.add_attachment(*a);
             }
         }
+    }
+
+    /// True when a record at `time` is older than the longest window before the newest.
+    fn is_late(&self, time: Option<Nanos>) -> bool {
+        let t = time.or(self.now).unwrap_or(0);
+        self.now.is_some_and(|now| self.windows.is_late(t, now))
+    }
+
+    /// A verdict stamped with a call's time the rolling windows have already passed (a
+    /// replay read faster than the judge answers): a judge's late answer is still its
+    /// answer, so it joins its call and counts since start and in a drift window that holds
+    /// its time; only the alert windows, already evaluated past it, leave it out.
+    fn ingest_late_verdict(&mut self, id: SourceId, f: crate::model::record::Feedback) {
+        let t = f.time.unwrap_or(0);
+        self.records += 1;
+        if let Some(s) = self.source(id) {
+            s.records += 1;
+        }
+        self.verdicts += 1;
+        let model = self.store.model_of(&f.call_id).flatten();
+        if self.drift.observe_verdict(&f, model, t) {
+            self.feed_drift_window();
+        }
+        self.store.add_feedback(f);
     }
 
     /// An LLM judge's verdict at `t` (the judged call's event time): counted in quality,
@@ -860,6 +892,40 @@ mod tests {
         let s = e.summary(Scope::SinceStart);
         assert_eq!(s.calls, 1);
         assert_eq!(s.sources[0].rejected.get("late"), Some(&1));
+    }
+
+    #[test]
+    fn a_judge_verdict_older_than_the_windows_still_joins_its_call() {
+        use crate::model::record::{Feedback, FeedbackKind};
+        let mut e = Engine::new(EngineConfig::default());
+        let src = e.add_source("x", SourceKind::File);
+        let judge = e.add_source("judge", SourceKind::Judge);
+        let calls = (0..200).map(|i| call(1 + i * 60, "a", 1.0, Operation::Chat));
+        e.ingest(src, calls.collect());
+        let score = |name: &str, judge: Option<&str>| Feedback {
+            call_id: "c1".into(),
+            time: Some(SECOND),
+            kind: FeedbackKind::Score,
+            value: Some(0.2),
+            comment: None,
+            user: None,
+            name: Some(name.into()),
+            judge: judge.map(Into::into),
+        };
+        let verdict = score("judge.helpfulness", Some("gpt-4o-mini"));
+        let person = score("helpfulness", None);
+        e.ingest(judge, vec![(1, Record::Feedback(verdict))]);
+        e.ingest(judge, vec![(2, Record::Feedback(person))]);
+        let s = e.summary(Scope::SinceStart);
+        assert_eq!(s.sources[1].records, 1, "{:?}", s.sources[1]);
+        assert_eq!(
+            s.sources[1].rejected.get("late"),
+            Some(&1),
+            "a person's late score is still late"
+        );
+        let stored = e.store.by_id("c1").unwrap();
+        assert_eq!(stored.verdicts.len(), 1);
+        assert_eq!(e.drift.quality.verdicts.get("helpfulness"), Some(&(0.2, 1)));
     }
 
     #[test]

@@ -157,6 +157,7 @@ impl QualityCounts {
             },
             judge: JudgeReport {
                 criteria: criteria_summary(&self.judges),
+                verdicts: BTreeMap::new(),
                 by_model: BTreeMap::new(),
                 hallucination_rate: self.hallucination.rate(),
                 hallucination: HallucinationSummary {
@@ -223,6 +224,10 @@ pub struct HallucinationSummary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JudgeReport {
     pub criteria: BTreeMap<String, JudgeSummary>,
+    /// The LLM judge's verdicts alone per criterion, since start (`criteria` also counts
+    /// scores the calls carried); only in the since-start report.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub verdicts: BTreeMap<String, JudgeSummary>,
     pub by_model: BTreeMap<String, BTreeMap<String, JudgeSummary>>,
     /// Share of groundedness verdicts below `hallucination.threshold`; `null` without any.
     pub hallucination_rate: Option<f64>,
@@ -302,6 +307,8 @@ pub struct Quality {
     pub by_user: HashMap<Box<str>, FeedbackCounts>,
     /// Judge verdicts' sum and count per criterion, by the judged call's model.
     pub judge_by_model: HashMap<Box<str>, BTreeMap<String, (f64, u64)>>,
+    /// Judge verdicts' sum and count per criterion since start, without call-carried scores.
+    pub verdicts: BTreeMap<String, (f64, u64)>,
     convs: HashMap<Box<str>, ConvState>,
 }
 
@@ -450,6 +457,7 @@ impl Quality {
             _ => Some(&mut self.window),
         };
         add_verdict(&mut self.total, criterion, v, below);
+        add_score(&mut self.verdicts, criterion, v);
         if let Some(w) = window {
             add_verdict(w, criterion, v, below);
         }
@@ -477,6 +485,7 @@ impl Quality {
     /// hallucination rate.
     pub fn judge_report(&self) -> JudgeReport {
         let mut r = self.total.summary(self.cfg.hallucination_below).judge;
+        r.verdicts = criteria_summary(&self.verdicts);
         r.by_model = self
             .judge_by_model
             .iter()

@@ -324,6 +324,12 @@ pub struct App {
     /// Notification counters (sent, failed, dropped) for the Alerts pane title, when a
     /// webhook or command is configured.
     pub notify: Option<std::sync::Arc<crate::notify::NotifyStats>>,
+    /// The running judge's counters and configuration, for its progress line in Review and
+    /// the quality panel, when `[judge]` is on.
+    pub judge: Option<(
+        std::sync::Arc<crate::judge::JudgeStats>,
+        std::sync::Arc<crate::judge::JudgeConfig>,
+    )>,
     built_gen: Option<u64>,
     built_at: Option<Instant>,
     /// How long the last rebuild took, to space rebuilds of large stores.
@@ -333,6 +339,11 @@ pub struct App {
 }
 
 impl App {
+    /// The judge's counters now, when one runs.
+    pub fn judge_run(&self) -> Option<crate::judge::JudgeRun> {
+        self.judge.as_ref().map(|(stats, cfg)| stats.snapshot(cfg))
+    }
+
     /// A fresh UI on the Overview pane, following, with the engine's window lengths.
     pub fn new(keymap: Keymap, theme: Theme, windows: Vec<i64>) -> App {
         let window_idx = windows
@@ -390,6 +401,7 @@ impl App {
             rates: Rates::default(),
             price_date: None,
             notify: None,
+            judge: None,
             built_gen: None,
             built_at: None,
             rebuild_cost: Duration::ZERO,

@@ -91,7 +91,12 @@ fn term_lines<'a>(t: &Theme, title: &'a str, terms: &[TermShift], w: usize) -> V
     out
 }
 
-fn quality_lines<'a>(t: &Theme, q: &QualityCounts, w: usize) -> Vec<Line<'a>> {
+fn quality_lines<'a>(
+    t: &Theme,
+    q: &QualityCounts,
+    run: Option<&crate::judge::JudgeRun>,
+    w: usize,
+) -> Vec<Line<'a>> {
     let fb = &q.feedback;
     let mut texts = vec![
         format!(
@@ -122,8 +127,21 @@ fn quality_lines<'a>(t: &Theme, q: &QualityCounts, w: usize) -> Vec<Line<'a>> {
         t.title,
     )];
     out.extend(texts.iter().map(|s| Line::raw(fit(s, w).into_owned())));
-    if q.judges.is_empty() {
-        out.push(Line::styled("  no judge scores", t.dim));
+    match run {
+        Some(r) => {
+            let text = format!(
+                "  judge {}: {}/{} judged, {} dropped{}",
+                sanitize::line(&r.model),
+                r.judged,
+                r.sampled,
+                r.dropped,
+                if r.paused { ", PAUSED (spend cap)" } else { "" }
+            );
+            let style = if r.paused { t.warn } else { t.dim };
+            out.push(Line::styled(fit(&text, w).into_owned(), style));
+        }
+        None if q.judges.is_empty() => out.push(Line::styled("  no judge scores", t.dim)),
+        None => {}
     }
     out
 }
@@ -230,7 +248,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         mid,
     );
     f.render_widget(
-        Paragraph::new(quality_lines(t, &data.quality, usize::from(right.width))),
+        Paragraph::new(quality_lines(
+            t,
+            &data.quality,
+            app.judge_run().as_ref(),
+            usize::from(right.width),
+        )),
         right,
     );
 }
@@ -305,7 +328,7 @@ mod tests {
             below: 10,
         };
         q.judges.insert("groundedness".into(), (24.0, 40));
-        let text: Vec<String> = quality_lines(&Theme::dark(), &q, 40)
+        let text: Vec<String> = quality_lines(&Theme::dark(), &q, None, 40)
             .iter()
             .map(ToString::to_string)
             .collect();

@@ -58,9 +58,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
             t.dim,
         ),
     };
-    let [top, list] =
-        ratatui::layout::Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let run = app.judge_run();
+    let [top, progress, list] = ratatui::layout::Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(u16::from(run.is_some())),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
     f.render_widget(Paragraph::new(agree), top);
+    if let Some(r) = &run {
+        f.render_widget(Paragraph::new(judge_line(r, t)), progress);
+    }
     if idx.rows.is_empty() {
         let msg = if idx.total == 0 {
             format!(
@@ -130,6 +138,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
     ];
     let header = Row::new(["time", "reviewed", "model", "user", "why it is here"]).style(t.title);
     f.render_widget(Table::new(rows, widths).header(header), list);
+}
+
+/// The judge's progress: judged, dropped, failed, spend, and the last error or the pause.
+fn judge_line<'a>(r: &crate::judge::JudgeRun, t: &Theme) -> Line<'a> {
+    let mut text = r.line();
+    if let Some(e) = &r.last_error {
+        text.push_str(&format!(" · last error: {e}"));
+    }
+    let style = if r.paused || r.last_error.is_some() {
+        t.warn
+    } else {
+        t.dim
+    };
+    Line::styled(sanitize::line(&text).into_owned(), style)
 }
 
 fn label_cell<'a>(r: &ReviewRow, w: u16, t: &Theme) -> Cell<'a> {
