@@ -91,6 +91,10 @@ fn judge_sends_the_context_writes_verdicts_and_report_reads_them_back() {
     assert_eq!(counts["malformed"], 3, "{v:#}");
     assert_eq!(counts["failed"], 1, "{v:#}");
     assert_eq!(counts["sampled"], 4);
+    assert_eq!(
+        counts["calls_done"], 4,
+        "a given-up verdict still finishes its call"
+    );
     assert!(counts["spend_usd"].as_f64().unwrap() > 0.0);
     assert_eq!(out.status.code(), Some(1), "a verdict was given up");
 
@@ -203,6 +207,7 @@ fn a_log_is_judged_whole_even_through_a_tiny_queue() {
     assert_eq!(v["run"]["sampled"], 400, "{v:#}");
     assert_eq!(v["run"]["dropped"], 0, "{v:#}");
     assert_eq!(v["run"]["judged"], 400, "{v:#}");
+    assert_eq!(v["run"]["calls_done"], 400, "{v:#}");
     assert_eq!(server.requests().len(), 400);
     let lines = std::fs::read_to_string(&verdicts).unwrap().lines().count();
     assert_eq!(lines, 400);

@@ -4,6 +4,8 @@
 //! Without tmux the test says SKIPPED and passes, unless LLMMON_REQUIRE_TMUX=1.
 #![allow(clippy::unwrap_used)]
 
+mod judge_support;
+
 use std::io::Write;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -701,4 +703,49 @@ fn a_review_session_labels_five_calls_and_exports_them() {
     assert_eq!(rows[4]["judge"][0]["score"], 0.2);
     assert_eq!(rows[4]["judge"][0]["reason"], "long-haul only");
     assert_eq!(rows[0]["context"][0], "the documents");
+}
+
+#[test]
+fn the_live_judge_scores_calls_and_review_shows_its_progress_and_verdicts() {
+    use judge_support::{call, config, write_log, Behaviour, Server, KEY_VAR};
+    let Some(tmux) = Tmux::start("llmmon-judge") else {
+        return;
+    };
+    let server = Server::start(Behaviour { prompt_tokens: 300 });
+    let dir = tempfile::tempdir().unwrap();
+    let calls: Vec<_> = (0..6)
+        .map(|i| {
+            let answer = if i == 3 {
+                "It is invented: 90 days."
+            } else {
+                "Within 30 days."
+            };
+            call(i, answer, Some("Refunds within 30 days of purchase."))
+        })
+        .collect();
+    let log = write_log(dir.path(), &calls);
+    let cfg = config(dir.path(), server.port, &[]);
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    tmux.literal(&format!(
+        "NO_COLOR= {KEY_VAR}=k LLMMON_ANNOTATIONS={} {bin} --config {} --from-start {}",
+        dir.path().join("ann.jsonl").display(),
+        cfg.display(),
+        log.display()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("calls 6 ");
+    tmux.keys(&["8"]);
+    let s = tmux.wait_for(
+        "judge gpt-4o-mini: 6 of 6 sampled calls judged (6 seen), 12 verdicts, 0 dropped",
+    );
+    assert!(!s.contains("last error"), "{s}");
+    let s = tmux.wait_for("judge groundedness 0.10");
+    assert!(
+        s.contains("Review · 0 of 1 reviewed"),
+        "only the low verdict queues: {s}"
+    );
+    tmux.keys(&["q"]);
+    let asked = server.requests();
+    assert_eq!(asked.len(), 12, "two criteria for each of six calls");
+    assert!(asked.iter().all(|r| r.auth.as_deref() == Some("Bearer k")));
 }

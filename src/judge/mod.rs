@@ -274,8 +274,10 @@ pub struct JudgeStats {
     pub dropped: AtomicU64,
     /// Requests sent (every attempt).
     pub requests: AtomicU64,
-    /// Verdicts delivered.
+    /// Verdicts delivered (one per criterion of a call).
     pub judged: AtomicU64,
+    /// Sampled calls whose every criterion was answered or given up.
+    pub calls_done: AtomicU64,
     /// Answers whose verdict was malformed or out of range (each is retried once).
     pub malformed: AtomicU64,
     /// Verdicts given up (endpoint errors after retries, or malformed twice).
@@ -299,6 +301,7 @@ impl JudgeStats {
             dropped: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             judged: AtomicU64::new(0),
+            calls_done: AtomicU64::new(0),
             malformed: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             retries: AtomicU64::new(0),
@@ -340,6 +343,7 @@ impl JudgeStats {
             dropped: get(&self.dropped),
             requests: get(&self.requests),
             judged: get(&self.judged),
+            calls_done: get(&self.calls_done),
             malformed: get(&self.malformed),
             failed: get(&self.failed),
             retries: get(&self.retries),
@@ -366,7 +370,10 @@ pub struct JudgeRun {
     pub sampled: u64,
     pub dropped: u64,
     pub requests: u64,
+    /// Verdicts delivered.
     pub judged: u64,
+    /// Sampled calls finished: every criterion answered or given up.
+    pub calls_done: u64,
     pub malformed: u64,
     pub failed: u64,
     pub retries: u64,
@@ -391,8 +398,15 @@ impl JudgeRun {
             (None, _) => "spend unknown (model not in the price table)".into(),
         };
         let mut out = format!(
-            "judge {}: {} judged of {} sampled ({} seen), {} dropped, {} malformed, {} failed, {spend}",
-            self.model, self.judged, self.sampled, self.seen, self.dropped, self.malformed, self.failed
+            "judge {}: {} of {} sampled calls judged ({} seen), {} verdicts, {} dropped, {} malformed, {} failed, {spend}",
+            self.model,
+            self.calls_done,
+            self.sampled,
+            self.seen,
+            self.judged,
+            self.dropped,
+            self.malformed,
+            self.failed
         );
         if self.paused {
             out.push_str(", PAUSED: spend cap reached");

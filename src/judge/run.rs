@@ -198,6 +198,7 @@ async fn judge_call(ctx: &Ctx, job: Job) {
             }
         }
     }
+    JudgeStats::bump(&ctx.stats.calls_done);
 }
 
 fn emit(ctx: &Ctx, records: Vec<Record>, rejects: Vec<Reject>) {

@@ -130,9 +130,9 @@ fn quality_lines<'a>(
     match run {
         Some(r) => {
             let text = format!(
-                "  judge {}: {}/{} judged, {} dropped{}",
+                "  judge {}: {}/{} calls judged, {} dropped{}",
                 sanitize::line(&r.model),
-                r.judged,
+                r.calls_done,
                 r.sampled,
                 r.dropped,
                 if r.paused { ", PAUSED (spend cap)" } else { "" }
