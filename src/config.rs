@@ -653,6 +653,15 @@ impl Config {
         cfg.store.max_traces = e.max_traces;
         cfg.store.max_turns = e.max_turns;
         cfg.store.session_gap_ns = gap;
+        let below = self.judge.hallucination_below;
+        if !(0.0..=1.0).contains(&below) {
+            return Err(Self::invalid(
+                path,
+                "judge.hallucination_below",
+                format!("{below} is not a score in 0..1"),
+            ));
+        }
+        cfg.drift.quality.hallucination_below = below;
         cfg.alerts = match &self.compiled_alerts {
             Some(a) => a.clone(),
             None => self.compile_alerts("", path)?,

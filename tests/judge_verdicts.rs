@@ -252,3 +252,34 @@ fn check_fires_the_hallucination_rate_of_the_model_at_fault() {
     let secs = at.as_second() - BASE;
     assert!((100..=170).contains(&secs), "fired {secs} s in");
 }
+
+#[test]
+fn judge_hallucination_below_sets_the_line_and_a_score_outside_0_to_1_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path());
+    let report = |toml: &str| {
+        let cfg = dir.path().join("llmmon.toml");
+        std::fs::write(&cfg, toml).unwrap();
+        Command::new(bin())
+            .args(["report", "--json", "--config"])
+            .arg(&cfg)
+            .arg(&log)
+            .output()
+            .unwrap()
+    };
+    let out = report("[judge]\nhallucination_below = 0.05\n");
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let h = &v["quality"]["judge"]["hallucination"];
+    assert_eq!(h["threshold"], 0.05, "{h}");
+    assert_eq!(h["below"], 0, "0.1 is above a 0.05 line: {h}");
+    assert_eq!(v["quality"]["judge"]["hallucination_rate"], 0.0);
+
+    let out = report("[judge]\nhallucination_below = 1.5\n");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("judge.hallucination_below") && err.contains("0..1"),
+        "{err}"
+    );
+}

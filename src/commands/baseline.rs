@@ -38,7 +38,7 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
         sample: BASELINE_SAMPLE,
         window_terms: args.terms.saturating_mul(25).max(20_000),
         profile_terms: args.terms,
-        ..DriftConfig::default()
+        ..engine.drift.config().clone()
     });
     let progress = super::progress::Progress::start(&specs, &gate, args.select.range.quiet);
     super::read_until(

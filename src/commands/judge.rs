@@ -57,7 +57,7 @@ pub fn run(cfg: &Config, args: &JudgeArgs) -> Result<i32> {
     let mut engine = Engine::new(engine_cfg);
     engine.drift = DriftState::new(DriftConfig {
         window_ns: None,
-        ..DriftConfig::default()
+        ..engine.drift.config().clone()
     });
     let opts = super::source_options(cfg, false, true)?;
     let mut pipeline = Pipeline::start_gated(

@@ -56,12 +56,12 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
             crate::engine::drift::DriftState::with_baseline(
                 crate::engine::drift::DriftConfig {
                     window_ns: None,
-                    ..crate::engine::drift::DriftConfig::default()
+                    ..engine.drift.config().clone()
                 },
                 profile,
             )
         }
-        None => crate::engine::drift::DriftState::disabled(),
+        None => crate::engine::drift::DriftState::disabled(engine.drift.config().clone()),
     };
     // Drift needs whole calls: a baseline keeps the detectors (and the owned path) on.
     let detect = !args.no_detectors || args.baseline.is_some();

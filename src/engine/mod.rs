@@ -67,6 +67,9 @@ pub struct EngineConfig {
     /// The wall clock of a live engine (the TUI): records up to `max_future` past it are
     /// admitted at once. `None` when replaying, so a replay depends on its input alone.
     pub wall_clock: Option<fn() -> Nanos>,
+    /// Drift and quality settings the engine starts with (commands that profile or compare
+    /// replace the drift state but keep its quality settings).
+    pub drift: drift::DriftConfig,
 }
 
 impl Default for EngineConfig {
@@ -78,6 +81,7 @@ impl Default for EngineConfig {
             alerts: alerts::AlertsConfig::default(),
             max_future: DEFAULT_MAX_FUTURE,
             wall_clock: None,
+            drift: drift::DriftConfig::default(),
         }
     }
 }
@@ -170,7 +174,7 @@ impl Engine {
             attachments: 0,
             metric_points: 0,
             generation: 0,
-            drift: drift::DriftState::new(drift::DriftConfig::default()),
+            drift: drift::DriftState::new(cfg.drift.clone()),
             future: future::FutureGuard::new(cfg.max_future),
             held: None,
             explained: 0,

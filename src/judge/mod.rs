@@ -94,6 +94,9 @@ pub struct JudgeSection {
     pub max_tokens: u32,
     pub max_chars: usize,
     pub retries: u32,
+    /// A groundedness verdict below this is a hallucination; applies to any judge's scores,
+    /// so it is read even when this judge is off.
+    pub hallucination_below: f64,
     pub criteria: Vec<CriterionSection>,
 }
 
@@ -122,6 +125,7 @@ impl Default for JudgeSection {
             max_tokens: 200,
             max_chars: 6000,
             retries: 3,
+            hallucination_below: crate::engine::quality::DEFAULT_HALLUCINATION_BELOW,
             criteria: Vec::new(),
         }
     }

@@ -165,10 +165,10 @@ impl DriftState {
     }
 
     /// Drift state that does nothing (for commands that do not show drift).
-    pub fn disabled() -> Self {
+    pub fn disabled(cfg: DriftConfig) -> Self {
         DriftState::new(DriftConfig {
             enabled: false,
-            ..DriftConfig::default()
+            ..cfg
         })
     }
 
