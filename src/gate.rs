@@ -5,6 +5,7 @@
 //! The gate also counts the bytes and records the pipeline has seen, so a progress bar can
 //! read how far the input is without touching the engine.
 
+use crate::annotations::{Annotations, LabelledCall};
 use crate::model::query::Query;
 use crate::model::record::{Nanos, Record};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +42,8 @@ impl TimeRange {
 pub struct RecordGate {
     range: TimeRange,
     filter: Option<Query>,
+    /// Review labels the filter's `label:` and `has:label` terms read.
+    labels: Option<Annotations>,
     skipped: AtomicU64,
     seen: AtomicU64,
     bytes: AtomicU64,
@@ -54,6 +57,15 @@ impl RecordGate {
             filter: filter.filter(|q| !q.is_empty()),
             ..RecordGate::default()
         }
+    }
+
+    /// The gate with review labels joined to its calls, so `--filter label:bad` means what it
+    /// means in the TUI. A label on a whole conversation applies to calls that name that
+    /// conversation (`conversation_id`); sessions the TUI derives from user and time gaps
+    /// exist only there.
+    pub fn with_labels(mut self, labels: Annotations) -> RecordGate {
+        self.labels = Some(labels);
+        self
     }
 
     /// The time range.
@@ -82,7 +94,14 @@ impl RecordGate {
     pub fn admit(&self, r: &Record) -> bool {
         let ok = self.range.contains(r.time())
             && match (r, &self.filter) {
-                (Record::Call(c), Some(q)) => q.matches(&**c),
+                (Record::Call(c), Some(q)) => match &self.labels {
+                    Some(ann) => q.matches(&LabelledCall {
+                        call: c,
+                        conversation: c.conversation_id.as_deref(),
+                        annotations: ann,
+                    }),
+                    None => q.matches(&**c),
+                },
                 _ => true,
             };
         self.count(ok)

@@ -358,3 +358,43 @@ fn incident_report_marks_unknown_cost_and_never_prints_negative_zero() {
     assert!(row("conv-u").contains("| ? (unpriced) |"), "{md}");
     assert!(row("conv-p").contains("| $0.0"), "{md}");
 }
+
+#[test]
+fn headless_filter_on_label_reads_the_review_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = log(&dir);
+    {
+        let mut ann = Annotations::open(&dir.path().join("ann.jsonl")).unwrap();
+        ann.label(Some("b1"), Some("conv-b"), "bad", None).unwrap();
+        ann.label(None, Some("conv-a"), "escalate", None).unwrap();
+    }
+    let cfg = dir.path().join("empty.toml");
+    std::fs::write(&cfg, "").unwrap();
+    let calls = |filter: &str| -> u64 {
+        let out = Command::cargo_bin("llmmon")
+            .unwrap()
+            .env("LLMMON_ANNOTATIONS", dir.path().join("ann.jsonl"))
+            .args(["report", "--json", "--config"])
+            .arg(&cfg)
+            .arg(&src)
+            .arg(format!("--filter={filter}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["calls"].as_u64().unwrap()
+    };
+    assert_eq!(calls("label:bad"), 1, "only b1 carries the label");
+    assert_eq!(
+        calls("label:escalate"),
+        2,
+        "a conversation label covers its calls"
+    );
+    assert_eq!(calls("has:label"), 3);
+    assert_eq!(calls("-has:label"), 1, "c1 alone is unlabelled");
+    assert_eq!(calls("label:nothing-like-this"), 0);
+}

@@ -29,7 +29,7 @@ pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
             _ => {}
         }
     }
-    let gate = super::range::gate(&args.select, &specs)?;
+    let gate = super::range::gate(cfg, &args.select, &specs)?;
     let mut engine_cfg = cfg.engine_config()?;
     engine_cfg.windows = Vec::new();
     engine_cfg.store.max_calls = 1000;

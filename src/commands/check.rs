@@ -80,7 +80,7 @@ pub fn run(cfg: &Config, args: &CheckArgs) -> Result<i32> {
     // alert's window when it fires to rank its "why" (bounded: the newest calls only).
     engine_cfg.store.max_calls = engine_cfg.store.max_calls.min(CHECK_MAX_CALLS);
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
-    let gate = super::range::gate(&args.select, &specs)?;
+    let gate = super::range::gate(cfg, &args.select, &specs)?;
     let deadline = super::deadline(args.duration.as_deref())?;
     let mut engine = read_to_end(
         cfg,

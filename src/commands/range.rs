@@ -10,11 +10,13 @@
 //! cost of reading the files twice); a source that cannot be read twice (stdin, WebSocket,
 //! OTLP, demo) is refused with a hint to use `--now` or an absolute time.
 
+use crate::annotations::Annotations;
 use crate::cli::{RangeArgs, SelectArgs};
+use crate::config::Config;
 use crate::decode::{Decoded, Decoder};
 use crate::engine::parse_duration;
 use crate::gate::{RecordGate, TimeRange};
-use crate::model::query::Query;
+use crate::model::query::{Field, Query};
 use crate::model::record::{format_time, parse_time_str, Nanos};
 use crate::source::SourceSpec;
 use anyhow::{anyhow, bail, Result};
@@ -144,12 +146,21 @@ pub fn parse_filter(q: &str) -> Result<Query> {
 }
 
 /// The gate for a command's `--since`/`--until`/`--filter` over `specs`.
-pub fn gate(args: &SelectArgs, specs: &[SourceSpec]) -> Result<Arc<RecordGate>> {
+/// A filter on `label:` or `has:label` reads the annotations file the TUI writes.
+pub fn gate(cfg: &Config, args: &SelectArgs, specs: &[SourceSpec]) -> Result<Arc<RecordGate>> {
     let filter = args.filter.as_deref().map(parse_filter).transpose()?;
-    Ok(Arc::new(RecordGate::new(
-        time_range(&args.range, specs)?,
-        filter,
-    )))
+    let labels = match &filter {
+        Some(q) if q.uses(&Field::Label) => Some(match cfg.annotations_path() {
+            Some(p) => Annotations::open(&p)?,
+            None => Annotations::default(),
+        }),
+        _ => None,
+    };
+    let gate = RecordGate::new(time_range(&args.range, specs)?, filter);
+    Ok(Arc::new(match labels {
+        Some(l) => gate.with_labels(l),
+        None => gate,
+    }))
 }
 
 /// "in range" words for output: the range and filter, when set.

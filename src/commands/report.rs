@@ -37,7 +37,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         ),
         None => None,
     };
-    let gate = super::range::gate(&args.select, &specs)?;
+    let gate = super::range::gate(cfg, &args.select, &specs)?;
     let deadline = super::deadline(args.duration.as_deref())?;
     if deadline.is_none() && specs.iter().any(|s| matches!(s, SourceSpec::Demo)) {
         bail!("the demo source never ends: give --duration (e.g. --duration 10s)");

@@ -41,14 +41,14 @@ pub fn run(cfg: &Config, args: &ScanArgs) -> Result<i32> {
     let det = detectors(cfg)?;
     if args.otlp.otlp.is_some() {
         let specs = super::specs_with_otlp(&[], &args.otlp)?;
-        let gate = super::range::gate(select, &specs)?;
+        let gate = super::range::gate(cfg, select, &specs)?;
         return scan_otlp(cfg, args, &det, &specs, &gate);
     }
     let spec = match args.input.as_deref() {
         None | Some("-") => SourceSpec::Stdin,
         Some(path) => SourceSpec::File(path.into()),
     };
-    let gate = super::range::gate(select, std::slice::from_ref(&spec))?;
+    let gate = super::range::gate(cfg, select, std::slice::from_ref(&spec))?;
     let input: Box<dyn BufRead> = match &spec {
         SourceSpec::File(path) => match std::fs::File::open(path) {
             Ok(f) => Box::new(BufReader::with_capacity(

@@ -438,6 +438,16 @@ pub enum Expr {
 }
 
 impl Expr {
+    fn uses(&self, field: &Field) -> bool {
+        match self {
+            Expr::And(xs) | Expr::Or(xs) => xs.iter().any(|x| x.uses(field)),
+            Expr::Not(x) => x.uses(field),
+            Expr::Term(Term::Match { field: f, .. } | Term::Compare { field: f, .. })
+            | Expr::Term(Term::Has(f)) => f == field,
+            Expr::Term(Term::Text(_)) => false,
+        }
+    }
+
     fn eval(&self, item: &dyn Filterable) -> bool {
         match self {
             Expr::And(xs) => xs.iter().all(|x| x.eval(item)),
@@ -521,6 +531,12 @@ impl Query {
     /// Whether `item` satisfies the query.
     pub fn matches(&self, item: &dyn Filterable) -> bool {
         self.expr.as_ref().is_none_or(|e| e.eval(item))
+    }
+
+    /// True when some term of the query reads `field` (a caller that must join extra data
+    /// for it, such as review labels, knows to load it).
+    pub fn uses(&self, field: &Field) -> bool {
+        self.expr.as_ref().is_some_and(|e| e.uses(field))
     }
 
     /// The parsed expression, for callers that want to inspect it (e.g. to push a
@@ -1210,6 +1226,15 @@ mod tests {
     use super::*;
     use crate::model::record::{Flag, Message, Operation, TextField, ToolCall};
     use proptest::prelude::*;
+
+    #[test]
+    fn uses_finds_a_field_under_any_operator() {
+        let q = |t: &str| Query::parse(t).unwrap();
+        assert!(q("label:bad").uses(&Field::Label));
+        assert!(q("model:gpt-4o (user:a OR -has:label)").uses(&Field::Label));
+        assert!(!q("model:gpt-4o \"label\"").uses(&Field::Label));
+        assert!(!q("").uses(&Field::Label));
+    }
 
     fn call() -> Call {
         let mut c = Call {
