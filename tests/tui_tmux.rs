@@ -744,6 +744,12 @@ fn the_live_judge_scores_calls_and_review_shows_its_progress_and_verdicts() {
         s.contains("Review · 0 of 1 reviewed"),
         "only the low verdict queues: {s}"
     );
+    tmux.keys(&["5"]);
+    let s = tmux.wait_for("hallucinated 16.7% of 6 judged");
+    assert!(
+        s.contains("judge gpt-4o-mini: 6/6 calls judged, 0 dropped, $0."),
+        "the quality panel counts the judge's calls and spend: {s}"
+    );
     tmux.keys(&["q"]);
     let asked = server.requests();
     assert_eq!(asked.len(), 12, "two criteria for each of six calls");

@@ -129,8 +129,12 @@ fn quality_lines<'a>(
     out.extend(texts.iter().map(|s| Line::raw(fit(s, w).into_owned())));
     match run {
         Some(r) => {
+            let spend = match r.spend_usd {
+                Some(s) => format!("${s:.4}"),
+                None => "spend ?".into(),
+            };
             let text = format!(
-                "  judge {}: {}/{} calls judged, {} dropped{}",
+                "  judge {}: {}/{} calls judged, {} dropped, {spend}{}",
                 sanitize::line(&r.model),
                 r.calls_done,
                 r.sampled,
@@ -183,9 +187,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         } else {
             "Drift detection is off in this configuration.".into()
         };
+        // Quality does not wait for a reference: a judge's scores and the feedback rates
+        // show from the first call.
+        let side = if inner.height >= 20 { 8 } else { 6 };
+        let [top, bottom] =
+            Layout::vertical([Constraint::Min(2), Constraint::Length(side)]).areas(inner);
         f.render_widget(
             Paragraph::new(Line::styled(msg, t.dim)).wrap(Wrap { trim: false }),
-            inner,
+            top,
+        );
+        f.render_widget(
+            Paragraph::new(quality_lines(
+                t,
+                &data.quality,
+                app.judge_run().as_ref(),
+                usize::from(bottom.width),
+            )),
+            bottom,
         );
         return;
     }
