@@ -8,10 +8,12 @@
 //! rings on firing only with `[tui] bell = true`.
 #![allow(clippy::unwrap_used)]
 
+mod http_support;
+
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -36,27 +38,7 @@ enum Mode {
 }
 
 /// One request as received.
-#[derive(Debug, Clone)]
-struct Req {
-    method: String,
-    path: String,
-    /// Header names lower-cased.
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Req {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
+type Req = http_support::Request;
 
 /// A webhook receiver on an ephemeral port collecting every request.
 struct Server {
@@ -66,16 +48,11 @@ struct Server {
 
 impl Server {
     fn start(mode: Mode) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let got = Arc::new(Mutex::new(Vec::new()));
         let sink = got.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let sink = sink.clone();
-                std::thread::spawn(move || handle(stream, mode, &sink));
-            }
+        let port = http_support::serve(move |req, stream| {
+            sink.lock().unwrap().push(req);
+            answer(stream, mode);
         });
         Server { port, got }
     }
@@ -98,41 +75,7 @@ impl Server {
     }
 }
 
-fn handle(stream: TcpStream, mode: Mode, sink: &Mutex<Vec<Req>>) {
-    let mut r = BufReader::new(stream);
-    let mut line = String::new();
-    if r.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let path = parts.next().unwrap_or_default().to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    if r.read_exact(&mut body).is_err() {
-        return;
-    }
-    sink.lock().unwrap().push(Req {
-        method,
-        path,
-        headers,
-        body,
-    });
-    let mut s = r.into_inner();
+fn answer(mut s: TcpStream, mode: Mode) {
     match mode {
         Mode::Ok => {
             let _ =

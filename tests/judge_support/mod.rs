@@ -2,9 +2,12 @@
 //! and the call logs and `[judge]` configs they run on.
 #![allow(clippy::unwrap_used, dead_code)]
 
+#[path = "../http_support/mod.rs"]
+mod http;
+
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -42,17 +45,9 @@ pub struct Server {
 
 impl Server {
     pub fn start(b: Behaviour) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let got = Arc::new(Mutex::new(Vec::new()));
         let sink = got.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let sink = sink.clone();
-                std::thread::spawn(move || handle(stream, b, &sink));
-            }
-        });
+        let port = http::serve(move |req, stream| handle(&req, stream, b, &sink));
         Server { port, got }
     }
 
@@ -64,43 +59,11 @@ impl Server {
 /// Answers by what the judged answer says: `MALFORMED_ONCE` gets prose first and a verdict
 /// on the retry, `ALWAYS_OUT_OF_RANGE` a score of 7 every time, `RATE_LIMITED_ONCE` a 429
 /// first; an answer saying `invented` scores 0.1, any other 0.9.
-fn handle(stream: TcpStream, b: Behaviour, sink: &Mutex<Vec<Req>>) {
-    let mut r = BufReader::new(stream);
-    let mut line = String::new();
-    if r.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let path = line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_default()
-        .to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    if r.read_exact(&mut body).is_err() {
-        return;
-    }
+fn handle(raw: &http::Request, mut s: TcpStream, b: Behaviour, sink: &Mutex<Vec<Req>>) {
     let req = Req {
-        auth: headers
-            .iter()
-            .find(|(k, _)| k == "authorization")
-            .map(|(_, v)| v.clone()),
-        path,
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        auth: raw.header("authorization").map(String::from),
+        path: raw.path.clone(),
+        body: raw.json(),
     };
     let user = req.body["messages"][1]["content"]
         .as_str()
@@ -113,7 +76,6 @@ fn handle(stream: TcpStream, b: Behaviour, sink: &Mutex<Vec<Req>>) {
         .filter(|q| q.user() == user)
         .count();
     sink.lock().unwrap().push(req);
-    let mut s = r.into_inner();
     if user.contains("RATE_LIMITED_ONCE") && seen_before == 0 {
         let _ = s.write_all(
             b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
