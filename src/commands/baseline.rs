@@ -16,18 +16,9 @@ const BASELINE_SAMPLE: usize = 20_000;
 /// could not be read.
 pub fn run(cfg: &Config, args: &BaselineArgs) -> Result<i32> {
     let specs = parse_specs(&args.sources)?;
-    for spec in &specs {
-        match spec {
-            SourceSpec::File(p) => {
-                if let Err(e) = std::fs::File::open(p) {
-                    bail!("cannot read {}: {e}", p.display());
-                }
-            }
-            SourceSpec::Demo => bail!(
-                "a baseline needs sources that end: write demo traffic with `llmmon gen` first"
-            ),
-            _ => {}
-        }
+    super::files_readable(&specs)?;
+    if specs.iter().any(|s| matches!(s, SourceSpec::Demo)) {
+        bail!("a baseline needs sources that end: write demo traffic with `llmmon gen` first");
     }
     let gate = super::range::gate(cfg, &args.select, &specs)?;
     let mut engine_cfg = cfg.engine_config()?;

@@ -32,14 +32,10 @@ pub fn read_to_end(
     gate: &Arc<RecordGate>,
     quiet: bool,
 ) -> Result<Engine> {
+    super::files_readable(specs)?;
     for spec in specs {
         match spec {
-            SourceSpec::File(p) => {
-                if let Err(e) = std::fs::File::open(p) {
-                    bail!("cannot read {}: {e}", p.display());
-                }
-            }
-            SourceSpec::Stdin => {}
+            SourceSpec::File(_) | SourceSpec::Stdin => {}
             other if deadline.is_none() => {
                 bail!("{other} never ends; give --duration (e.g. --duration 60s)")
             }

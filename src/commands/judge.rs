@@ -18,16 +18,12 @@ use std::sync::{Arc, Mutex};
 /// not be read or some verdicts could not be had.
 pub fn run(cfg: &Config, args: &JudgeArgs) -> Result<i32> {
     let specs = super::parse_specs(&args.files)?;
-    for spec in &specs {
-        match spec {
-            SourceSpec::File(p) => {
-                if let Err(e) = std::fs::File::open(p) {
-                    bail!("cannot read {}: {e}", p.display());
-                }
-            }
-            SourceSpec::Stdin => {}
-            other => bail!("llmmon judge reads logs that end (files or -), not {other}"),
-        }
+    super::files_readable(&specs)?;
+    if let Some(other) = specs
+        .iter()
+        .find(|s| !matches!(s, SourceSpec::File(_) | SourceSpec::Stdin))
+    {
+        bail!("llmmon judge reads logs that end (files or -), not {other}");
     }
     let mut section = cfg.judge.clone();
     if !section.active() {

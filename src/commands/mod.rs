@@ -55,6 +55,19 @@ pub fn parse_specs(sources: &[String]) -> Result<Vec<SourceSpec>> {
         .collect()
 }
 
+/// Fails on the first file source that cannot be opened, before a headless command starts
+/// reading, so a typo is one clear error instead of a failed source in the output.
+pub fn files_readable(specs: &[SourceSpec]) -> Result<()> {
+    for spec in specs {
+        if let SourceSpec::File(p) = spec {
+            if let Err(e) = std::fs::File::open(p) {
+                anyhow::bail!("cannot read {}: {e}", p.display());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The sources named on the command line, with the one `--otlp` stands for last.
 pub fn specs_with_otlp(sources: &[String], otlp: &crate::cli::OtlpArgs) -> Result<Vec<SourceSpec>> {
     for s in sources {

@@ -23,13 +23,7 @@ pub fn run(cfg: &Config, args: &ReportArgs) -> Result<i32> {
         return super::explain::run(cfg, &args.sources, lines);
     }
     let specs = specs_with_otlp(&args.sources, &args.otlp)?;
-    for spec in &specs {
-        if let SourceSpec::File(p) = spec {
-            if let Err(e) = std::fs::File::open(p) {
-                bail!("cannot read {}: {e}", p.display());
-            }
-        }
-    }
+    super::files_readable(&specs)?;
     let window = match &args.window {
         Some(w) => Some(
             parse_duration(w)
