@@ -10,7 +10,7 @@ use crate::engine::alerts::{
 use crate::engine::budgets::BudgetConfig;
 use crate::engine::{parse_duration, EngineConfig};
 use crate::enrich::pricing::{Price, PriceTable, PricingError};
-use crate::model::query::Query;
+use crate::model::query::{Field, Query};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -499,6 +499,15 @@ impl Config {
                         format!("alert {:?}: bad filter: {e}", a.name.get_ref()),
                     )
                 })?;
+                if rule.filter.uses(&Field::Label) {
+                    return Err(at(
+                        f.span(),
+                        format!(
+                            "alert {:?}: label: and has:label are a person's review, made after the call; a rule sees calls as they arrive and cannot filter on them (use them in report --filter or the TUI)",
+                            a.name.get_ref()
+                        ),
+                    ));
+                }
                 rule.filter_text = f.get_ref().clone();
             }
             // Drift is measured over the whole stream: a filter or groups would be ignored.

@@ -44,6 +44,17 @@ fn bad_filter_names_its_line() {
 }
 
 #[test]
+fn a_rule_on_review_labels_is_refused_with_why() {
+    for filter in ["label:bad", "model:gpt-4o -has:label"] {
+        let e = err(&format!(
+            "{HEAD}[[alerts]]\nname = \"a\"\nmetric = \"error_rate\"\nwarn = 0.1\nfilter = \"{filter}\"\n"
+        ));
+        assert!(e.starts_with("x.toml:8:"), "{e}");
+        assert!(e.contains("cannot filter on them"), "{e}");
+    }
+}
+
+#[test]
 fn other_mistakes_are_caught_too() {
     for (text, line) in [
         ("[[alerts]]\nname = \"a\"\nmetric = \"cost\"\n", 2),
