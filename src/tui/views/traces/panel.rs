@@ -36,7 +36,21 @@ pub(super) fn draw(f: &mut Frame, area: Rect, t: &Theme, span: Option<(&SpanRow,
             ])
         })
         .collect();
-    // Long values (tool arguments, attributes) wrap rather than lose their end.
+    // Long values (tool arguments, attributes) wrap rather than lose their end; when the
+    // wrapped lines outrun the panel, its last row says where the rest is.
+    let width = usize::from(inner.width.max(1));
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    let height = usize::from(inner.height);
+    if rows > height && height > 1 {
+        let body = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
+        let last = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        f.render_widget(
+            Paragraph::new(Line::styled("… more: Enter opens the whole span", t.dim)),
+            last,
+        );
+        return;
+    }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
@@ -185,8 +199,51 @@ fn cost(c: &Call) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::cost;
+    use super::{cost, draw};
+    use crate::engine::read::trace::{Cost, SpanRow};
     use crate::model::record::{Call, CostProvenance, Operation};
+    use crate::tui::theme::Theme;
+    use ratatui::backend::TestBackend;
+    use ratatui::layout::Rect;
+    use ratatui::Terminal;
+
+    #[test]
+    fn a_panel_too_short_for_its_span_says_where_the_rest_is() {
+        let mut c = Call {
+            id: "s".into(),
+            operation: Operation::Tool,
+            ..Call::default()
+        };
+        for i in 0..30 {
+            c.metadata.insert(format!("attr{i}"), serde_json::json!(i));
+        }
+        let row = SpanRow {
+            seq: 0,
+            depth: 0,
+            start_ms: 0.0,
+            end_ms: 5.0,
+            label: "search".into(),
+            cost: Cost::default(),
+            tokens: None,
+            subtree_cost: Cost::default(),
+            subtree_tokens: 0,
+            descendants: 0,
+            error: false,
+            orphan: false,
+            on_critical_path: false,
+            on_costliest_branch: false,
+        };
+        let screen = |h: u16| {
+            let mut term = Terminal::new(TestBackend::new(50, h)).unwrap_or_else(|e| panic!("{e}"));
+            term.draw(|f| draw(f, Rect::new(0, 0, 50, h), &Theme::dark(), Some((&row, &c))))
+                .unwrap_or_else(|e| panic!("{e}"));
+            format!("{:?}", term.backend().buffer())
+        };
+        assert!(screen(12).contains("… more: Enter opens the whole span"));
+        let tall = screen(60);
+        assert!(!tall.contains("… more"));
+        assert!(tall.contains("attr9"));
+    }
 
     #[test]
     fn an_unpriced_span_says_why_it_has_no_price() {
