@@ -755,3 +755,44 @@ fn the_live_judge_scores_calls_and_review_shows_its_progress_and_verdicts() {
     assert_eq!(asked.len(), 12, "two criteria for each of six calls");
     assert!(asked.iter().all(|r| r.auth.as_deref() == Some("Bearer k")));
 }
+
+#[test]
+fn a_large_log_replayed_from_its_start_shows_loading_progress_then_its_end() {
+    let Some(tmux) = Tmux::start("llmmon-load") else {
+        return;
+    };
+    let bin = std::env::var("LLMMON_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_llmmon").into());
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("big.jsonl");
+    let out = Command::new(&bin)
+        .args(["gen", "--records", "100000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&log, &out.stdout).unwrap();
+    let cfg = dir.path().join("empty.toml");
+    std::fs::write(&cfg, "").unwrap();
+    tmux.literal(&format!(
+        "NO_COLOR= {bin} --config {} --from-start {}",
+        cfg.display(),
+        log.display()
+    ));
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("% of ");
+    assert!(s.contains("loading "), "{s}");
+    assert!(s.contains(" MB"), "{s}");
+    let start = Instant::now();
+    let s = loop {
+        let s = tmux.capture();
+        if s.contains("records 100000") {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "never finished loading:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(!s.contains("loading "), "progress is gone once loaded: {s}");
+    tmux.keys(&["q"]);
+}

@@ -158,6 +158,15 @@ fn live(
     let mut app = App::new(keymap, theme, windows);
     app.mouse = cfg.tui.mouse;
     app.from_start = from_start;
+    if from_start {
+        app.load_sizes = specs
+            .iter()
+            .map(|s| match s {
+                SourceSpec::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                _ => None,
+            })
+            .collect();
+    }
     app.price_date = Some(table.date.clone());
     if let Some(path) = cfg.annotations_path() {
         app.annotations = crate::annotations::Annotations::open(&path)?;

@@ -308,6 +308,9 @@ pub struct App {
     pub sources_open: bool,
     /// Files were opened at their start (`--from-start`), for the inspector's at-end hint.
     pub from_start: bool,
+    /// Size at start of each file source replayed from its start, by source index, so the
+    /// header can show how far loading has come.
+    pub load_sizes: Vec<Option<u64>>,
     /// PII and secret spans are masked on screen (`r`).
     pub redact: bool,
     /// Labels and marks, appended to the annotations file when one is configured.
@@ -393,6 +396,7 @@ impl App {
             rebaseline_requested: false,
             sources_open: false,
             from_start: false,
+            load_sizes: Vec::new(),
             redact: false,
             annotations: Annotations::in_memory(),
             label_prompt: None,

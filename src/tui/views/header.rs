@@ -1,6 +1,7 @@
 //! The two header rows: the pane tabs with the window and FOLLOW / PAUSED +N, then the
 //! firing-alert banner (if any) and each source with its state, records/s, rejected and evicted counts.
 
+use crate::engine::sources::SourceStats;
 use crate::engine::Engine;
 use crate::model::source::SourceState;
 use crate::present::format::fit;
@@ -78,6 +79,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
                 t.warn,
             ));
         }
+        if let Some(text) = loading(s, app.load_sizes.get(i).copied().flatten()) {
+            spans.push(Span::styled(text, t.warn));
+        }
         spans.push(Span::raw(format!(" {rate:.0} rec/s")));
         let rej = s.rejected_total();
         if rej > 0 {
@@ -100,4 +104,41 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, engine: &Engine) {
         Paragraph::new(vec![Line::from(tabs), Line::from(spans)]),
         area,
     );
+}
+
+/// " loading 45% of 907 MB" while a file replayed from its start (`--from-start`) is still
+/// being read, so a large log shows how far it has come instead of a silent screen.
+fn loading(s: &SourceStats, size: Option<u64>) -> Option<String> {
+    let size = size.filter(|&n| n > 0)?;
+    if s.state != SourceState::Connected || s.bytes >= size {
+        return None;
+    }
+    let pct = s.bytes as f64 / size as f64 * 100.0;
+    let size = if size >= 10_000_000 {
+        format!("{:.0} MB", size as f64 / 1e6)
+    } else {
+        format!("{:.1} MB", size as f64 / 1e6)
+    };
+    Some(format!(" loading {pct:.0}% of {size}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loading;
+    use crate::engine::sources::SourceStats;
+    use crate::model::source::{SourceKind, SourceState};
+
+    #[test]
+    fn a_file_replayed_from_its_start_shows_how_far_loading_is() {
+        let mut s = SourceStats::new("big.jsonl", SourceKind::File);
+        s.state = SourceState::Connected;
+        s.bytes = 453_500_000;
+        assert_eq!(
+            loading(&s, Some(907_000_000)).as_deref(),
+            Some(" loading 50% of 907 MB")
+        );
+        assert_eq!(loading(&s, None), None, "not replayed from its start");
+        s.state = SourceState::AtEnd;
+        assert_eq!(loading(&s, Some(907_000_000)), None, "loaded");
+    }
 }
