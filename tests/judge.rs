@@ -51,6 +51,7 @@ fn judge_sends_the_context_writes_verdicts_and_report_reads_them_back() {
             call(1, "It is invented: 90 days, no questions asked.", Some(ctx)),
             call(2, "Our policy allows returns. MALFORMED_ONCE", None),
             call(3, "Sure. ALWAYS_OUT_OF_RANGE", None),
+            call(4, "", Some(ctx)),
         ],
     );
     let cfg = config(dir.path(), server.port, &[]);
@@ -91,6 +92,10 @@ fn judge_sends_the_context_writes_verdicts_and_report_reads_them_back() {
     assert_eq!(counts["malformed"], 3, "{v:#}");
     assert_eq!(counts["failed"], 1, "{v:#}");
     assert_eq!(counts["sampled"], 4);
+    assert_eq!(
+        counts["no_output"], 1,
+        "a call with no answer is counted, not sent: {v:#}"
+    );
     assert_eq!(
         counts["calls_done"], 4,
         "a given-up verdict still finishes its call"
@@ -138,7 +143,7 @@ fn judge_sends_the_context_writes_verdicts_and_report_reads_them_back() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v = json_of(&out);
-    assert_eq!(v["records"], 9, "{v:#}");
+    assert_eq!(v["records"], 10, "five calls and five verdicts: {v:#}");
 }
 
 #[test]

@@ -292,6 +292,9 @@ pub struct JudgeStats {
     pub over_budget: AtomicU64,
     /// Queued or in-flight verdicts abandoned when input ended and the wait ran out.
     pub unfinished: AtomicU64,
+    /// Chosen calls with no answer text to judge (a failed call, or an OTel call whose
+    /// content arrives as separate log events): counted, not sent.
+    pub no_output: AtomicU64,
     pub paused: AtomicBool,
     pub spend: Mutex<spend::Spend>,
     pub last_error: Mutex<Option<String>>,
@@ -312,6 +315,7 @@ impl JudgeStats {
             timeouts: AtomicU64::new(0),
             over_budget: AtomicU64::new(0),
             unfinished: AtomicU64::new(0),
+            no_output: AtomicU64::new(0),
             paused: AtomicBool::new(false),
             spend: Mutex::new(spend::Spend::new(cap)),
             last_error: Mutex::new(None),
@@ -354,6 +358,7 @@ impl JudgeStats {
             timeouts: get(&self.timeouts),
             over_budget: get(&self.over_budget),
             unfinished: get(&self.unfinished),
+            no_output: get(&self.no_output),
             spend_usd: priced.then_some(total),
             spend_last_hour_usd: priced.then_some(hour),
             max_cost_per_hour: cfg.max_cost_per_hour,
@@ -384,6 +389,8 @@ pub struct JudgeRun {
     pub timeouts: u64,
     pub over_budget: u64,
     pub unfinished: u64,
+    /// Chosen calls with no answer text to judge.
+    pub no_output: u64,
     /// `None` when the judge model is not in the price table (spend unknown).
     pub spend_usd: Option<f64>,
     pub spend_last_hour_usd: Option<f64>,
@@ -412,6 +419,9 @@ impl JudgeRun {
             self.malformed,
             self.failed
         );
+        if self.no_output > 0 {
+            out.push_str(&format!(", {} with no answer to judge", self.no_output));
+        }
         if self.paused {
             out.push_str(", PAUSED: spend cap reached");
         }
@@ -454,6 +464,7 @@ impl JudgeHandle {
             return;
         }
         let Some(content) = Content::of(c, self.cfg.max_chars) else {
+            JudgeStats::bump(&self.stats.no_output);
             return;
         };
         let criteria: Vec<usize> = (0..self.cfg.criteria.len())
