@@ -38,13 +38,7 @@ pub fn run(cfg: &Config, args: &ExportArgs) -> Result<i32> {
         to: time.until.map(|u| u - 1),
     };
     let gate = std::sync::Arc::new(RecordGate::new(time, None));
-    let ann = match args.annotations.clone().or_else(|| cfg.annotations_path()) {
-        Some(p) => Annotations::open(&p)?,
-        None => Annotations::in_memory(),
-    };
-    if let Some(w) = ann.warning() {
-        eprintln!("llmmon: {w}");
-    }
+    let ann = super::annotations(cfg, args.annotations.clone())?;
     let engine_cfg = cfg.engine_config()?;
     let engine = super::check::read_to_end(cfg, &specs, None, engine_cfg, &gate, args.range.quiet)?;
     if gate.is_active() {

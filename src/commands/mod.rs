@@ -17,6 +17,7 @@ pub mod report;
 pub mod scan;
 pub mod watch;
 
+use crate::annotations::Annotations;
 use crate::config::Config;
 use crate::enrich::pricing::{PriceTable, Pricer};
 use crate::enrich::safety::Detectors;
@@ -25,6 +26,7 @@ use crate::gate::RecordGate;
 use crate::source::{SourceOptions, SourceSpec};
 use anyhow::{Context, Result};
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Exit code of a usage or input error, for every subcommand (see [`crate::cli::EXIT_CODES`]).
@@ -66,6 +68,19 @@ pub fn files_readable(specs: &[SourceSpec]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The review labels and marks: the file at `explicit`, else the configured one, else none
+/// kept (in memory). A file with unreadable lines says so once, on stderr.
+pub fn annotations(cfg: &Config, explicit: Option<PathBuf>) -> Result<Annotations> {
+    let ann = match explicit.or_else(|| cfg.annotations_path()) {
+        Some(p) => Annotations::open(&p)?,
+        None => Annotations::in_memory(),
+    };
+    if let Some(w) = ann.warning() {
+        crate::present::terminal::eprintln(format!("llmmon: {w}"));
+    }
+    Ok(ann)
 }
 
 /// The sources named on the command line, with the one `--otlp` stands for last.

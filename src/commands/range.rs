@@ -10,7 +10,6 @@
 //! cost of reading the files twice); a source that cannot be read twice (stdin, WebSocket,
 //! OTLP, demo) is refused with a hint to use `--now` or an absolute time.
 
-use crate::annotations::Annotations;
 use crate::cli::{RangeArgs, SelectArgs};
 use crate::config::Config;
 use crate::decode::{Decoded, Decoder};
@@ -149,18 +148,12 @@ pub fn parse_filter(q: &str) -> Result<Query> {
 /// A filter on `label:` or `has:label` reads the annotations file the TUI writes.
 pub fn gate(cfg: &Config, args: &SelectArgs, specs: &[SourceSpec]) -> Result<Arc<RecordGate>> {
     let filter = args.filter.as_deref().map(parse_filter).transpose()?;
-    let labels = match &filter {
-        Some(q) if q.uses(&Field::Label) => Some(match cfg.annotations_path() {
-            Some(p) => Annotations::open(&p)?,
-            None => Annotations::default(),
-        }),
-        _ => None,
-    };
-    let gate = RecordGate::new(time_range(&args.range, specs)?, filter);
-    Ok(Arc::new(match labels {
-        Some(l) => gate.with_labels(l),
-        None => gate,
-    }))
+    let labelled = filter.as_ref().is_some_and(|q| q.uses(&Field::Label));
+    let mut gate = RecordGate::new(time_range(&args.range, specs)?, filter);
+    if labelled {
+        gate = gate.with_labels(super::annotations(cfg, None)?);
+    }
+    Ok(Arc::new(gate))
 }
 
 /// "in range" words for output: the range and filter, when set.

@@ -168,12 +168,7 @@ fn live(
             .collect();
     }
     app.price_date = Some(table.date.clone());
-    if let Some(path) = cfg.annotations_path() {
-        app.annotations = crate::annotations::Annotations::open(&path)?;
-        if let Some(w) = app.annotations.warning() {
-            eprintln!("llmmon: {w}");
-        }
-    }
+    app.annotations = super::annotations(cfg, None)?;
     if notifier.active() {
         app.notify = Some(notifier.stats.clone());
     }
