@@ -178,6 +178,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let outer = block(&title, t, true);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
+    let side = if inner.height >= 20 { 8 } else { 6 };
     if data.rows.is_empty() {
         let msg = if data.enabled {
             format!(
@@ -189,25 +190,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         };
         // Quality does not wait for a reference: a judge's scores and the feedback rates
         // show from the first call.
-        let side = if inner.height >= 20 { 8 } else { 6 };
         let [top, bottom] =
             Layout::vertical([Constraint::Min(2), Constraint::Length(side)]).areas(inner);
         f.render_widget(
             Paragraph::new(Line::styled(msg, t.dim)).wrap(Wrap { trim: false }),
             top,
         );
-        f.render_widget(
-            Paragraph::new(quality_lines(
-                t,
-                &data.quality,
-                app.judge_run().as_ref(),
-                usize::from(bottom.width),
-            )),
-            bottom,
-        );
+        draw_quality(f, bottom, app, data);
         return;
     }
-    let side = if inner.height >= 20 { 8 } else { 6 };
     let [table, bottom] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(side)]).areas(inner);
     f.render_widget(
@@ -265,15 +256,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(term_lines(t, "Lost prompt terms", lost, gap(mid))),
         mid,
     );
-    f.render_widget(
-        Paragraph::new(quality_lines(
-            t,
-            &data.quality,
-            app.judge_run().as_ref(),
-            usize::from(right.width),
-        )),
-        right,
+    draw_quality(f, right, app, data);
+}
+
+/// The quality signals (feedback, rephrases, the judge's means and progress) in `area`.
+fn draw_quality(f: &mut Frame, area: Rect, app: &App, data: &DriftView) {
+    let run = app.judge_run();
+    let lines = quality_lines(
+        &app.theme,
+        &data.quality,
+        run.as_ref(),
+        usize::from(area.width),
     );
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 /// Width of a column's text, keeping one blank column before the next one.
