@@ -378,14 +378,9 @@ fn headless_filter_on_label_reads_the_review_labels() {
             .arg(&cfg)
             .arg(&src)
             .arg(format!("--filter={filter}"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            .assert()
+            .success();
+        let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
         v["calls"].as_u64().unwrap()
     };
     assert_eq!(calls("label:bad"), 1, "only b1 carries the label");
